@@ -1,0 +1,39 @@
+"""Shared test fixtures.
+
+Real components only: the ../shared corpus, a real sshd, a real PostgreSQL. When one is
+missing a test skips with a reason that says how to get it — except under CI=true, where a
+missing component fails the run (a green CI must mean the tests really ran).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("GATEWAY_SHARED", REPO.parent / "shared"))
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(available: bool, what: str, how: str) -> None:
+    """Skip (newcomer's machine) or fail (CI) when a real component is missing."""
+    if available:
+        return
+    message = f"{what} is not available: {how}"
+    if IN_CI:
+        pytest.fail(f"CI=true and {message}", pytrace=False)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def shared_corpus() -> Path:
+    """The ../shared/corpus directory of public sample files (never copied into the repo)."""
+    corpus = SHARED / "corpus"
+    require(
+        corpus.is_dir(),
+        f"the shared corpus ({corpus})",
+        "check out the project's shared/ folder beside the repository or set GATEWAY_SHARED",
+    )
+    return corpus
