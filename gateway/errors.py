@@ -98,6 +98,8 @@ class TransportError(GatewayError):
     cannot help and may lock an account. Transient ones (reset, EOF, timeout) are.
     """
 
-    def __init__(self, what: str, *, permanent: bool, where: str | None = None, fix: str = "") -> None:
+    def __init__(
+        self, what: str, *, permanent: bool, where: str | None = None, fix: str = ""
+    ) -> None:
         self.permanent = permanent
         super().__init__(what, where=where, fix=fix)
