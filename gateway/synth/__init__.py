@@ -1,0 +1,1 @@
+"""Synthetic sample generators: deterministic by seed, never real patient data."""

@@ -1,0 +1,1 @@
+"""Transport adapters: one Source/Sink interface over SFTP and local folders."""

@@ -1,0 +1,77 @@
+"""The one interface every transport implements (Mirth's FileSystemConnection idea).
+
+A **Source** is where partners leave files for us: list what is ready, fetch one to a local
+file, and — only after the message store has committed it — acknowledge it (archive or delete
+the partner's copy). A **Sink** is where we leave files for a partner: deliver bytes under a
+name atomically, so that nobody ever sees a partial file under the final name.
+
+A partner's transport is then a line of configuration, and the store, router and daemon never
+know whether a file came over SFTP or from a folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """A file offered by a Source. ``path`` is the transport's own path; ``name`` is its base
+    name as the partner wrote it (data, not a path we trust)."""
+
+    path: str
+    name: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A file fetched to local disk, fsynced, with its SHA-256."""
+
+    local_path: Path
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """A file delivered under its final name, as checked after the write."""
+
+    location: str
+    size: int
+    sha256: str
+
+
+class Source(Protocol):
+    """Where partners leave files for the gateway."""
+
+    def list_ready(self) -> list[RemoteFile]:
+        """Files that are complete (stable across polls, or marked done by the partner)."""
+        ...
+
+    def fetch(self, remote: RemoteFile, local_dir: Path) -> Fetched:
+        """Copy one file to a temp file under ``local_dir``, fsync it and hash it."""
+        ...
+
+    def acknowledge(self, remote: RemoteFile) -> None:
+        """Archive or delete the partner's copy. Call only after the store has committed."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class Sink(Protocol):
+    """Where the gateway leaves files for a partner or a member pharmacy."""
+
+    def deliver(self, name: str, data: BinaryIO) -> Delivered:
+        """Write ``data`` under ``name`` atomically: a temp name, then a rename.
+
+        Delivering the same name again overwrites it, which is what makes a redone delivery
+        (after a crash between writing and recording) harmless rather than a duplicate.
+        """
+        ...
+
+    def close(self) -> None: ...
