@@ -1,0 +1,85 @@
+"""gateway.toml: defaults, relative paths, and errors that name file, key and fix."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from gateway.errors import ConfigError
+from gateway.settings import load_settings
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "gateway.toml"
+    path.write_text(text)
+    return path
+
+
+def test_defaults_resolve_relative_to_the_config_directory(tmp_path):
+    settings = load_settings(write(tmp_path, ""))
+    assert settings.data_dir == tmp_path.resolve() / "data"
+    assert settings.members_csv == tmp_path.resolve() / "partners" / "members.csv"
+    assert settings.store_url == "sqlite:///" + str(tmp_path.resolve() / "data" / "gateway.db")
+    assert settings.listen == ("127.0.0.1", 9464)
+    assert settings.workers == 2
+    assert settings.log_level == logging.INFO
+
+
+def test_a_full_file(tmp_path):
+    settings = load_settings(write(tmp_path, """
+holidays = [2026-12-25]
+[gateway]
+store = "sqlite:///state/q.db"
+workers = 4
+[http]
+listen = "off"
+[psao]
+isa_id = "PSAO123"
+[poll]
+interval = 60
+window = "06:00-20:00"
+timezone = "America/Chicago"
+[logging]
+level = "debug"
+format = "json"
+"""))
+    assert settings.store_url.endswith("/state/q.db") and settings.store_url.startswith(
+        "sqlite:////")
+    assert settings.listen is None
+    assert settings.workers == 4
+    assert settings.identity.isa_id == "PSAO123" and settings.identity.gs_id == "PSAO123"
+    assert settings.default_poll.interval == 60
+    assert str(settings.default_poll.zone) == "America/Chicago"
+    assert settings.holidays == frozenset({date(2026, 12, 25)})
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "fix"),
+    [
+        ("[gateway]\nworkerz = 3\n", "[gateway] workerz", "known keys"),
+        ("[gateway]\nworkers = 0\n", "[gateway] workers", "workers = 2"),
+        ("[gateway]\nstore = \"mysql://x\"\n", "[gateway] store", "postgresql://"),
+        ("[http]\nlisten = \"9464\"\n", "[http] listen", "127.0.0.1:9464"),
+        ("[psao]\nisa_id = \"THIS-ID-IS-WAY-TOO-LONG\"\n", "[psao] isa_id", "ISA06"),
+        ("[logging]\nlevel = \"loud\"\n", "[logging] level", "debug"),
+        ("[poll]\nwindow = \"6am to 8pm\"\n", "[poll] window", "06:00-20:00"),
+        ("[poll]\ntimezone = \"Mars/Olympus\"\n", "[poll] timezone", "America/Chicago"),
+        ("holidays = [\"Christmas\"]\n", "holidays", "2026-12-25"),
+        ("[gateway\n", "gateway.toml", "syntax"),
+    ],
+)
+def test_errors_name_file_key_and_fix(tmp_path, text, where, fix):
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, text))
+    message = str(caught.value)
+    assert str(tmp_path.resolve() / "gateway.toml") in message or "gateway.toml" in message
+    assert where in message
+    assert fix in message
+
+
+def test_missing_file_says_how_to_make_one(tmp_path):
+    with pytest.raises(ConfigError, match="gateway init"):
+        load_settings(tmp_path / "nope.toml")
