@@ -9,19 +9,17 @@ days". When the deadline passes without such a file the daemon raises an event, 
 a metric once for that day — a late remittance is how a PSAO learns a PBM's job failed before
 the pharmacies ring.
 
-Both are parsed from TOML tables (``[poll]`` and ``[[sla]]``) with messages naming where.
+Both come from a partner's ``[schedule]`` and ``[sla]`` tables (validated by
+:mod:`gateway.config.partners`); the window is in the gateway's time zone (``gateway.toml``),
+an SLA in its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from gateway.errors import ConfigError
-
-DAY_KINDS = ("daily", "business")
 DEFAULT_INTERVAL = 300.0
 
 
@@ -91,105 +89,24 @@ def is_business_day(day: date, holidays: frozenset[date] = frozenset()) -> bool:
     return day.weekday() < 5 and day not in holidays
 
 
-def parse_poll(table: dict[str, Any], *, where: str,
-               default: PollSchedule | None = None) -> PollSchedule:
-    """A ``[poll]`` table: ``interval`` seconds, ``window = "06:00-20:00"``, ``days``, ``timezone``.
-
-    Keys left out take their value from ``default`` (the gateway-wide ``[poll]``).
-    """
-    base = default or PollSchedule()
-    _known(table, where, {"interval", "window", "days", "timezone"})
-    interval = table.get("interval", base.interval)
-    if isinstance(interval, bool) or not isinstance(interval, int | float) or interval < 1:
-        raise ConfigError(f"interval must be a number of seconds >= 1, not {interval!r}",
-                          where=f"{where} interval", fix="write e.g. interval = 300")
-    start, end = base.start, base.end
-    if "window" in table:
-        start, end = _window(table["window"], f"{where} window")
-    return PollSchedule(
-        interval=float(interval), start=start, end=end,
-        days=_days(table.get("days", base.days), f"{where} days"),
-        zone=_zone(table["timezone"], f"{where} timezone") if "timezone" in table else base.zone,
-    )
+def poll_schedule(interval: float, window_start: str | None, window_end: str | None, *,
+                  zone: tzinfo = UTC, days: str = "daily") -> PollSchedule:
+    """A PollSchedule from a partner's ``[schedule]`` (times as validated "HH:MM" strings)."""
+    start = _clock(window_start) if window_start else None
+    end = _clock(window_end) if window_end else None
+    return PollSchedule(interval=float(interval), start=start, end=end, days=days, zone=zone)
 
 
-def parse_sla(entries: Any, *, where: str, zone: tzinfo | None = None) -> tuple[SlaRule, ...]:
-    """``[[sla]]`` entries: ``kind = "835"``, ``by = "10:00"``, ``days``, ``timezone``."""
-    if not isinstance(entries, list):
-        raise ConfigError("sla must be a list of tables", where=where,
-                          fix='write each rule as [[sla]] with by = "10:00"')
-    rules = []
-    for n, entry in enumerate(entries, start=1):
-        at = f"{where}[{n}]"
-        if not isinstance(entry, dict):
-            raise ConfigError("each sla entry must be a table", where=at,
-                              fix='write [[sla]] then by = "10:00"')
-        _known(entry, at, {"kind", "by", "days", "timezone"})
-        kind = entry.get("kind", "835")
-        if kind not in ("835", "ncpdp", "any"):
-            raise ConfigError(f"unknown kind {kind!r}", where=f"{at} kind",
-                              fix='use "835", "ncpdp" or "any"')
-        if "by" not in entry:
-            raise ConfigError("missing key", where=f"{at} by", fix='write e.g. by = "10:00"')
-        rules.append(SlaRule(
-            kind=kind, by=_clock(entry["by"], f"{at} by"),
-            days=_days(entry.get("days", "business"), f"{at} days"),
-            zone=_zone(entry["timezone"], f"{at} timezone") if "timezone" in entry
-            else (zone or UTC),
-        ))
-    return tuple(rules)
+def sla_rule(expected_by: str, *, business_days: bool, timezone: str,
+             kind: str = "835") -> SlaRule:
+    """An SlaRule from a partner's ``[sla]`` (already validated by the partner loader)."""
+    return SlaRule(kind=kind, by=_clock(expected_by), days="business" if business_days
+                   else "daily", zone=ZoneInfo(timezone))
 
 
-def next_poll_delay(schedule: PollSchedule, now: datetime, last_poll: datetime | None) -> float:
-    """Seconds until the interval next elapses (the window is checked when it does)."""
-    if last_poll is None:
-        return 0.0
-    return max(0.0, schedule.interval - (now - last_poll).total_seconds())
-
-
-def _window(value: Any, where: str) -> tuple[time, time]:
-    if not isinstance(value, str) or value.count("-") != 1:
-        raise ConfigError(f"window must be \"HH:MM-HH:MM\", not {value!r}", where=where,
-                          fix='write e.g. window = "06:00-20:00" (local time of timezone)')
-    first, second = value.split("-")
-    start, end = _clock(first.strip(), where), _clock(second.strip(), where)
-    if start == end:
-        raise ConfigError("window start and end are equal", where=where,
-                          fix="leave window out to poll around the clock")
-    return start, end
-
-
-def _clock(value: Any, where: str) -> time:
-    if isinstance(value, time):
-        return value
-    try:
-        hours, minutes = str(value).split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise ConfigError(f"{value!r} is not a time of day", where=where,
-                          fix='write 24-hour "HH:MM", e.g. "10:00"') from None
-
-
-def _days(value: Any, where: str) -> str:
-    if value not in DAY_KINDS:
-        raise ConfigError(f"days must be one of {', '.join(DAY_KINDS)}, not {value!r}",
-                          where=where, fix='write days = "business" (Mon-Fri) or "daily"')
-    return value
-
-
-def _zone(value: Any, where: str) -> tzinfo:
-    try:
-        return ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"unknown time zone {value!r}", where=where,
-                          fix='use an IANA name such as "America/Chicago"') from None
-
-
-def _known(table: dict[str, Any], where: str, keys: set[str]) -> None:
-    for key in table:
-        if key not in keys:
-            raise ConfigError("unknown key", where=f"{where} {key}",
-                              fix="known keys: " + ", ".join(sorted(keys)))
+def _clock(text: str) -> time:
+    hours, minutes = text.split(":")
+    return time(int(hours), int(minutes))
 
 
 def utc_now() -> datetime:

@@ -1,9 +1,11 @@
 """The daemon's own settings: ``gateway.toml``.
 
-One small file says where things live (store, data, partners, roster), how the process runs
-(HTTP listen address, delivery workers, logging) and who the PSAO is on the envelopes it writes
-(acknowledgments, re-enveloped 835s). Trading partners and the roster have their own files
-under the partners directory; this file only points at them.
+One small file says where things live (store, data, the partners directory) and how the
+process runs (HTTP listen address, delivery workers, lease, time zone, logging). Everything
+about trading partners — the PSAO's own envelope identity (``psao.toml``), the PBMs
+(``pbms/*.toml``), SFTP destinations and the member roster (``members.csv``) — lives in the
+partners directory (see :mod:`gateway.config`); this file only points at it, so that an
+identity or a roster is never configured in two places.
 
 Relative paths are relative to the directory holding ``gateway.toml``, so a config directory
 can be moved or copied as a whole. Every error names the file, the key and the fix.
@@ -14,28 +16,18 @@ from __future__ import annotations
 import logging
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.errors import ConfigError
-from gateway.schedule import PollSchedule, parse_poll
 
 FILE_NAME = "gateway.toml"
 DEFAULT_LISTEN = "127.0.0.1:9464"
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
               "error": logging.ERROR}
 LOG_FORMATS = ("auto", "json", "console")
-
-
-@dataclass(frozen=True)
-class Identity:
-    """The PSAO as it appears on the envelopes it writes (ISA06/07-08 of acks, GS02)."""
-
-    name: str
-    isa_qualifier: str
-    isa_id: str
-    gs_id: str
 
 
 @dataclass(frozen=True)
@@ -46,20 +38,17 @@ class Settings:
     store_url: str
     data_dir: Path
     partners_dir: Path
-    members_csv: Path
     listen: tuple[str, int] | None  # None: no HTTP endpoint
     workers: int
-    identity: Identity
+    lease_seconds: float
+    timezone: tzinfo  # of poll windows; SLA rules carry their own
     log_level: int
     log_format: str  # auto | json | console
-    default_poll: PollSchedule
-    lease_seconds: float
     holidays: frozenset[date] = field(default_factory=frozenset)
 
     @property
-    def quarantine_dir(self) -> Path:
-        """Where the bytes of rejected files are kept for an operator (besides the store)."""
-        return self.data_dir / "quarantine"
+    def members_csv(self) -> Path:
+        return self.partners_dir / "members.csv"
 
     @property
     def work_dir(self) -> Path:
@@ -95,29 +84,26 @@ class _Reader:
         self.raw = raw
 
     def settings(self) -> Settings:
-        self._known(self.raw, None, {"gateway", "http", "psao", "logging", "poll", "holidays"})
+        self._known(self.raw, None, {"gateway", "http", "logging", "holidays"})
         gw = self._table("gateway")
-        self._known(gw, "gateway", {"store", "data_dir", "partners_dir", "members", "workers",
-                                    "lease_seconds"})
+        self._known(gw, "gateway", {"store", "data_dir", "partners_dir", "workers",
+                                    "lease_seconds", "timezone"})
         data_dir = self._path(gw, "gateway", "data_dir", "data")
         store = self._str(gw, "gateway", "store", "sqlite:///" + str(data_dir / "gateway.db"))
         if not store.startswith(("sqlite:", "postgresql:", "postgres:")):
             self._fail("gateway", "store", f"unsupported store URL {store!r}",
                        "use sqlite:///PATH (default) or postgresql://USER@HOST/DB")
-        partners_dir = self._path(gw, "gateway", "partners_dir", "partners")
         return Settings(
             path=self.path,
             store_url=self._sqlite_relative(store),
             data_dir=data_dir,
-            partners_dir=partners_dir,
-            members_csv=self._path(gw, "gateway", "members", str(partners_dir / "members.csv")),
+            partners_dir=self._path(gw, "gateway", "partners_dir", "partners"),
             listen=self._listen(),
             workers=self._int(gw, "gateway", "workers", 2, low=1, high=64),
-            identity=self._identity(),
+            lease_seconds=float(self._int(gw, "gateway", "lease_seconds", 60, low=5, high=3600)),
+            timezone=self._zone(gw),
             log_level=self._log_level(),
             log_format=self._log_format(),
-            default_poll=self._poll(),
-            lease_seconds=float(self._int(gw, "gateway", "lease_seconds", 60, low=5, high=3600)),
             holidays=self._holidays(),
         )
 
@@ -135,23 +121,14 @@ class _Reader:
                        'write e.g. listen = "127.0.0.1:9464", or "off" for no endpoint')
         return host.strip("[]"), int(port)
 
-    def _identity(self) -> Identity:
-        psao = self._table("psao")
-        self._known(psao, "psao", {"name", "isa_qualifier", "isa_id", "gs_id"})
-        isa_id = self._str(psao, "psao", "isa_id", "PSAOGATEWAY")
-        if not 1 <= len(isa_id) <= 15:
-            self._fail("psao", "isa_id", f"{isa_id!r} is not 1-15 characters",
-                       "use the interchange id your PBMs know you by (ISA06/ISA08)")
-        qualifier = self._str(psao, "psao", "isa_qualifier", "ZZ")
-        if len(qualifier) != 2:
-            self._fail("psao", "isa_qualifier", f"{qualifier!r} is not 2 characters",
-                       "use ZZ (mutually defined), 01 (DUNS) or 30 (TIN)")
-        return Identity(
-            name=self._str(psao, "psao", "name", "PSAO"),
-            isa_qualifier=qualifier,
-            isa_id=isa_id,
-            gs_id=self._str(psao, "psao", "gs_id", isa_id),
-        )
+    def _zone(self, gw: dict[str, Any]) -> tzinfo:
+        name = self._str(gw, "gateway", "timezone", "UTC")
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            self._fail("gateway", "timezone", f"unknown time zone {name!r}",
+                       'use an IANA name such as "America/Chicago"')
+            raise  # unreachable: _fail raised
 
     def _log_level(self) -> int:
         table = self._table("logging")
@@ -168,9 +145,6 @@ class _Reader:
             self._fail("logging", "format", f"unknown format {fmt!r}",
                        "use auto (JSON unless on a terminal), json or console")
         return fmt
-
-    def _poll(self) -> PollSchedule:
-        return parse_poll(self._table("poll"), where=f"{self.path}: [poll]")
 
     def _holidays(self) -> frozenset[date]:
         value = self.raw.get("holidays", [])

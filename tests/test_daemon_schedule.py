@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
-from gateway.errors import ConfigError
-from gateway.schedule import PollSchedule, SlaRule, parse_poll, parse_sla
+from gateway.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
 
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY = date(2026, 11, 23)
@@ -20,8 +17,7 @@ def at(day: date, hh: int, mm: int = 0, zone=CHICAGO) -> datetime:
 
 
 def test_interval_and_window():
-    schedule = parse_poll({"interval": 300, "window": "06:00-20:00", "timezone": "America/Chicago"},
-                          where="t")
+    schedule = poll_schedule(300, "06:00", "20:00", zone=CHICAGO)
     assert not schedule.is_due(at(MONDAY, 5, 59), None)
     assert schedule.is_due(at(MONDAY, 6, 0), None)
     last = at(MONDAY, 9, 0)
@@ -53,13 +49,8 @@ def test_sla_missed_once_the_deadline_passes_without_a_file():
     assert rule.missed(at(MONDAY, 11), None, holidays=frozenset({MONDAY})) is None
 
 
-def test_sla_parse_and_errors():
-    (rule,) = parse_sla([{"by": "10:00", "timezone": "America/New_York"}], where="p.toml [[sla]]")
+def test_sla_from_partner_config():
+    rule = sla_rule("10:00", business_days=True, timezone="America/New_York")
     assert rule.kind == "835" and rule.by == time(10) and rule.days == "business"
-    assert "10:00" in rule.describe()
-    with pytest.raises(ConfigError, match=r"p.toml \[\[sla\]\]\[1\] by.*HH:MM"):
-        parse_sla([{"by": "ten"}], where="p.toml [[sla]]")
-    with pytest.raises(ConfigError, match="unknown key"):
-        parse_sla([{"by": "10:00", "deadline": "x"}], where="p.toml [[sla]]")
-    with pytest.raises(ConfigError, match="interval"):
-        parse_poll({"interval": 0}, where="p.toml [poll]")
+    assert "10:00" in rule.describe() and "America/New_York" in rule.describe()
+    assert sla_rule("07:30", business_days=False, timezone="UTC").days == "daily"

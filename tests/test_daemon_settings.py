@@ -34,14 +34,9 @@ holidays = [2026-12-25]
 [gateway]
 store = "sqlite:///state/q.db"
 workers = 4
+timezone = "America/Chicago"
 [http]
 listen = "off"
-[psao]
-isa_id = "PSAO123"
-[poll]
-interval = 60
-window = "06:00-20:00"
-timezone = "America/Chicago"
 [logging]
 level = "debug"
 format = "json"
@@ -50,9 +45,7 @@ format = "json"
         "sqlite:////")
     assert settings.listen is None
     assert settings.workers == 4
-    assert settings.identity.isa_id == "PSAO123" and settings.identity.gs_id == "PSAO123"
-    assert settings.default_poll.interval == 60
-    assert str(settings.default_poll.zone) == "America/Chicago"
+    assert str(settings.timezone) == "America/Chicago"
     assert settings.holidays == frozenset({date(2026, 12, 25)})
 
 
@@ -63,10 +56,9 @@ format = "json"
         ("[gateway]\nworkers = 0\n", "[gateway] workers", "workers = 2"),
         ("[gateway]\nstore = \"mysql://x\"\n", "[gateway] store", "postgresql://"),
         ("[http]\nlisten = \"9464\"\n", "[http] listen", "127.0.0.1:9464"),
-        ("[psao]\nisa_id = \"THIS-ID-IS-WAY-TOO-LONG\"\n", "[psao] isa_id", "ISA06"),
         ("[logging]\nlevel = \"loud\"\n", "[logging] level", "debug"),
-        ("[poll]\nwindow = \"6am to 8pm\"\n", "[poll] window", "06:00-20:00"),
-        ("[poll]\ntimezone = \"Mars/Olympus\"\n", "[poll] timezone", "America/Chicago"),
+        ("[gateway]\ntimezone = \"Mars/Olympus\"\n", "[gateway] timezone", "America/Chicago"),
+        ("[psao]\nisa_id = \"X\"\n", "psao", "known keys"),
         ("holidays = [\"Christmas\"]\n", "holidays", "2026-12-25"),
         ("[gateway\n", "gateway.toml", "syntax"),
     ],
