@@ -1,0 +1,201 @@
+"""Operator commands: ``gateway init``, ``check``, ``status`` and ``demo``.
+
+* ``init DIR`` writes an example configuration directory to start from.
+* ``check`` validates the configuration and, unless ``--offline``, tests each partner's
+  connection the way the daemon will make it (pinned host key, key login, the folders exist)
+  without downloading anything — run it after every change and before every start.
+* ``status`` is the one screen an operator looks at: is the daemon up, when did each partner
+  last deliver, what is queued, what is dead or quarantined.
+* ``demo`` runs the whole walk on synthetic files in a scratch workspace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from gateway.cli.codes import EXIT_INVALID, EXIT_OK
+from gateway.cli.run import add_config_argument
+from gateway.settings import Settings, load_settings
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    init = subparsers.add_parser("init", help="write an example configuration directory",
+                                 description="Write gateway.toml, partners/ and keys/ examples.")
+    init.add_argument("directory", type=Path)
+    init.add_argument("--force", action="store_true", help="overwrite existing example files")
+    init.set_defaults(handler=run_init)
+
+    check = subparsers.add_parser(
+        "check", help="validate the configuration and test each partner's connection",
+        description="Validate gateway.toml and the partners directory, open the store, then "
+        "connect to every SFTP partner and destination (host key, login, folders) without "
+        "downloading anything.")
+    add_config_argument(check)
+    check.add_argument("--offline", action="store_true", help="do not connect to partners")
+    check.set_defaults(handler=run_check)
+
+    status = subparsers.add_parser("status", help="partners, last polls, queue, dead letters",
+                                   description="One screen of the gateway's state.")
+    add_config_argument(status)
+    status.set_defaults(handler=run_status)
+
+    demo = subparsers.add_parser(
+        "demo", help="run the whole walk on synthetic files in a scratch workspace",
+        description="Set up a workspace (SQLite, local folders, synthetic 835s), run one cycle "
+        "pull → parse → split → deliver, and print what happened. No patient data, ever.")
+    demo.add_argument("--dir", type=Path, default=Path("demo"),
+                      help="workspace directory (default ./demo; recreated each run)")
+    demo.set_defaults(handler=run_demo)
+
+
+# -- init ---------------------------------------------------------------------------------------
+
+def run_init(args: argparse.Namespace) -> int:
+    from gateway.scaffold import scaffold
+
+    written = scaffold(args.directory, force=args.force)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"\nNext: edit {args.directory}/partners/ (psao.toml, pbms/, members.csv), put keys "
+          f"in {args.directory}/keys/, then `gateway check --config {args.directory}`.")
+    return EXIT_OK
+
+
+# -- check --------------------------------------------------------------------------------------
+
+def run_check(args: argparse.Namespace) -> int:
+    from gateway.runtime import build_runtime
+    from gateway.store import open_store
+
+    settings = load_settings(args.config)
+    runtime = build_runtime(settings)  # raises ConfigError naming every problem
+    roster = runtime.config.roster
+    active = sum(1 for m in roster if m.active)
+    print(f"ok    configuration {settings.path}: {len(runtime.partners)} PBM(s), "
+          f"{len(runtime.config.destinations)} SFTP destination(s), {len(roster)} member(s) "
+          f"({active} active)")
+    store = open_store(settings.store_url)
+    store.close()
+    print(f"ok    store {_safe_url(settings.store_url)}")
+    if args.offline:
+        runtime.close()
+        return EXIT_OK
+    from gateway.connectivity import probe_all
+
+    failures = 0
+    for line in probe_all(runtime):
+        failures += not line.ok
+        print(f"{'ok' if line.ok else 'FAIL':<5} {line.what}: {line.detail}")
+    runtime.close()
+    return EXIT_INVALID if failures else EXIT_OK
+
+
+def _safe_url(url: str) -> str:
+    """A store URL without its password, for printing."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}@{host}"
+    return url
+
+
+# -- status -------------------------------------------------------------------------------------
+
+def run_status(args: argparse.Namespace) -> int:
+    from gateway.runtime import build_runtime
+    from gateway.store import open_store
+
+    settings = load_settings(args.config)
+    runtime = build_runtime(settings)
+    store = open_store(settings.store_url)
+    try:
+        print(_daemon_line(settings))
+        print(f"\n{'PARTNER':<20} {'LAST POLL (daemon)':<21} {'LAST FILE':<22} FILES  QUARANTINED")
+        last_polls = _scrape_last_polls(settings)
+        for pid in runtime.partners:
+            files = store.list_files(partner=pid, limit=1000)
+            last_file = files[0].received_at.strftime("%Y-%m-%d %H:%M:%S") if files else "-"
+            quarantined = sum(1 for f in files if f.status.value == "quarantined")
+            poll = last_polls.get(pid)
+            poll_text = datetime.fromtimestamp(poll, UTC).strftime("%Y-%m-%d %H:%M:%S") \
+                if poll else "-"
+            print(f"{pid:<20} {poll_text:<21} {last_file:<22} {len(files):>5}  {quarantined:>11}")
+        _print_queue(store)
+        _print_problems(store)
+    finally:
+        store.close()
+        runtime.close()
+    return EXIT_OK
+
+
+def _daemon_line(settings: Settings) -> str:
+    if settings.listen is None:
+        return "daemon: no HTTP endpoint configured ([http] listen = \"off\")"
+    host, port = settings.listen
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=2):
+            return f"daemon: running, healthy (http://{host}:{port})"
+    except urllib.error.HTTPError as exc:
+        return f"daemon: running, UNHEALTHY ({exc.code}) at http://{host}:{port}/healthz"
+    except OSError:
+        return f"daemon: not answering on http://{host}:{port} (stopped?)"
+
+
+def _scrape_last_polls(settings: Settings) -> dict[str, float]:
+    """Last successful poll per partner, from the running daemon's /metrics (if any)."""
+    from gateway.metrics import parse_exposition
+
+    if settings.listen is None:
+        return {}
+    host, port = settings.listen
+    try:
+        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=2) as response:
+            samples = parse_exposition(response.read().decode())
+    except OSError:
+        return {}
+    return {dict(labels)["partner"]: value for (name, labels), value in samples.items()
+            if name == "gateway_last_successful_poll_timestamp_seconds"}
+
+
+def _print_queue(store) -> None:
+    rows = store.queue_depth()
+    totals: dict[str, int] = {}
+    for row in rows:
+        totals[row.state.value] = totals.get(row.state.value, 0) + row.count
+    print("\nQUEUE  " + ("  ".join(f"{state}={count}" for state, count in sorted(totals.items()))
+                         or "empty"))
+    waiting = sorted((r for r in rows if r.state.value in ("pending", "failed", "leased")),
+                     key=lambda r: -r.count)[:10]
+    now = datetime.now(UTC)
+    for row in waiting:
+        age = (now - row.oldest_enqueued_at).total_seconds() if row.oldest_enqueued_at else 0
+        print(f"  {row.state.value:<8} {row.count:>6}  oldest {age:>8.0f}s  {row.destination}")
+
+
+def _print_problems(store) -> None:
+    from gateway.store.models import DeliveryState, FileStatus
+
+    dead = store.list_deliveries(state=DeliveryState.DEAD, limit=1000)
+    held = store.list_deliveries(state=DeliveryState.HELD, limit=1000)
+    print(f"\nDEAD LETTERS {len(dead)}   HELD {len(held)}"
+          + ("   (gateway deliveries list --state dead; gateway deliveries retry ID)"
+             if dead else ""))
+    for delivery in dead[-5:]:
+        print(f"  #{delivery.id} {delivery.destination}: {(delivery.last_error or '')[:90]}")
+    quarantined = store.list_files(status=FileStatus.QUARANTINED, limit=5)
+    if quarantined:
+        print("\nQUARANTINED FILES (latest)")
+    for f in quarantined:
+        print(f"  file {f.id} {f.partner} {f.original_name}: {(f.error or '')[:90]}")
+
+
+# -- demo ---------------------------------------------------------------------------------------
+
+def run_demo(args: argparse.Namespace) -> int:
+    from gateway.demo import run_demo as demo
+
+    return demo(args.dir)

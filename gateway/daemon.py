@@ -1,0 +1,352 @@
+"""``gateway run``: the daemon that PSAO IT operations keep running.
+
+One process, a few threads, each with its own store connection:
+
+* the **main loop** polls each partner when its schedule says so (interval, daily window),
+  holding the partner's poll lease in the store so two daemons sharing a PostgreSQL store never
+  pull the same remote file; then it parses and routes what was received (:mod:`pipeline`),
+  checks SLA deadlines and sleeps until the next poll is due;
+* a **pool of delivery workers** claims due deliveries with a lease and writes them through
+  the destination's Sink (:mod:`gateway.delivery`);
+* an **HTTP thread** answers ``/healthz`` and ``/metrics``.
+
+Signals: SIGTERM/SIGINT stop polling; workers finish the delivery in hand (its transfer is
+bounded by the transport's timeouts) and the process exits 0 within ``shutdown_seconds``; work
+still leased then is redone after its lease expires, under the same deterministic name.
+SIGHUP reloads partners and members between cycles.
+
+``--once`` runs one full cycle — poll every partner (whatever its window), parse, route,
+deliver everything due — and exits, for cron and for tests.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date, datetime
+
+from gateway.delivery import DeliveryWorker, Outcome, describe
+from gateway.health import Health, HealthServer
+from gateway.log import configure, get_logger
+from gateway.metrics import Metrics, QueueSnapshot
+from gateway.pipeline import Pipeline, PollOutcome
+from gateway.runtime import PartnerRuntime, Runtime, Sinks, build_runtime
+from gateway.schedule import utc_now
+from gateway.settings import Settings
+from gateway.store import open_store
+from gateway.store.base import MessageStore
+from gateway.store.models import DeliveryState
+
+EXIT_OK, EXIT_FAILED = 0, 1
+IDLE_SECONDS = 1.0  # longest sleep of the main loop (how fast a stop or reload is noticed)
+WAITING = (DeliveryState.PENDING, DeliveryState.FAILED, DeliveryState.LEASED)
+
+
+class Daemon:
+    """Runs the gateway for one ``gateway.toml``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        runtime_factory: Callable[[Settings], Runtime] = build_runtime,
+        shutdown_seconds: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        self.shutdown_seconds = shutdown_seconds
+        self.stopping = threading.Event()
+        self._reload = threading.Event()
+        self._runtime_factory = runtime_factory
+        self.log = get_logger(component="daemon", holder=self.holder)
+        self.store: MessageStore = open_store(settings.store_url)
+        self.metrics = Metrics(snapshot=self._queue_snapshot)
+        self.runtime = runtime_factory(settings)
+        self.pipeline = self._pipeline()
+        self.last_poll: dict[str, datetime] = {}
+        self.last_received: dict[str, datetime] = {}
+        self._sla_reported: set[tuple[str, int, date]] = set()
+        self._last_cycle = time.monotonic()
+        self.cycles = 0
+
+    # -- entry points ---------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> int:
+        """Run until stopped (or one cycle with ``once``); return the exit code."""
+        self._install_signals()
+        http = self._start_http()
+        pool = DeliveryPool(self, workers=self.settings.workers)
+        self.log.info("daemon started", partners=len(self.runtime.partners),
+                      workers=self.settings.workers, once=once,
+                      http=http.url if http else None)
+        failed = False
+        try:
+            if once:
+                failed = not self.cycle(force=True)
+                pool.drain()
+            else:
+                pool.start()
+                while not self.stopping.is_set():
+                    self.cycle()
+                    self.stopping.wait(IDLE_SECONDS)
+        finally:
+            self.stopping.set()
+            clean = pool.stop(timeout=self.shutdown_seconds)
+            if http:
+                http.stop()
+            self.runtime.close()
+            self.store.close()
+            self.log.info("daemon stopped", cycles=self.cycles, clean=clean)
+        return EXIT_FAILED if failed else EXIT_OK
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def request_reload(self) -> None:
+        self._reload.set()
+
+    # -- one cycle ----------------------------------------------------------------------------
+
+    def cycle(self, *, force: bool = False) -> bool:
+        """Poll due partners, parse and route, check SLAs. False if a poll failed."""
+        if self._reload.is_set():
+            self._reload_runtime()
+        now = utc_now()
+        due = [p for p in self.runtime.partners.values()
+               if force or p.poll.is_due(now, self.last_poll.get(p.id), self.settings.holidays)]
+        outcomes = self._poll_all(due, prime=force)
+        self.pipeline.process_pending()
+        self._check_slas(utc_now())
+        self.cycles += 1
+        self.metrics.cycles.inc()
+        self._last_cycle = time.monotonic()
+        return all(o.error is None for o in outcomes)
+
+    def _poll_all(self, partners: list[PartnerRuntime], *, prime: bool) -> list[PollOutcome]:
+        if not partners:
+            return []
+        with ThreadPoolExecutor(max_workers=min(4, len(partners)),
+                                thread_name_prefix="poll") as executor:
+            futures: list[tuple[PartnerRuntime, Future[PollOutcome]]] = [
+                (p, executor.submit(self._poll_one, p, prime)) for p in partners
+            ]
+            return [future.result() for _, future in futures]
+
+    def _poll_one(self, partner: PartnerRuntime, prime: bool) -> PollOutcome:
+        """Poll one partner under its poll lease; errors are logged and counted, not raised."""
+        store = open_store(self.settings.store_url)
+        started = utc_now()
+        try:
+            if not store.acquire_poll_lease(partner.id, self.holder, self._poll_lease_seconds()):
+                self.log.info("poll skipped: another daemon holds the lease", partner=partner.id)
+                return PollOutcome(partner.id)
+            try:
+                outcome = self._pipeline(store).poll(partner, prime=prime)
+            finally:
+                store.release_poll_lease(partner.id, self.holder)
+        except Exception as exc:  # a partner's failure must never stop the daemon
+            self.metrics.polls.labels(partner.id, "failed").inc()
+            self.log.warning("poll failed", partner=partner.id, error=type(exc).__name__,
+                             detail=str(exc))
+            self.last_poll[partner.id] = started  # retry at the next interval, not at once
+            return PollOutcome(partner.id, error=str(exc))
+        finally:
+            store.close()
+        self.last_poll[partner.id] = started
+        if outcome.received:
+            self.last_received[partner.id] = started
+        self.metrics.polls.labels(partner.id, "ok").inc()
+        self.metrics.last_poll.labels(partner.id).set(started.timestamp())
+        self.log.info("poll done", partner=partner.id, received=len(outcome.received),
+                      duplicates=len(outcome.duplicates))
+        return outcome
+
+    # -- SLA ------------------------------------------------------------------------------------
+
+    def _check_slas(self, now: datetime) -> None:
+        for partner in self.runtime.partners.values():
+            for n, rule in enumerate(partner.sla):
+                day = rule.missed(now, self.last_received.get(partner.id),
+                                  self.settings.holidays)
+                if day is None or (partner.id, n, day) in self._sla_reported:
+                    continue
+                self._sla_reported.add((partner.id, n, day))
+                self.metrics.sla_missed.labels(partner.id, rule.kind).inc()
+                reason = f"expected {rule.describe()}; none received by {day} {rule.by:%H:%M}"
+                self.store.record_event("partner", partner.id, "sla-missed", actor="daemon",
+                                        reason=reason)
+                self.log.warning("sla missed", partner=partner.id, kind=rule.kind,
+                                 day=str(day), deadline=f"{rule.by:%H:%M}")
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _pipeline(self, store: MessageStore | None = None) -> Pipeline:
+        return Pipeline(
+            store or self.store, work_dir=self.settings.work_dir,
+            parse=self.runtime.parse, route=self.runtime.router(store or self.store),
+            acknowledge=self.runtime.acknowledger(store or self.store),
+            metrics=self.metrics, stopping=self.stopping,
+        )
+
+    def _reload_runtime(self) -> None:
+        """SIGHUP: rebuild partners and members; keep the old ones if the new config is bad."""
+        self._reload.clear()
+        try:
+            fresh = self._runtime_factory(self.settings)
+        except Exception as exc:
+            self.log.error("reload refused: configuration invalid, keeping the running one",
+                           error=str(exc))
+            return
+        old, self.runtime = self.runtime, fresh
+        old.close()
+        self.pipeline = self._pipeline()
+        self.log.info("configuration reloaded", partners=len(fresh.partners))
+
+    def _poll_lease_seconds(self) -> float:
+        return max(60.0, self.settings.lease_seconds)
+
+    def _queue_snapshot(self) -> QueueSnapshot:
+        """Read at every scrape, on its own connection (the HTTP thread is not ours)."""
+        store = open_store(self.settings.store_url)
+        try:
+            rows = store.queue_depth()
+        finally:
+            store.close()
+        now = utc_now()
+        by_state: dict[str, int] = {state.value: 0 for state in DeliveryState}
+        depth: dict[str, int] = {}
+        oldest: dict[str, float] = {}
+        for row in rows:
+            by_state[row.state.value] += row.count
+            if row.state in WAITING:
+                depth[row.destination] = depth.get(row.destination, 0) + row.count
+                if row.oldest_enqueued_at is not None:
+                    age = (now - row.oldest_enqueued_at).total_seconds()
+                    oldest[row.destination] = max(oldest.get(row.destination, 0.0), age)
+        return QueueSnapshot(by_state=by_state, depth=depth, oldest_age=oldest)
+
+    def _health(self) -> Health:
+        silent = time.monotonic() - self._last_cycle
+        limit = max(120.0, 3 * IDLE_SECONDS + 60.0)
+        detail: dict[str, object] = {"cycles": self.cycles, "seconds_since_cycle": round(silent)}
+        if silent > limit:
+            return Health(False, {**detail, "reason": "the main loop has not completed a cycle"})
+        try:
+            self._queue_snapshot()
+        except Exception as exc:
+            return Health(False, {**detail, "reason": f"store unavailable: {type(exc).__name__}"})
+        return Health(True, detail)
+
+    def _start_http(self) -> HealthServer | None:
+        if self.settings.listen is None:
+            return None
+        host, port = self.settings.listen
+        server = HealthServer(host, port, health=self._health, metrics=self.metrics.exposition)
+        return server.start()
+
+    def _install_signals(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return  # tests drive request_stop() directly
+        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
+        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
+        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+
+
+class DeliveryPool:
+    """The delivery workers: threads, each with its own store connection and Sinks.
+
+    Each loops claim → write → ack (:class:`gateway.delivery.DeliveryWorker`) and counts the
+    outcomes into the metrics. On stop a worker finishes the delivery in hand; :meth:`stop`
+    waits for that up to a bound, after which the lease simply expires and the delivery is
+    redone — under the same name — by whoever runs next.
+    """
+
+    def __init__(self, daemon: Daemon, *, workers: int) -> None:
+        self.daemon = daemon
+        self.count = workers
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for n in range(self.count):
+            thread = threading.Thread(target=self._work, args=(n,), name=f"deliver-{n}",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def drain(self) -> int:
+        """Deliver everything due now in this thread (``--once``); return how many settled."""
+        worker, store, sinks = self._worker("once")
+        settled = 0
+        try:
+            while not self.daemon.stopping.is_set():
+                outcome = worker.run_once()
+                if outcome is None:
+                    return settled
+                self._count(outcome, worker)
+                settled += 1
+        finally:
+            sinks.close()
+            store.close()
+        return settled
+
+    def stop(self, *, timeout: float) -> bool:
+        """Wait for the workers to finish their delivery in hand; True when all did."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def _work(self, n: int) -> None:
+        worker, store, sinks = self._worker(f"w{n}")
+        runtime = self.daemon.runtime
+        stopping = self.daemon.stopping
+        try:
+            while not stopping.is_set():
+                if runtime is not self.daemon.runtime:  # reloaded: resolve sinks afresh
+                    runtime = self.daemon.runtime
+                    sinks.close()
+                    sinks = runtime.sinks()
+                    worker.sinks = sinks
+                try:
+                    outcome = worker.run_once()
+                except Exception as exc:  # the store restarting: wait it out, never die
+                    self.daemon.log.error("delivery worker error", error=describe(exc))
+                    stopping.wait(IDLE_SECONDS)
+                    continue
+                if outcome is None:
+                    stopping.wait(IDLE_SECONDS / 2)
+                else:
+                    self._count(outcome, worker)
+        finally:
+            sinks.close()
+            store.close()
+
+    def _worker(self, name: str) -> tuple[DeliveryWorker, MessageStore, Sinks]:
+        d = self.daemon
+        store = open_store(d.settings.store_url)
+        sinks = d.runtime.sinks()
+        worker = DeliveryWorker(store, sinks, worker_id=f"{d.holder}:{name}",
+                                lease_seconds=d.settings.lease_seconds)
+        return worker, store, sinks
+
+    def _count(self, outcome: Outcome, worker: DeliveryWorker) -> None:
+        destination = worker.store.get_delivery(outcome.delivery_id).destination
+        m = self.daemon.metrics
+        if outcome.state == "delivered":
+            m.deliveries_done.labels(destination).inc()
+        elif outcome.state == "failed":
+            m.retries.labels(destination).inc()
+        elif outcome.state == "dead":
+            m.dead_letters.labels(destination).inc()
+
+
+def run_daemon(settings: Settings, *, once: bool = False) -> int:
+    """What ``gateway run`` calls: configure logging from the settings, then run."""
+    configure(json={"json": True, "console": False}.get(settings.log_format),
+              level=settings.log_level)
+    return Daemon(settings).run(once=once)
