@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -50,13 +50,16 @@ def redact_phi(
     return event
 
 
-def configure(*, json: bool | None = None, level: int = logging.INFO) -> None:
+def configure(
+    *, json: bool | None = None, level: int = logging.INFO, file: TextIO | None = None
+) -> None:
     """Configure structlog (and stdlib logging, for paramiko) once per process.
 
-    ``json=None`` picks JSON unless stderr is a terminal.
+    ``json=None`` picks JSON unless the output is a terminal. ``file`` defaults to stderr.
     """
+    out = file or sys.stderr
     if json is None:
-        json = not sys.stderr.isatty()
+        json = not out.isatty()
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -70,10 +73,11 @@ def configure(*, json: bool | None = None, level: int = logging.INFO) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=out),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(message)s")
+    logging.basicConfig(level=logging.WARNING, stream=out, format="%(name)s %(message)s",
+                        force=True)
 
 
 def get_logger(**initial: Any) -> Any:
