@@ -19,8 +19,8 @@ DELIMITER_SETS = [
     Delimiters(),
     Delimiters(suffix=""),
     Delimiters(suffix="\r\n"),
-    Delimiters(element="|", repetition="!", component=">", segment="\n", suffix=""),
-    Delimiters(element="^", repetition="{", component="\\", segment="'", suffix="\r\n"),
+    Delimiters(element="|", repetition="!", component=">", terminator="\n", suffix=""),
+    Delimiters(element="^", repetition="{", component="\\", terminator="'", suffix="\r\n"),
 ]
 
 
@@ -60,7 +60,9 @@ def test_same_spec_same_bytes_other_seed_other_bytes(shape):
     assert text != other
 
 
-@pytest.mark.parametrize("delimiters", DELIMITER_SETS, ids=lambda d: repr(d.element + d.segment))
+@pytest.mark.parametrize(
+    "delimiters", DELIMITER_SETS, ids=lambda d: repr(d.element + d.terminator)
+)
 def test_multi_st_balances_and_counts_with_any_delimiters(delimiters):
     text, summary = generate(
         payees=6, claims=120, seed=3, reversal_rate=0.2, denial_rate=0.15, plb_rate=1.0,

@@ -47,7 +47,7 @@ def _register_835(kinds: argparse._SubParsersAction) -> None:
     p.add_argument("--element", default="*", help="element separator (default *)")
     p.add_argument("--component", default=":", help="component separator, ISA16 (default :)")
     p.add_argument("--repetition", default="^", help="repetition separator, ISA11 (default ^)")
-    p.add_argument("--segment", default="~",
+    p.add_argument("--terminator", "--segment", dest="segment", default="~",
                    help="segment terminator (default ~; 'newline' for a line break)")
     p.add_argument("--suffix", choices=tuple(SUFFIXES), default="lf",
                    help="written after each terminator (default lf)")
@@ -69,7 +69,7 @@ def run_835(args: argparse.Namespace) -> int:
             interchange_control_number=args.control_number,
             delimiters=Delimiters(
                 element=_char(args.element), repetition=_char(args.repetition),
-                component=_char(args.component), segment=_char(args.segment),
+                component=_char(args.component), terminator=_char(args.segment),
                 suffix=SUFFIXES[args.suffix] if _char(args.segment) not in "\r\n" else "",
             ),
         )

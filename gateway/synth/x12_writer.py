@@ -25,11 +25,11 @@ class Delimiters:
     element: str = "*"
     repetition: str = "^"  # ISA11
     component: str = ":"  # ISA16
-    segment: str = "~"
+    terminator: str = "~"
     suffix: str = "\n"
 
     def __post_init__(self) -> None:
-        chars = (self.element, self.repetition, self.component, self.segment)
+        chars = (self.element, self.repetition, self.component, self.terminator)
         if any(len(c) != 1 for c in chars):
             raise ValueError("each delimiter must be exactly one character")
         if len(set(chars)) != 4:
@@ -38,7 +38,7 @@ class Delimiters:
             raise ValueError("a delimiter must not be a letter, digit, space, '.', '-' or '#'")
         if self.suffix not in SUFFIXES.values():
             raise ValueError("suffix must be empty, LF or CR LF")
-        if self.suffix and self.segment in "\r\n":
+        if self.suffix and self.terminator in "\r\n":
             raise ValueError("no suffix may follow a line-break segment terminator")
 
 
@@ -61,7 +61,7 @@ class SegmentWriter:
     def __init__(self, out: TextIO, delimiters: Delimiters) -> None:
         self._out = out
         self._d = delimiters
-        self._end = delimiters.segment + delimiters.suffix
+        self._end = delimiters.terminator + delimiters.suffix
         self.count = 0
         self._set_start = 0
 
