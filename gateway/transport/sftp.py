@@ -34,11 +34,16 @@ from gateway.transport.names import safe_name
 from gateway.transport.readiness import StabilityTracker
 from gateway.transport.ssh import MiB, SftpConnection, SftpSettings
 
-_UPLOAD_CHUNK = 1 * MiB
+_CHUNK = 1 * MiB
 
 
 def _mb_per_s(size: int, seconds: float) -> float:
     return round(size / 1e6 / seconds, 1) if seconds > 0 else 0.0
+
+
+def _pieces(offset: int, length: int, piece: int) -> list[tuple[int, int]]:
+    end = offset + length
+    return [(start, min(piece, end - start)) for start in range(offset, end, piece)]
 
 
 class SftpSource:
@@ -115,14 +120,17 @@ class SftpSource:
                 )
             offset = 0
             while offset < size:
+                # One readv per block keeps memory bounded; 1 MiB pieces within it give the
+                # watchdog a heartbeat without changing the request pattern.
                 length = min(block, size - offset)
-                for data in handle.readv([(offset, length)]):
-                    if len(data) != length:
-                        raise EOFError(f"short read at byte {offset} of {remote.name!r}")
+                pieces = _pieces(offset, length, _CHUNK)
+                for (start, want), data in zip(pieces, handle.readv(pieces), strict=True):
+                    if len(data) != want:
+                        raise EOFError(f"short read at byte {start} of {remote.name!r}")
                     out.write(data)
                     digest.update(data)
+                    dog.progress()
                 offset += length
-                dog.progress()
         return size, digest.hexdigest()
 
     def acknowledge(self, remote: RemoteFile) -> None:
@@ -261,7 +269,7 @@ def _upload(sftp: paramiko.SFTPClient, temp: str, data: BinaryIO, progress) -> t
     size = 0
     with sftp.open(temp, "wb") as handle:
         handle.set_pipelined(True)
-        while chunk := data.read(_UPLOAD_CHUNK):
+        while chunk := data.read(_CHUNK):
             handle.write(chunk)
             digest.update(chunk)
             size += len(chunk)

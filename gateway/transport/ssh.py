@@ -192,7 +192,10 @@ class SftpConnection:
         TransportError and drops the connection. ``transfer`` selects the long deadline."""
         s = self.settings
         total = s.transfer_timeout if transfer else s.io_timeout * 2 + s.connect_timeout * 3
-        dog = Watchdog(self.drop, idle=s.io_timeout if transfer else None, total=total)
+        # The channel timeout notices a silent socket after io_timeout (up to twice that);
+        # the watchdog's idle clock also catches a trickle that sends a byte now and then.
+        idle = 2 * s.io_timeout if transfer else None
+        dog = Watchdog(self.drop, idle=idle, total=total)
         try:
             with dog:
                 yield dog
