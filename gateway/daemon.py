@@ -188,7 +188,7 @@ class Daemon:
     def _pipeline(self, store: MessageStore | None = None) -> Pipeline:
         return Pipeline(
             store or self.store, work_dir=self.settings.work_dir,
-            parse=self.runtime.parse, route=self.runtime.router(store or self.store),
+            parse=self.runtime.validator(), route=self.runtime.router(store or self.store),
             acknowledge=self.runtime.acknowledger(store or self.store),
             metrics=self.metrics, stopping=self.stopping,
         )

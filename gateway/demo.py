@@ -108,17 +108,23 @@ def write_workspace(
         f'[acknowledgment]\nkind = "{ack}"\n')
     rows = ["pharmacy_id,name,npi,ncpdp_id,tin,active,destination,formats"]
     for p in samples.pharmacies:
-        rows.append(f"{p.pharmacy_id}-{p.npi[-4:]},{p.name},{p.npi},{p.ncpdp_id},{p.tin},"
+        rows.append(f"{member_id(p)},{p.name},{p.npi},{p.ncpdp_id},{p.tin},"
                     f"true,{destinations[p.npi]},{formats}")
     (partners / "members.csv").write_text("\n".join(rows) + "\n")
     return root / "gateway.toml"
+
+
+def member_id(pharmacy: Pharmacy) -> str:
+    """The roster id of a sample pharmacy: the generator numbers pharmacies per file from
+    PH00001, so two files' pharmacies are told apart by their NPI's last digits."""
+    return f"{pharmacy.pharmacy_id}-{pharmacy.npi[-4:]}"
 
 
 def folder_workspace(root: Path) -> tuple[Path, Samples]:
     """The demo's own workspace: everything in local folders under ``root``."""
     samples = write_samples(root / "pbm" / "outbound")
     (root / "pbm" / "inbound").mkdir(parents=True, exist_ok=True)
-    destinations = {p.npi: f"folder:{root / 'pharmacies' / p.pharmacy_id / 'inbox'}"
+    destinations = {p.npi: f"folder:{root / 'pharmacies' / member_id(p) / 'inbox'}"
                     for p in samples.pharmacies}
     transport = (f'type = "folder"\npath = "{root / "pbm" / "outbound"}"\n'
                  f'archive_dir = "{root / "pbm" / "archive"}"\n'

@@ -67,9 +67,9 @@ def _file_line(store, f, deliveries, delivered) -> str:
     if f.status is FileStatus.DUPLICATE:
         return f"same bytes as file {f.duplicate_of}: recorded, not processed again"
     if f.status is FileStatus.QUARANTINED:
-        return f"kept in the store, refused: {(f.error or '')[:80]}"
-    documents = store.documents_of_file(f.id)
-    return f"{len(documents)} document(s) → {len(delivered)}/{len(deliveries)} delivered"
+        return f"kept in the store, refused, negative 999 sent:\n{'':<30}{f.error or ''}"
+    parts = [d for d in store.documents_of_file(f.id) if d.ordinal >= 0]  # not the ack
+    return f"{len(parts)} pharmacy part(s) → {len(delivered)}/{len(deliveries)} delivered"
 
 
 def _remittance_totals(path: Path) -> tuple[Decimal, int]:

@@ -67,7 +67,10 @@ class Metrics:
         r = self.registry
         self.files_received = Counter(
             "gateway_files_received", "Files fetched from partners, by outcome "
-            "(accepted, duplicate, quarantined)", ["partner", "outcome"], registry=r)
+            "(accepted, duplicate)", ["partner", "outcome"], registry=r)
+        self.quarantined = Counter(
+            "gateway_files_quarantined", "Accepted files refused as structurally broken",
+            ["partner", "code"], registry=r)
         self.documents = Counter(
             "gateway_documents", "Canonical documents parsed from accepted files",
             ["partner", "format"], registry=r)

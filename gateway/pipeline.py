@@ -6,12 +6,13 @@ that state after a crash, which is what makes SIGKILL at any moment harmless:
 * **receive** — fetch to a temp file (fsynced, hashed), record it (the idempotent receiver
   turns a second copy into a ``duplicate``), *then* acknowledge the partner's copy. A crash
   before the record re-fetches; a crash after it re-records the same bytes as a duplicate.
-* **parse** — a file in ``received`` is parsed (format detected from content) and each
-  document recorded (idempotent by ordinal); then ``parsed``. A structural error quarantines
-  the file instead: reason kept, event written, negative acknowledgment queued.
-* **route** — a ``parsed`` file is parsed again, streaming, and each document handed to the
-  router, whose deliveries are idempotent by key; then ``routed``. Routing only starts once
-  the whole file parsed, so a file broken in its last transaction set sends nobody anything.
+* **parse** — a file in ``received`` is parsed through (format detected from content,
+  streaming, memory bounded by one transaction set); then ``parsed``. A structural error
+  quarantines the file instead: reason kept, event written, negative acknowledgment queued.
+* **route** — a ``parsed`` file goes to the router, which splits it into the members' parts
+  and records them as documents and deliveries, idempotent by key; then ``routed``. Routing
+  only starts once the whole file parsed, so a file broken in its last transaction set sends
+  nobody anything.
 
 Acknowledgments (TA1/999) for partners that ask for them are deliveries like any other — to
 the partner's inbound folder — so they are retried, dead-lettered and traced the same way.
@@ -20,17 +21,20 @@ the partner's inbound folder — so they are retried, dead-lettered and traced t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from gateway.errors import InputError
+from gateway.errors import InputError, Location
 from gateway.log import get_logger
 from gateway.metrics import Metrics
-from gateway.runtime import PartnerRuntime
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
+from gateway.x12.reader import read_835
+
+if TYPE_CHECKING:
+    from gateway.runtime import PartnerRuntime
 
 ACTOR = "pipeline"
 
@@ -45,22 +49,29 @@ class PollOutcome:
     error: str | None = None
 
 
-@dataclass(frozen=True)
-class ParsedDocument:
-    """One document the parser yielded: its kind, routing keys, source span and the object
-    the router needs (a Remittance, an NCPDP batch, ...)."""
-
-    kind: str
-    routing_keys: dict[str, str]
-    source_start: int | None
-    source_end: int | None
-    content: Any
-
-
-# A parser: given the raw bytes and the file, yield documents; raise InputError on a bad file.
-Parser = Callable[[BinaryIO, ReceivedFile], Iterator[ParsedDocument]]
+# A validator: parse the whole file; return document counts by kind, or raise InputError.
+Validator = Callable[[BinaryIO, ReceivedFile], dict[str, int]]
+# A router: split and route a parsed file into documents and deliveries; return how many.
+Router = Callable[[ReceivedFile], int]
 # An acknowledger: given the file and the error (None: accepted), queue what the partner wants.
 Acknowledger = Callable[[ReceivedFile, InputError | None], None]
+
+
+def parse_file(stream: BinaryIO, received: ReceivedFile) -> dict[str, int]:
+    """Detect the format from the content (never the name) and parse the file through.
+
+    An X12 835 counts one document per transaction set. Anything else is refused with
+    ``unknown-format``.
+    """
+    head = stream.read(256)
+    stream.seek(0)
+    if not head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"ISA"):
+        raise InputError(
+            "the file is not an X12 interchange (it does not start with ISA)",
+            code="unknown-format", where=Location(file=received.original_name, byte_offset=0),
+            fix="ask the partner which format this is; only X12 835 files are accepted here")
+    sets = sum(1 for _ in read_835(stream, file_name=received.original_name))
+    return {"835": sets}
 
 
 class Pipeline:
@@ -71,8 +82,8 @@ class Pipeline:
         store: MessageStore,
         *,
         work_dir: Path,
-        parse: Parser,
-        route: Callable[[ReceivedFile, Iterator[tuple[int, ParsedDocument]]], int],
+        parse: Validator,
+        route: Router,
         acknowledge: Acknowledger,
         metrics: Metrics,
         stopping: threading.Event | None = None,
@@ -85,6 +96,7 @@ class Pipeline:
         self.metrics = metrics
         self.stopping = stopping or threading.Event()
         self.log = get_logger(component="pipeline")
+        self.stuck: set[int] = set()
         work_dir.mkdir(parents=True, exist_ok=True)
 
     # -- receive ------------------------------------------------------------------------------
@@ -126,13 +138,29 @@ class Pipeline:
     # -- parse and route ----------------------------------------------------------------------
 
     def process_pending(self) -> int:
-        """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward."""
+        """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward.
+
+        A file whose processing raised something unexpected (a bug, not bad input) is logged
+        with its traceback, recorded as an event and skipped until the next restart or
+        reload, so one file can never stall the others or stop the daemon.
+        """
         done = 0
         for status in (FileStatus.RECEIVED, FileStatus.PARSED):
             for received in reversed(self.store.list_files(status=status, limit=1000)):
                 if self.stopping.is_set():
                     return done
-                self.process(received)
+                if received.id in self.stuck:
+                    continue
+                try:
+                    self.process(received)
+                except Exception as exc:
+                    self.stuck.add(received.id)
+                    self.log.exception("file processing failed; skipped until restart",
+                                       partner=received.partner, file_id=received.id,
+                                       error=type(exc).__name__)
+                    self.store.record_event("file", received.id, "processing-failed",
+                                            actor=ACTOR, reason=type(exc).__name__)
+                    continue
                 done += 1
         return done
 
@@ -141,52 +169,53 @@ class Pipeline:
         if received.status is FileStatus.RECEIVED:
             if not self._parse_and_record(received):
                 return
+            self._send_ack(received, None)
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
-            with self.store.open_payload(received.sha256) as stream:
-                queued = self._route(received, self._numbered(stream, received))
+            queued = self._route(received)
             self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
                                        reason=f"{queued} deliveries")
             self.log.info("file routed", partner=received.partner, file_id=received.id,
                           deliveries=queued)
 
     def _parse_and_record(self, received: ReceivedFile) -> bool:
-        """Pass one: parse the whole file, recording its documents. False if quarantined."""
-        count = 0
-        kinds: dict[str, int] = {}
+        """Parse the whole file through. False if it was quarantined."""
         try:
             with self.store.open_payload(received.sha256) as stream:
-                for ordinal, doc in self._numbered(stream, received):
-                    self.store.add_document(
-                        received.id, ordinal, kind=doc.kind, routing_keys=doc.routing_keys,
-                        source_start=doc.source_start, source_end=doc.source_end,
-                    )
-                    kinds[doc.kind] = kinds.get(doc.kind, 0) + 1
-                    count += 1
+                kinds = self._parse(stream, received)
         except InputError as exc:
             self.quarantine(received, exc)
             return False
         for kind, n in kinds.items():
             self.metrics.documents.labels(received.partner, kind).inc(n)
         self.log.info("file parsed", partner=received.partner, file_id=received.id,
-                      documents=count)
-        self._acknowledge(received, None)
+                      documents=sum(kinds.values()))
         return True
 
     def quarantine(self, received: ReceivedFile, error: InputError) -> None:
-        """Keep the file (its bytes stay in the store), say why, and tell the partner."""
+        """Keep the file (its bytes stay in the store), say why, and tell the partner.
+
+        The negative acknowledgment is queued first: once the file is quarantined nothing
+        looks at it again, so a crash in between must not be able to lose the answer.
+        """
+        self._send_ack(received, error)
         reason = f"{error.code}: {error}"
         self.store.set_file_status(received.id, FileStatus.QUARANTINED, actor=ACTOR,
                                    reason=reason)
-        self.metrics.files_received.labels(received.partner, "quarantined").inc()
+        self.metrics.quarantined.labels(received.partner, error.code).inc()
         # The log gets the code and the location, not the message: a message may quote data.
         self.log.warning("file quarantined", partner=received.partner, file_id=received.id,
                          sha256=received.sha256, code=error.code,
                          segment_number=error.location.segment_number,
                          segment_id=error.location.segment_id,
                          byte_offset=error.location.byte_offset)
-        self._acknowledge(received, error)
 
-    def _numbered(self, stream: BinaryIO,
-                  received: ReceivedFile) -> Iterator[tuple[int, ParsedDocument]]:
-        yield from enumerate(self._parse(stream, received))
+    def _send_ack(self, received: ReceivedFile, error: InputError | None) -> None:
+        """Queue the partner's acknowledgment; a failure here never blocks the file."""
+        try:
+            self._acknowledge(received, error)
+        except Exception as exc:
+            self.log.exception("acknowledgment failed", partner=received.partner,
+                               file_id=received.id, error=type(exc).__name__)
+            self.store.record_event("file", received.id, "ack-failed", actor=ACTOR,
+                                    reason=type(exc).__name__)

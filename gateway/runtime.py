@@ -17,12 +17,16 @@ import fnmatch
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from gateway.acknowledge import Acknowledger
 from gateway.config.configuration import Configuration, load_configuration
 from gateway.config.members import Destination, parse_destination
 from gateway.config.partners import FolderTransport, Partner, SftpTransport
 from gateway.errors import ConfigError
+from gateway.pipeline import Router, Validator, parse_file
+from gateway.route_stage import route_file_stage
 from gateway.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
 from gateway.settings import Settings
+from gateway.store.base import MessageStore
 from gateway.transport.base import Fetched, RemoteFile, Sink, Source
 from gateway.transport.folder import FolderSink, FolderSource
 from gateway.transport.readiness import Readiness
@@ -132,6 +136,18 @@ class Runtime:
         if isinstance(partner.transport, FolderTransport):
             return str(Destination("folder", str(self.path(where or ""))))
         return str(Destination("sftp", where or "", partner.id))
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def validator(self) -> Validator:
+        return parse_file
+
+    def acknowledger(self, store: MessageStore) -> Acknowledger:
+        return Acknowledger(store, {p.id: (p.ack_kind, p.ack_destination)
+                                    for p in self.partners.values()})
+
+    def router(self, store: MessageStore) -> Router:
+        return route_file_stage(store, self.config, self.settings)
 
     # -- sinks --------------------------------------------------------------------------------
 
