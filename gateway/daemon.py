@@ -13,7 +13,8 @@ One process, a few threads, each with its own store connection:
 Signals: SIGTERM/SIGINT stop polling; workers finish the delivery in hand (its transfer is
 bounded by the transport's timeouts) and the process exits 0 within ``shutdown_seconds``; work
 still leased then is redone after its lease expires, under the same deterministic name.
-SIGHUP reloads partners and members between cycles.
+SIGHUP reloads partners and members between cycles and polls every partner at once; a
+configuration that does not load is refused (logged) and the running one kept.
 
 ``--once`` runs one full cycle — poll every partner (whatever its window), parse, route,
 deliver everything due — and exits, for cron and for tests.
@@ -29,6 +30,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
+from typing import Any
 
 from gateway.delivery import DeliveryWorker, Outcome, describe
 from gateway.health import Health, HealthServer
@@ -58,12 +60,16 @@ class Daemon:
         shutdown_seconds: float = 30.0,
     ) -> None:
         self.settings = settings
-        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        # Poll leases are held in the name of this installation on this host, so a daemon
+        # restarted after a crash resumes its own leases at once instead of waiting them out;
+        # delivery workers are named per process (their leases are fenced by token anyway).
+        self.holder = f"{socket.gethostname()}:{settings.path}"
+        self.process_name = f"{socket.gethostname()}:{os.getpid()}"
         self.shutdown_seconds = shutdown_seconds
         self.stopping = threading.Event()
         self._reload = threading.Event()
         self._runtime_factory = runtime_factory
-        self.log = get_logger(component="daemon", holder=self.holder)
+        self.log = get_logger(component="daemon", process=self.process_name)
         self.store: MessageStore = open_store(settings.store_url)
         self.metrics = Metrics(snapshot=self._queue_snapshot)
         self.runtime = runtime_factory(settings)
@@ -78,7 +84,7 @@ class Daemon:
 
     def run(self, *, once: bool = False) -> int:
         """Run until stopped (or one cycle with ``once``); return the exit code."""
-        self._install_signals()
+        previous = self._install_signals()
         http = self._start_http()
         pool = DeliveryPool(self, workers=self.settings.workers)
         self.log.info("daemon started", partners=len(self.runtime.partners),
@@ -101,6 +107,8 @@ class Daemon:
                 http.stop()
             self.runtime.close()
             self.store.close()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
             self.log.info("daemon stopped", cycles=self.cycles, clean=clean)
         return EXIT_FAILED if failed else EXIT_OK
 
@@ -119,7 +127,7 @@ class Daemon:
         now = utc_now()
         due = [p for p in self.runtime.partners.values()
                if force or p.poll.is_due(now, self.last_poll.get(p.id), self.settings.holidays)]
-        outcomes = self._poll_all(due, prime=force)
+        outcomes = self._poll_all(due, force=force)
         self.pipeline.process_pending()
         self._check_slas(utc_now())
         self.cycles += 1
@@ -127,15 +135,22 @@ class Daemon:
         self._last_cycle = time.monotonic()
         return all(o.error is None for o in outcomes)
 
-    def _poll_all(self, partners: list[PartnerRuntime], *, prime: bool) -> list[PollOutcome]:
+    def _poll_all(self, partners: list[PartnerRuntime], *, force: bool) -> list[PollOutcome]:
+        """Poll in parallel (a slow partner does not delay the others).
+
+        A partner's first poll after start (and every ``--once`` poll) lists twice, a settle
+        time apart: readiness is "unchanged across two listings", and waiting a whole interval
+        after a restart for the second listing would delay every waiting file.
+        """
         if not partners:
             return []
         with ThreadPoolExecutor(max_workers=min(4, len(partners)),
                                 thread_name_prefix="poll") as executor:
-            futures: list[tuple[PartnerRuntime, Future[PollOutcome]]] = [
-                (p, executor.submit(self._poll_one, p, prime)) for p in partners
+            futures: list[Future[PollOutcome]] = [
+                executor.submit(self._poll_one, p, force or p.id not in self.last_poll)
+                for p in partners
             ]
-            return [future.result() for _, future in futures]
+            return [future.result() for future in futures]
 
     def _poll_one(self, partner: PartnerRuntime, prime: bool) -> PollOutcome:
         """Poll one partner under its poll lease; errors are logged and counted, not raised."""
@@ -145,8 +160,13 @@ class Daemon:
             if not store.acquire_poll_lease(partner.id, self.holder, self._poll_lease_seconds()):
                 self.log.info("poll skipped: another daemon holds the lease", partner=partner.id)
                 return PollOutcome(partner.id)
+            lease = self._poll_lease_seconds()
+
+            def keep_lease() -> bool:
+                return store.renew_poll_lease(partner.id, self.holder, lease)
+
             try:
-                outcome = self._pipeline(store).poll(partner, prime=prime)
+                outcome = self._pipeline(store).poll(partner, prime=prime, keep_alive=keep_lease)
             finally:
                 store.release_poll_lease(partner.id, self.holder)
         except Exception as exc:  # a partner's failure must never stop the daemon
@@ -205,6 +225,7 @@ class Daemon:
         old, self.runtime = self.runtime, fresh
         old.close()
         self.pipeline = self._pipeline()
+        self.last_poll.clear()  # poll every partner now: an operator reloads to see a change
         self.log.info("configuration reloaded", partners=len(fresh.partners))
 
     def _poll_lease_seconds(self) -> float:
@@ -249,12 +270,14 @@ class Daemon:
         server = HealthServer(host, port, health=self._health, metrics=self.metrics.exposition)
         return server.start()
 
-    def _install_signals(self) -> None:
+    def _install_signals(self) -> dict[int, Any]:
+        """Route SIGTERM/SIGINT to a stop and SIGHUP to a reload; return the old handlers."""
         if threading.current_thread() is not threading.main_thread():
-            return  # tests drive request_stop() directly
-        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
-        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
-        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+            return {}  # run from a thread (tests): request_stop() is called directly
+        handlers = {signal.SIGTERM: lambda *_: self.request_stop(),
+                    signal.SIGINT: lambda *_: self.request_stop(),
+                    signal.SIGHUP: lambda *_: self.request_reload()}
+        return {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
 
 
 class DeliveryPool:
@@ -330,7 +353,7 @@ class DeliveryPool:
         d = self.daemon
         store = open_store(d.settings.store_url)
         sinks = d.runtime.sinks()
-        worker = DeliveryWorker(store, sinks, worker_id=f"{d.holder}:{name}",
+        worker = DeliveryWorker(store, sinks, worker_id=f"{d.process_name}:{name}",
                                 lease_seconds=d.settings.lease_seconds)
         return worker, store, sinks
 

@@ -101,11 +101,14 @@ class Pipeline:
 
     # -- receive ------------------------------------------------------------------------------
 
-    def poll(self, partner: PartnerRuntime, *, prime: bool = False) -> PollOutcome:
+    def poll(self, partner: PartnerRuntime, *, prime: bool = False,
+             keep_alive: Callable[[], bool] | None = None) -> PollOutcome:
         """List the partner's ready files and receive each one.
 
-        ``prime`` lists once more after the partner's settle time, for ``--once``: a file is
-        ready when it is unchanged across two listings, and a one-shot run has only one cycle.
+        ``prime`` lists once more after the partner's settle time: a file is ready when it is
+        unchanged across two listings, and a first poll (or ``--once``) has no earlier one.
+        ``keep_alive`` is called before each file (the daemon renews its poll lease there);
+        when it answers False another daemon has taken over the partner and the poll stops.
         """
         outcome = PollOutcome(partner.id)
         ready = partner.source.list_ready()
@@ -114,6 +117,9 @@ class Pipeline:
             ready += [r for r in partner.source.list_ready() if r.path not in seen]
         for remote in ready:
             if self.stopping.is_set():
+                break
+            if keep_alive is not None and not keep_alive():
+                self.log.warning("poll lease lost: stopping this poll", partner=partner.id)
                 break
             fetched = partner.source.fetch(remote, self.work_dir)
             try:
