@@ -118,7 +118,9 @@ def same_number(a: str, b: str) -> bool:
     return (int(a) == int(b)) if a.isdigit() and b.isdigit() else a == b
 
 
-def iter_records(stream: BinaryIO, *, file: str | None = None) -> Iterator[tuple[Record, str]]:
+def iter_records(
+    stream: BinaryIO, *, file: str | None = None, block_size: int = BLOCK_SIZE
+) -> Iterator[tuple[Record, str]]:
     """Yield ``(Record, content between STX and ETX)`` one at a time, reading in blocks.
 
     Raises InputError for text outside STX...ETX (other than CR/LF between records), a record
@@ -133,7 +135,7 @@ def iter_records(stream: BinaryIO, *, file: str | None = None) -> Iterator[tuple
     def more() -> int | None:
         """Read a block, dropping what was consumed; return how far indices shifted (None: EOF)."""
         nonlocal buffer, base, pos, eof
-        chunk = stream.read(BLOCK_SIZE)
+        chunk = stream.read(block_size)
         if not chunk:
             eof = True
             return None
