@@ -37,6 +37,11 @@ class _Values:
     def text(self, fid: str) -> str | None:
         return self.raw.get(fid)
 
+    def code(self, fid: str) -> str | None:
+        """A code as sent (leading zeros kept), or None when it does not fit its format."""
+        value = self.raw.get(fid)
+        return value if value is None or self.typed(fid) is not None or not value else None
+
     def typed(self, fid: str):
         value = self.raw.get(fid)
         definition = lookup(fid)
@@ -94,7 +99,7 @@ class Patient:
             v.text("CX"),
             v.text("CY"),
             v.typed("C4"),
-            v.text("C5"),
+            v.code("C5"),
             v.text("CA"),
             v.text("CB"),
             v.text("CM"),
@@ -102,7 +107,7 @@ class Patient:
             v.text("CO"),
             v.text("CP"),
             v.text("CQ"),
-            v.text("C7"),
+            v.code("C7"),
             v.text("HN"),
         )
 
@@ -130,9 +135,9 @@ class Insurance:
             v.text("CD"),
             v.text("C1"),
             v.text("C3"),
-            v.text("C6"),
+            v.code("C6"),
             v.text("FO"),
-            v.text("C9"),
+            v.code("C9"),
             v.text("N5"),
         )
 
@@ -175,13 +180,13 @@ class Claim:
             v.typed("E7"),
             v.typed("D3"),
             v.typed("D5"),
-            v.text("D6"),
+            v.code("D6"),
             v.text("D8"),
             v.typed("DE"),
             v.typed("DF"),
-            v.text("DJ"),
+            v.code("DJ"),
             tuple(val for fid, val in pairs if fid == "DK"),
-            v.text("C8"),
+            v.code("C8"),
             v.text("28"),
             v.text("EV"),
             v.text("EN"),
