@@ -53,9 +53,6 @@ class TransactionBuilder(Values):
         when BPR or a party is missing (reported)."""
         self.component = component
         header = self.header(body, marks[0] if marks else len(body) - 1)
-        groups, adjustments = self.detail(body, marks)
-        se = body[-1]
-        end = se[1] + len(segment_text(se))
         missing = [name for name in ("BPR", "N1*PR", "N1*PE") if header.get(name) is None]
         for name in missing:
             report_at(
@@ -75,6 +72,9 @@ class TransactionBuilder(Values):
                 level=Level.TRANSACTION,
                 fix="ask the sender for a complete 835",
             )
+        groups, adjustments = self.detail(body, marks)
+        se = body[-1]
+        end = se[1] + len(segment_text(se))
         if missing:
             return None
         remittance = Remittance(
