@@ -72,19 +72,32 @@ class ReceivedInterchange:
     control_number: str  # ISA13
     usage: str  # ISA15
     groups: tuple[ReceivedGroup, ...] = ()
+    first_segment: int = 1  # segment numbers (from 1, in the file) of its ISA ...
+    last_segment: int | None = None  # ... and of its IEA (None when the IEA is missing)
+
+    def holds(self, finding: Finding) -> bool:
+        """True when ``finding`` is about this interchange (by its segment number)."""
+        number = finding.location.segment_number
+        if number is None:
+            return True
+        return self.first_segment <= number and (
+            self.last_segment is None or number <= self.last_segment
+        )
 
 
 def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInterchange]:
     """The envelopes of a file, from its segments as element lists (``elements[0]`` is the id).
 
     Tolerant on purpose: an acknowledgment is most needed for a broken file, so missing
-    elements become ``""`` and a missing GE or IEA still yields what was read.
+    elements become ``""`` and a missing GE or IEA still yields what was read. Pass every
+    segment of the file: their count gives each interchange's segment range.
     """
     result: list[ReceivedInterchange] = []
     isa: Sequence[str] | None = None
     groups: list[ReceivedGroup] = []
     gs: Sequence[str] | None = None
     sets: list[ReceivedSet] = []
+    isa_number = 0
 
     def close_group(ge01: str | None) -> None:
         nonlocal gs, sets
@@ -94,20 +107,21 @@ def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInt
                                         _get(gs, 8), tuple(sets), declared))
         gs, sets = None, []
 
-    def close_interchange() -> None:
+    def close_interchange(iea_number: int | None) -> None:
         nonlocal isa, groups
         close_group(None)
         if isa is not None:
             result.append(ReceivedInterchange(
                 _get(isa, 5), _get(isa, 6).rstrip(), _get(isa, 7), _get(isa, 8).rstrip(),
-                _get(isa, 9), _get(isa, 10), _get(isa, 13), _get(isa, 15), tuple(groups)))
+                _get(isa, 9), _get(isa, 10), _get(isa, 13), _get(isa, 15), tuple(groups),
+                isa_number, iea_number))
         isa, groups = None, []
 
-    for elements in segments:
+    for number, elements in enumerate(segments, 1):
         tag = elements[0]
         if tag == "ISA":
-            close_interchange()
-            isa = list(elements)
+            close_interchange(number - 1)
+            isa, isa_number = list(elements), number
         elif tag == "GS":
             close_group(None)
             gs = list(elements)
@@ -116,8 +130,8 @@ def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInt
         elif tag == "GE":
             close_group(_get(elements, 1))
         elif tag == "IEA":
-            close_interchange()
-    close_interchange()
+            close_interchange(number)
+    close_interchange(None)
     return result
 
 
