@@ -20,8 +20,9 @@ from typing import TextIO
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.errors import ConfigError, InputError
-from gateway.x12.ack import ReceivedInterchange, received_interchanges, write_999, write_ta1
+from gateway.x12.ack import write_999, write_ta1
 from gateway.x12.findings import Finding, Level
+from gateway.x12.received import ReceivedInterchange, received_interchanges
 from gateway.x12.tr3 import Tr3Validator, pyx12_can_run
 
 
