@@ -58,12 +58,12 @@ def run(args: argparse.Namespace) -> int:
     if skipped:
         print("note: TR3 validation was not run: fix the structural errors above first",
               file=report)
-    if args.ack:
-        write_ack(path, args, findings)
     errors = sum(f.fatal for f in findings)
     verdict = "invalid" if errors else "valid"
     print(f"{path}: {verdict} ({errors} error(s), {len(findings) - errors} warning(s))",
           file=report)
+    if args.ack:
+        write_ack(path, args, findings)
     return EXIT_INVALID if errors else EXIT_OK
 
 
