@@ -31,6 +31,7 @@ from gateway.x12.tokenizer import SEGMENT_ID, Segment, iter_segments
 from gateway.x12.transaction import TransactionBuilder
 
 ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
+DETAIL_MARKS = frozenset({"LX", "CLP", "PLB"})  # where groups, claims and the summary start
 
 
 def read_835(
@@ -46,11 +47,14 @@ def read_835(
     group: Envelope | None = None  # the open 835 group, None when it is not an 835 group
     component = ":"
     body: list[Segment] | None = None  # segments of the open ST..SE
+    marks: list[int] = []  # indexes in body of its LX, CLP and PLB segments
     reading = False  # the open ST..SE is an 835 in an 835 group: build it at SE
     last: Segment | None = None
     for segment in iter_segments(stream, reporter=reporter):
         seg_id = segment[2][0]
         if body is not None and seg_id not in ENVELOPE_IDS:
+            if seg_id in DETAIL_MARKS:
+                marks.append(len(body))
             body.append(segment)
             continue
         last = segment
@@ -58,7 +62,7 @@ def read_835(
             remittance = None
             if body is not None and reading and group is not None:
                 body.append(segment)
-                remittance = builder.build(body, group, component)
+                remittance = builder.build(body, marks, group, component)
             envelope.close_set(segment)
             if remittance is not None:
                 yield remittance
@@ -68,6 +72,7 @@ def read_835(
         if seg_id == "ST":
             envelope.open_set(segment)
             body = [segment]  # a set that is not read is still collected (to know its end)
+            marks = []
             reading = group is not None and _is_835_set(reporter, segment)
         elif seg_id == "GS":
             envelope.open_group(segment)

@@ -321,7 +321,7 @@ class _Tokenizer:
             number=number,
             segment_id=seg_id[:3] or None,
             offset=offset,
-            fix="ask the sender to correct the file; nothing after this point was skipped",
+            fix="ask the sender to correct the segment (segment ids are 2-3 capitals/digits)",
         )
 
     def truncated(self, delimiters: Delimiters) -> list[Segment]:

@@ -11,27 +11,24 @@ numbers are fatal (``bad-amount``): money must never be guessed.
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from gateway.model import (
-    Adjustment,
     ClaimPayment,
     Envelope,
     Party,
     Payment,
-    Person,
     ProviderAdjustment,
     ProviderGroup,
     Reference,
     Remittance,
-    ServiceLine,
     SourceRef,
 )
 from gateway.x12.checks import check_balance, check_composite, element, report_at
+from gateway.x12.claims import read_claim
 from gateway.x12.findings import Level
-from gateway.x12.reporter import Reporter
-from gateway.x12.tokenizer import SEGMENT_ID, Segment, segment_text
+from gateway.x12.tokenizer import Segment, segment_text
+from gateway.x12.values import Values
 
 ZERO = Decimal(0)
 DETAIL_START = frozenset({"LX", "CLP", "PLB"})
@@ -41,99 +38,21 @@ LINE_IGNORED = frozenset({"QTY"})
 NUMBER_CHARS = "0123456789.-"
 
 
-class TransactionBuilder:
-    """Builds Remittances for one file; keeps a small cache of parsed dates."""
+class TransactionBuilder(Values):
+    """Builds the Remittances of one file (the value caches live as long as the file)."""
 
-    def __init__(self, reporter: Reporter, file_name: str | None) -> None:
-        self.reporter = reporter
-        self.file_name = file_name
-        self.dates: dict[str, date | None] = {}
-        self.component = ":"
-
-    # -- values ---------------------------------------------------------------------------
-
-    def money(self, segment: Segment, index: int) -> Decimal:
-        """A required amount (R type): digits, optional sign and decimal point."""
-        text = element(segment, index)
-        if text and not text.strip(NUMBER_CHARS):
-            try:
-                return Decimal(text)
-            except InvalidOperation:
-                pass
-        name = f"{segment[2][0]}{index:02d}"
-        what = f"{name} is empty" if not text else f"{name} {text[:20]!r} is not an amount"
-        report_at(
-            self.reporter,
-            segment,
-            "bad-amount",
-            what,
-            level=Level.SEGMENT,
-            element=name,
-            fix="ask the sender to correct the amount; money is never guessed",
-        )
-        return ZERO
-
-    def optional_money(self, segment: Segment, index: int) -> Decimal | None:
-        return self.money(segment, index) if element(segment, index) else None
-
-    def date(self, segment: Segment, index: int) -> date | None:
-        """CCYYMMDD, or None (with a warning) when absent or not a real date."""
-        text = element(segment, index)
-        if not text:
-            return None
-        try:
-            return self.dates[text]
-        except KeyError:
-            pass
-        value: date | None = None
-        if len(text) == 8 and text.isdigit():
-            try:
-                value = date(int(text[:4]), int(text[4:6]), int(text[6:]))
-            except ValueError:
-                value = None
-        if value is None:
-            report_at(
-                self.reporter,
-                segment,
-                "bad-date",
-                f"{segment[2][0]}{index:02d} {text[:10]!r} is not a date (CCYYMMDD); read as empty",
-                level=Level.SEGMENT,
-                fatal=False,
-            )
-            return None
-        if len(self.dates) > 10_000:
-            self.dates.clear()
-        self.dates[text] = value
-        return value
-
-    def unexpected(self, segment: Segment, where: str) -> None:
-        seg_id = segment[2][0]
-        if not SEGMENT_ID.fullmatch(seg_id):
-            return  # the tokenizer already reported the invalid id
-        report_at(
-            self.reporter,
-            segment,
-            "unexpected-segment",
-            f"segment {seg_id} is not valid in {where} of an 835",
-            level=Level.SEGMENT,
-            fix="ask the sender to correct the file",
-        )
-
-    def source(self, body: list[Segment], start: int, stop: int) -> SourceRef:
-        """Segments ``body[start:stop]``; they end where ``body[stop]`` begins."""
-        return SourceRef(
-            self.file_name, body[start][0], body[stop - 1][0], body[start][1], body[stop][1]
-        )
+    component = ":"
 
     # -- the transaction set --------------------------------------------------------------
 
-    def build(self, body: list[Segment], envelope: Envelope, component: str) -> Remittance | None:
-        """``body`` is ST..SE inclusive. None when BPR or a party is missing (reported)."""
+    def build(
+        self, body: list[Segment], marks: list[int], envelope: Envelope, component: str
+    ) -> Remittance | None:
+        """``body`` is ST..SE inclusive; ``marks`` the indexes of its LX, CLP and PLB segments
+        (the reader notes them while collecting, so the detail is not searched again). None
+        when BPR or a party is missing (reported)."""
         self.component = component
-        header, index = self.header(body)
-        groups, adjustments = self.detail(body, index)
-        se = body[-1]
-        end = se[1] + len(segment_text(se))
+        header = self.header(body, marks[0] if marks else len(body) - 1)
         missing = [name for name in ("BPR", "N1*PR", "N1*PE") if header.get(name) is None]
         for name in missing:
             report_at(
@@ -153,6 +72,9 @@ class TransactionBuilder:
                 level=Level.TRANSACTION,
                 fix="ask the sender for a complete 835",
             )
+        groups, adjustments = self.detail(body, marks)
+        se = body[-1]
+        end = se[1] + len(segment_text(se))
         if missing:
             return None
         remittance = Remittance(
@@ -179,16 +101,12 @@ class TransactionBuilder:
         )
         return remittance
 
-    def header(self, body: list[Segment]) -> tuple[dict, int]:
-        """BPR, TRN, REF, DTM*405 and the N1 party loops, up to the first LX, CLP or PLB."""
+    def header(self, body: list[Segment], stop: int) -> dict:
+        """BPR, TRN, REF, DTM*405 and the N1 party loops: ``body[1:stop]``."""
         found: dict = {"REF": []}
         party: list | None = None  # [N1 segment, references] of the open party loop
-        index, last = 1, len(body) - 1
-        while index < last:
-            segment = body[index]
+        for segment in body[1:stop]:
             seg_id = segment[2][0]
-            if seg_id in DETAIL_START:
-                break
             if seg_id == "N1":
                 self.close_party(found, party)
                 party = [segment, []]
@@ -207,9 +125,8 @@ class TransactionBuilder:
                     found["DTM*405"] = self.date(segment, 2)
             elif seg_id not in HEADER_IGNORED:
                 self.unexpected(segment, "the header")
-            index += 1
         self.close_party(found, party)
-        return found, index
+        return found
 
     def close_party(self, found: dict, party: list | None) -> None:
         if party is None:
@@ -244,8 +161,10 @@ class TransactionBuilder:
 
     # -- detail: LX groups, claims, service lines, PLB ------------------------------------
 
+    # -- detail: LX groups, claims, PLB --------------------------------------------------
+
     def detail(
-        self, body: list[Segment], index: int
+        self, body: list[Segment], marks: list[int]
     ) -> tuple[tuple[ProviderGroup, ...], tuple[ProviderAdjustment, ...]]:
         """LX/TS3 groups of CLP claims, then PLB. Claims before any LX form group "0"."""
         groups: list[ProviderGroup] = []
@@ -253,32 +172,40 @@ class TransactionBuilder:
         claims: list[ClaimPayment] = []
         group_start: int | None = None  # index of the LX (or first CLP) of the open group
         ts3: Segment | None = None
-        claim_start: int | None = None
-        last = len(body) - 1
-        while index <= last:
-            segment = body[index]
-            seg_id = segment[2][0] if index < last else "SE"
-            if seg_id in ("CLP", "LX", "PLB", "SE") and claim_start is not None:
-                provider = element(ts3, 1) or None if ts3 else None
-                claims.append(self.claim(body, claim_start, index, provider))
-                claim_start = None
-            if seg_id in ("LX", "PLB", "SE") and group_start is not None:
-                groups.append(self.group(body, group_start, index, ts3, claims))
-                group_start, ts3, claims = None, None, []
+        bounds = [*marks, len(body) - 1]  # each detail run ends where the next one starts
+        for position, start in enumerate(marks):
+            stop = bounds[position + 1]
+            seg_id = body[start][2][0]
             if seg_id == "CLP":
-                claim_start = index
                 if group_start is None:
-                    group_start = index
-            elif seg_id == "LX":
-                group_start = index
-            elif seg_id == "PLB":
-                adjustments.extend(self.plb(segment))
-            elif seg_id in ("TS3", "TS2") and group_start is not None and claim_start is None:
-                ts3 = segment if seg_id == "TS3" else ts3
-            elif seg_id != "SE" and claim_start is None:
-                self.unexpected(segment, "the detail")
-            index += 1
+                    group_start = start
+                provider = (element(ts3, 1) or None) if ts3 else None
+                claims.append(read_claim(self, body, start, stop, provider, self.component))
+                continue
+            if group_start is not None:
+                groups.append(self.group(body, group_start, start, ts3, claims))
+                group_start, ts3, claims = None, None, []
+            if seg_id == "LX":
+                group_start = start
+                ts3 = self.group_header(body, start + 1, stop)
+            else:
+                adjustments.extend(self.plb(body[start]))
+                for segment in body[start + 1 : stop]:
+                    self.unexpected(segment, "the summary (after PLB)")
+        if group_start is not None:
+            groups.append(self.group(body, group_start, len(body) - 1, ts3, claims))
         return tuple(groups), tuple(adjustments)
+
+    def group_header(self, body: list[Segment], start: int, stop: int) -> Segment | None:
+        """TS3 and TS2 between LX and the first claim; returns the TS3."""
+        ts3 = None
+        for segment in body[start:stop]:
+            seg_id = segment[2][0]
+            if seg_id == "TS3":
+                ts3 = segment
+            elif seg_id != "TS2":
+                self.unexpected(segment, "a provider summary (loop 2000)")
+        return ts3
 
     def group(
         self,
@@ -290,163 +217,17 @@ class TransactionBuilder:
     ) -> ProviderGroup:
         lx = body[start]
         numbered = lx[2][0] == "LX"
+        count = element(ts3, 4) if ts3 else ""
         return ProviderGroup(
             number=element(lx, 1) if numbered else "0",
-            provider_id=element(ts3, 1) or None if ts3 else None,
-            facility_code=element(ts3, 2) or None if ts3 else None,
+            provider_id=(element(ts3, 1) or None) if ts3 else None,
+            facility_code=(element(ts3, 2) or None) if ts3 else None,
             fiscal_period_date=self.date(ts3, 3) if ts3 else None,
-            claim_count=int(element(ts3, 4)) if ts3 and element(ts3, 4).isdigit() else None,
+            claim_count=int(count) if count.isdigit() else None,
             total_charge=self.optional_money(ts3, 5) if ts3 else None,
             claims=tuple(claims),
             source=self.source(body, start, stop),
         )
-
-    def claim(
-        self, body: list[Segment], start: int, stop: int, provider_id: str | None
-    ) -> ClaimPayment:
-        """Loop 2100: CLP and its segments ``body[start:stop]``, service lines included."""
-        clp = body[start]
-        adjustments: list[Adjustment] = []
-        references: list[Reference] = []
-        others: list[Person] = []
-        lines: list[ServiceLine] = []
-        patient = npi = None
-        dates: dict[str, date | None] = {}
-        line_start: int | None = None
-        for index in range(start + 1, stop):
-            segment = body[index]
-            seg_id = segment[2][0]
-            if seg_id == "SVC":
-                if line_start is not None:
-                    lines.append(self.line(body, line_start, index))
-                line_start = index
-            elif line_start is not None:
-                continue  # belongs to the open service line
-            elif seg_id == "CAS":
-                adjustments.extend(self.cas(segment))
-            elif seg_id == "NM1":
-                entity = element(segment, 1)
-                if entity == "82":
-                    if element(segment, 8) == "XX":
-                        npi = element(segment, 9) or None
-                elif entity == "QC":
-                    patient = _person(segment)
-                else:
-                    others.append(_person(segment))
-            elif seg_id == "DTM":
-                dates[element(segment, 1)] = self.date(segment, 2)
-            elif seg_id == "REF":
-                references.append(Reference(element(segment, 1), element(segment, 2)))
-            elif seg_id not in CLAIM_IGNORED:
-                self.unexpected(segment, "a claim (loop 2100)")
-        if line_start is not None:
-            lines.append(self.line(body, line_start, stop))
-        claim = ClaimPayment(
-            claim_id=element(clp, 1),
-            status=element(clp, 2),
-            billed=self.money(clp, 3),
-            paid=self.money(clp, 4),
-            patient_responsibility=self.optional_money(clp, 5),
-            filing_indicator=element(clp, 6) or None,
-            payer_claim_control_number=element(clp, 7) or None,
-            facility_code=element(clp, 8) or None,
-            frequency_code=element(clp, 9) or None,
-            patient=patient,
-            rendering_provider_npi=npi,
-            statement_start=dates.get("232"),
-            statement_end=dates.get("233"),
-            received_date=dates.get("050"),
-            provider_id=provider_id,
-            adjustments=tuple(adjustments),
-            service_lines=tuple(lines),
-            references=tuple(references),
-            others=tuple(others),
-            source=self.source(body, start, stop),
-        )
-        if lines:
-            # CLP03 - all CAS = CLP04 and SVC02 - line CAS = SVC03 give this, which holds
-            # even when CLP03 is not the sum of SVC02 (TR3 1.10.2.1).
-            check_balance(
-                self.reporter,
-                clp,
-                "unbalanced-claim",
-                "CLP04 = sum(SVC03) - sum(claim-level CAS)",
-                sum((line.paid for line in lines), ZERO)
-                - sum((adj.amount for adj in adjustments), ZERO),
-                claim.paid,
-            )
-        return claim
-
-    def line(self, body: list[Segment], start: int, stop: int) -> ServiceLine:
-        """Loop 2110: SVC and its DTM, CAS, REF, AMT, LQ segments ``body[start:stop]``."""
-        svc = body[start]
-        product = check_composite(self.reporter, svc, 1, self.component, required=True)
-        adjustments: list[Adjustment] = []
-        references: list[Reference] = []
-        remarks: list[str] = []
-        dates: dict[str, date | None] = {}
-        control = allowed = None
-        for index in range(start + 1, stop):
-            segment = body[index]
-            seg_id = segment[2][0]
-            if seg_id == "CAS":
-                adjustments.extend(self.cas(segment))
-            elif seg_id == "DTM":
-                dates[element(segment, 1)] = self.date(segment, 2)
-            elif seg_id == "REF":
-                if element(segment, 1) == "6R":
-                    control = element(segment, 2)
-                else:
-                    references.append(Reference(element(segment, 1), element(segment, 2)))
-            elif seg_id == "AMT":
-                if element(segment, 1) == "B6":
-                    allowed = self.money(segment, 2)
-            elif seg_id == "LQ":
-                remarks.append(element(segment, 2))
-            elif seg_id not in LINE_IGNORED:
-                self.unexpected(segment, "a service line (loop 2110)")
-        line = ServiceLine(
-            product_qualifier=product[0],
-            product_id=product[1] if len(product) > 1 else "",
-            modifiers=tuple(product[2:6]),
-            billed=self.money(svc, 2),
-            paid=self.money(svc, 3),
-            revenue_code=element(svc, 4) or None,
-            units=self.optional_money(svc, 5),
-            service_date=dates.get("472") or dates.get("150"),
-            service_end_date=dates.get("151"),
-            line_control_number=control,
-            allowed_amount=allowed,
-            adjustments=tuple(adjustments),
-            remark_codes=tuple(remarks),
-            references=tuple(references),
-        )
-        check_balance(
-            self.reporter,
-            svc,
-            "unbalanced-line",
-            "SVC02 - sum(CAS) = SVC03",
-            line.billed - sum((adj.amount for adj in adjustments), ZERO),
-            line.paid,
-        )
-        return line
-
-    def cas(self, segment: Segment) -> list[Adjustment]:
-        """CAS01 group, then up to six reason/amount/quantity triplets."""
-        group = element(segment, 1)
-        found = []
-        for index in range(2, min(len(segment[2]), 20), 3):
-            reason = element(segment, index)
-            if reason:
-                found.append(
-                    Adjustment(
-                        group,
-                        reason,
-                        self.money(segment, index + 1),
-                        self.optional_money(segment, index + 2),
-                    )
-                )
-        return found
 
     def plb(self, segment: Segment) -> list[ProviderAdjustment]:
         """PLB01 provider, PLB02 date, then up to six (reason:reference, amount) pairs."""
@@ -466,13 +247,3 @@ class TransactionBuilder:
                 )
             )
         return found
-
-
-def _person(segment: Segment) -> Person:
-    return Person(
-        entity_code=element(segment, 1),
-        last_name=element(segment, 3) or None,
-        first_name=element(segment, 4) or None,
-        id_qualifier=element(segment, 8) or None,
-        identifier=element(segment, 9) or None,
-    )
