@@ -101,13 +101,22 @@ def test_stale_rarc_list_gives_a_warning_not_a_rejection(validator):
 
 
 def test_structural_defects_that_mislead_pyx12_stop_it(validator, tmp_path):
-    """pyx12 stops silently at ``~~`` (defect 3): the structural finding must stand alone."""
-    text = generated(payees=1, claims=3).replace("~\nDTM*405", "~\n~\nDTM*405", 1)
+    """pyx12 stops silently at ``~~`` (defect 3): our reader's finding must stand alone."""
+    from gateway.x12.reader import read_835
+
+    text = generated(payees=2, claims=6).replace("~\nDTM*405", "~\n~\nDTM*405", 1)
     path = tmp_path / "empty.835"
     path.write_text(text)
-    empty = Finding("empty-segment", "empty segment", Level.SEGMENT,
-                    Location(file=str(path), segment_number=7), transaction_set="0001")
-    assert validator.validate(path, structural=[empty]) == [empty]
+    alone = validator.validate(path)
+    assert not any("empty" in f.code or "empty" in f.message.lower() for f in alone)
+    structural: list[Finding] = []
+    with open(path, "rb") as stream:
+        list(read_835(stream, file_name=str(path), findings=structural))
+    assert any(f.code == "empty-segment" and f.fatal for f in structural)
+    assert validator.validate(path, structural=structural) == structural
+    hand_made = Finding("empty-segment", "empty segment", Level.SEGMENT,
+                        Location(file=str(path), segment_number=7), transaction_set="0001")
+    assert validator.validate(path, structural=[hand_made]) == [hand_made]
 
 
 def test_leading_bytes_and_non_x12_input(validator, tmp_path):
