@@ -127,3 +127,12 @@ def test_leading_bytes_and_non_x12_input(validator, tmp_path):
     junk.write_text("hello, this is not X12\n")
     (finding,) = validator.validate(junk)
     assert finding.code == "pyx12-not-x12" and finding.level is Level.INTERCHANGE
+
+
+def test_pyx12_crashing_on_odd_input_is_a_warning_not_a_traceback(validator):
+    """pyx12 raises ValueError on an empty GE01 (found by fuzzing): what it found is kept."""
+    text = generated(payees=2, claims=4).replace("GE*2*1~", "GE**1~")
+    findings = validator.validate(io.StringIO(text))
+    assert ("pyx12-gs-5", True) in [(f.code, f.fatal) for f in findings]  # GE count wrong
+    assert findings[-1].code == "tr3-incomplete" and not findings[-1].fatal
+    assert "ValueError" in findings[-1].message
