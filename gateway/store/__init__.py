@@ -18,6 +18,7 @@ from gateway.store.base import LeaseLost, MessageStore, NotFound
 from gateway.store.models import (
     Claim,
     Delivery,
+    DeliveryRequest,
     DeliveryState,
     Document,
     Event,
@@ -77,6 +78,7 @@ __all__ = [
     "DEFAULT_URL",
     "Claim",
     "Delivery",
+    "DeliveryRequest",
     "DeliveryState",
     "Document",
     "Event",

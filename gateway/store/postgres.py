@@ -23,8 +23,9 @@ import hashlib
 import secrets
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -34,10 +35,11 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from gateway.errors import StoreError
-from gateway.store.base import LeaseLost, MessageStore, NotFound, default_idempotency_key
+from gateway.store.base import LeaseLost, MessageStore, NotFound
 from gateway.store.models import (
     Claim,
     Delivery,
+    DeliveryRequest,
     DeliveryState,
     Document,
     Event,
@@ -353,40 +355,36 @@ class PostgresStore(MessageStore):
 
     # -- the delivery queue ------------------------------------------------------------------
 
-    def enqueue(
-        self,
-        document_id: int,
-        *,
-        destination: str,
-        format: str,
-        output_name: str,
-        idempotency_key: str | None = None,
-        payload_sha256: str | None = None,
-        hold: str | None = None,
-        actor: str = "router",
-    ) -> Delivery:
-        params = {
-            "document_id": document_id,
-            "destination": destination,
-            "format": format,
-            "idempotency_key": idempotency_key
-            or default_idempotency_key(document_id, destination, format),
-            "output_name": output_name,
-            "payload_sha256": payload_sha256,
-            "state": (DeliveryState.HELD if hold else DeliveryState.PENDING).value,
-            "held": hold is not None,
-        }
+    def enqueue_many(
+        self, requests: Sequence[DeliveryRequest], *, actor: str = "router"
+    ) -> list[Delivery]:
+        created = []
         try:
             with self._intake.transaction() as db:
-                row = db.execute(_Q["insert_delivery"], params).fetchone()
-                if row is None:
-                    row = db.execute(_Q["delivery_by_key"], params).fetchone()
-                    return delivery_from_row(row)  # type: ignore[arg-type]
-                action = "held" if hold else "enqueued"
-                _event(db, "delivery", row["id"], action, actor, hold or f"to {destination}")
+                for request in requests:
+                    params = {
+                        **asdict(request),
+                        "idempotency_key": request.key,
+                        "state": (
+                            DeliveryState.HELD if request.hold else DeliveryState.PENDING
+                        ).value,
+                        "held": request.hold is not None,
+                    }
+                    row = db.execute(_Q["insert_delivery"], params).fetchone()
+                    if row is None:
+                        row = db.execute(_Q["delivery_by_key"], params).fetchone()
+                    else:
+                        action, reason = (
+                            ("held", request.hold)
+                            if request.hold
+                            else ("enqueued", f"to {request.destination}")
+                        )
+                        _event(db, "delivery", row["id"], action, actor, reason)
+                    created.append(delivery_from_row(row))  # type: ignore[arg-type]
         except psycopg.errors.ForeignKeyViolation:
-            raise NotFound("document", document_id) from None
-        return delivery_from_row(row)
+            ids = ", ".join(sorted({str(r.document_id) for r in requests}))
+            raise NotFound("document", ids) from None
+        return created
 
     def get_delivery(self, delivery_id: int) -> Delivery:
         row = self._intake.one(_Q["get_delivery"], {"id": delivery_id})
