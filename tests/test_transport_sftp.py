@@ -14,6 +14,7 @@ from sshd import keygen, public_key
 from gateway.errors import TransportError
 from gateway.transport.config import sftp_settings, sink_from_config, source_from_config
 from gateway.transport.sftp import SftpSink, SftpSource
+from gateway.transport.sftp_read import read_blocks
 
 
 @pytest.fixture
@@ -242,3 +243,19 @@ def test_settings_from_config_resolve_relative_paths(sshd_server, tmp_path):
     assert settings.key_file == tmp_path / "keys/k"
     assert settings.known_hosts == tmp_path / "keys/kh"
     assert settings.port == sshd_server.port
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["own-requests", "readv-fallback"])
+@pytest.mark.parametrize("size", [0, 1, 32768, 5 * 1024 * 1024 + 12345])
+def test_block_reader_returns_every_byte_in_order(sshd_server, dirs, fast, size):
+    remote, _ = dirs
+    payload = os.urandom(size)
+    (remote / "blocks.bin").write_bytes(payload)
+    source = _source(sshd_server, remote)
+    try:
+        with source.connection.sftp().open(str(remote / "blocks.bin"), "rb") as handle:
+            pieces = list(read_blocks(handle, size, 1024 * 1024 + 4096, fast=fast))
+    finally:
+        source.close()
+    assert b"".join(pieces) == payload
+    assert all(len(p) <= 32768 for p in pieces)

@@ -6,10 +6,10 @@ to the message store* → ``acknowledge`` (archive or delete the partner's copy)
 knows the store; the order is the caller's promise, and it is what makes a crash at any point
 harmless: before the commit the file is fetched again, after it the store sees a duplicate.
 
-Downloads use ``readv`` in large blocks, not ``SFTPClient.get()``: get's prefetch has a race
-that drops it to ~5 MB/s about one run in ten (paramiko #2418/#2455). Uploads go to
-``NAME.part`` then ``posix_rename`` onto ``NAME`` and a stat checks the size, so a partner
-never sees a partial file under the final name.
+Downloads request 16 MiB blocks (:mod:`gateway.transport.sftp_read`), not ``get()``: get's
+prefetch thread races and drops it to ~5 MB/s about one run in ten (paramiko #2418/#2455).
+Uploads go to ``NAME.part``, then ``posix_rename`` onto ``NAME``, then a stat checks the size,
+so a partner never sees a partial file under the final name.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from gateway.log import get_logger
 from gateway.transport.base import Delivered, Fetched, RemoteFile
 from gateway.transport.names import safe_name
 from gateway.transport.readiness import StabilityTracker
+from gateway.transport.sftp_read import read_blocks
 from gateway.transport.ssh import MiB, SftpConnection, SftpSettings
 
 _CHUNK = 1 * MiB
@@ -39,11 +40,6 @@ _CHUNK = 1 * MiB
 
 def _mb_per_s(size: int, seconds: float) -> float:
     return round(size / 1e6 / seconds, 1) if seconds > 0 else 0.0
-
-
-def _pieces(offset: int, length: int, piece: int) -> list[tuple[int, int]]:
-    end = offset + length
-    return [(start, min(piece, end - start)) for start in range(offset, end, piece)]
 
 
 class SftpSource:
@@ -105,7 +101,6 @@ class SftpSource:
         return Fetched(local_path=Path(temp_name), size=size, sha256=digest)
 
     def _download(self, remote: RemoteFile, out: BinaryIO) -> tuple[int, str]:
-        block = self.settings.block_size
         digest = hashlib.sha256()
         sftp_open = self.connection.operation(f"downloading {remote.name!r}", transfer=True)
         with sftp_open as dog, self.connection.sftp().open(remote.path, "rb") as handle:
@@ -118,19 +113,15 @@ class SftpSource:
                     where=self.settings.where,
                     fix="the partner is still writing it; it is fetched once stable",
                 )
-            offset = 0
-            while offset < size:
-                # One readv per block keeps memory bounded; 1 MiB pieces within it give the
-                # watchdog a heartbeat without changing the request pattern.
-                length = min(block, size - offset)
-                pieces = _pieces(offset, length, _CHUNK)
-                for (start, want), data in zip(pieces, handle.readv(pieces), strict=True):
-                    if len(data) != want:
-                        raise EOFError(f"short read at byte {start} of {remote.name!r}")
-                    out.write(data)
-                    digest.update(data)
-                    dog.progress()
-                offset += length
+            received = 0
+            for data in read_blocks(handle, size, self.settings.block_size):
+                out.write(data)
+                digest.update(data)
+                received += len(data)
+                if received % _CHUNK < len(data):
+                    dog.progress()  # a heartbeat per MiB for the watchdog
+            if received != size:
+                raise EOFError(f"{remote.name!r} ended at byte {received} of {size}")
         return size, digest.hexdigest()
 
     def acknowledge(self, remote: RemoteFile) -> None:
