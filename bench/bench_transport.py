@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import logging
 import os
 import statistics
 import subprocess
@@ -29,10 +30,12 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from sshd import SshServer, running_sshd  # noqa: E402
 
+from gateway.log import configure  # noqa: E402
 from gateway.transport.base import RemoteFile  # noqa: E402
 from gateway.transport.config import sftp_settings  # noqa: E402
 from gateway.transport.sftp import SftpSink, SftpSource  # noqa: E402
-from gateway.transport.ssh import MiB, SftpSettings  # noqa: E402
+from gateway.transport.sftp_read import read_blocks  # noqa: E402
+from gateway.transport.ssh import MiB, SftpConnection, SftpSettings  # noqa: E402
 
 SFTP = "/usr/bin/sftp"
 
@@ -84,6 +87,28 @@ def adapter_upload(settings: SftpSettings, local: Path) -> Callable[[], None]:
     return run
 
 
+def raw_download(settings: SftpSettings, remote: Path, inbox: Path, how: str) -> Callable[[], None]:
+    """paramiko alone (no fsync, no hash), to compare download strategies like for like."""
+
+    def run() -> None:
+        connection = SftpConnection(settings)
+        target = inbox / "raw.bin"
+        try:
+            sftp = connection.sftp()
+            if how == "get":
+                sftp.get(str(remote), str(target))
+            else:
+                size = remote.stat().st_size
+                with sftp.open(str(remote), "rb") as handle, target.open("wb") as out:
+                    for data in read_blocks(handle, size, settings.block_size, fast=how == "own"):
+                        out.write(data)
+        finally:
+            connection.close()
+            target.unlink(missing_ok=True)
+
+    return run
+
+
 def summary(label: str, rates: list[float]) -> str:
     cells = " ".join(f"{r:6.1f}" for r in rates)
     return f"{label:<34} median {statistics.median(rates):6.1f}  min {min(rates):6.1f}  | {cells}"
@@ -131,10 +156,15 @@ def variants(work: Path, settings: SftpSettings, size: int, runs: int) -> None:
         "aes256-gcm": {"ciphers": ("aes256-gcm@openssh.com",)},
         "window 8 MiB": {"window_size": 8 * MiB},
         "window 32 MiB": {"window_size": 32 * MiB},
-        "readv block 4 MiB": {"block_size": 4 * MiB},
-        "readv block 64 MiB": {"block_size": 64 * MiB},
+        "request block 4 MiB": {"block_size": 4 * MiB},
+        "request block 64 MiB": {"block_size": 64 * MiB},
     }
-    print(f"\nvariants, {runs} runs each (MB/s): download | upload")
+    print(f"\ndownload strategies, paramiko only (no fsync/hash), {runs} runs each (MB/s)")
+    for label, how in (("SFTPClient.get()", "get"), ("public readv, 16 MiB blocks", "readv"),
+                       ("own requests, 16 MiB blocks", "own")):  # fmt: skip
+        gets = [timed(raw_download(settings, remote, inbox, how), size) for _ in range(runs)]
+        print(summary(label, gets))
+    print(f"\nadapter variants, {runs} runs each (MB/s): download | upload")
     for label, change in choices.items():
         tuned = dataclasses.replace(settings, **change)
         gets = [timed(adapter_download(tuned, remote, inbox), size) for _ in range(runs)]
@@ -150,6 +180,7 @@ def main() -> int:
     parser.add_argument("--mib", type=int, default=100, help="file size in MiB")
     parser.add_argument("--variants", action="store_true")
     args = parser.parse_args()
+    configure(json=False, level=logging.WARNING)  # results only, not one log line per transfer
     size = args.mib * MiB
     with tempfile.TemporaryDirectory(prefix="bench-transport-") as tmp:
         work = Path(tmp)
