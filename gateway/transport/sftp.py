@@ -184,8 +184,9 @@ def _archive(sftp: paramiko.SFTPClient, remote: RemoteFile, archive_dir: str) ->
             if not _exists(sftp, target):
                 raise
     raise TransportError(
-        f"no free archive name for {remote.name!r} in {archive_dir}",
+        f"no free archive name for {remote.name!r}",
         permanent=True,
+        where=archive_dir,
         fix="clean up the archive folder on the partner's server",
     )
 
@@ -225,7 +226,7 @@ class SftpSink:
             sftp = self.connection.sftp()
             try:
                 size, digest = _upload(sftp, temp, data, dog.progress)
-                sftp.posix_rename(temp, final)
+                _replace(sftp, temp, final)
             except BaseException:
                 _remove_quietly(sftp, temp)
                 raise
@@ -267,6 +268,19 @@ def _upload(sftp: paramiko.SFTPClient, temp: str, data: BinaryIO, progress) -> t
             progress()
     # close() above waited for every pipelined write's status: the bytes are on the server.
     return size, digest.hexdigest()
+
+
+def _replace(sftp: paramiko.SFTPClient, temp: str, final: str) -> None:
+    """``posix_rename`` (atomic, overwrites); servers without the OpenSSH extension get
+    remove-then-rename, which may briefly show no file — but never a partial one."""
+    try:
+        sftp.posix_rename(temp, final)
+    except OSError as error:
+        if "unsupported" not in str(error).lower():
+            raise
+        with contextlib.suppress(FileNotFoundError):
+            sftp.remove(final)
+        sftp.rename(temp, final)
 
 
 def _remove_quietly(sftp: paramiko.SFTPClient, path: str) -> None:
