@@ -37,7 +37,7 @@ def _request(code="B1", count=None, groups=1, pricing=(("D9", "557{"), ("DU", "8
 def _batch(*transmissions, count=None, trailer_number="0000042", header_number="42") -> bytes:
     out = io.BytesIO()
     header = batch.BatchHeader("T", "SENDER", header_number, "20260115", "1200", "P", "12", "RECV")
-    details = [batch.BatchDetail(f"{i:010d}", tx) for i, tx in enumerate(transmissions, 1)]
+    details = [batch.BatchDetail.of(f"{i:010d}", tx) for i, tx in enumerate(transmissions, 1)]
     total = str(len(details) + 2) if count is None else count
     writer.write_batch([header, *details, batch.BatchTrailer(trailer_number, total, "")], out)
     return out.getvalue()

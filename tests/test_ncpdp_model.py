@@ -13,7 +13,7 @@ from gateway.ncpdp import ClaimRequest, render_visible, sniff, to_json, writer
 from gateway.ncpdp.fields import dictionary, load
 from gateway.ncpdp.model import RequestHeader, ResponseHeader
 from gateway.ncpdp.parts import OtherPayer, ResponseStatus
-from gateway.ncpdp.transmission import Segment, parse
+from gateway.ncpdp.transmission import Segment
 
 DOS = date(2026, 1, 15)
 
@@ -58,7 +58,7 @@ def _b1() -> ClaimRequest:
         "01", [("C4", date(1970, 5, 6)), ("C5", "2"), ("C7", "01"), ("CA", "ALEX")]
     )
     tx = writer.transmission(header, [writer.segment("04", [("C2", "SYN000")]), patient], [group])
-    return ClaimRequest(parse(tx.wire()))
+    return ClaimRequest(tx.wire())
 
 
 def test_request_business_view():

@@ -84,7 +84,7 @@ def test_round_trip_is_byte_identical(tx, framed, newline):
     assert again.header == tx.header
     # inside a batch: header, this transmission as a G1 detail, trailer
     header = batch.BatchHeader("T", "SENDER", "42", "20260115", "1200", "T", "12", "RECEIVER")
-    detail = batch.BatchDetail("REF0000001", tx)
+    detail = batch.BatchDetail.of("REF0000001", tx)
     trailer = batch.BatchTrailer("42", "3", "")
     out = io.BytesIO()
     write_batch([header, detail, trailer], out)

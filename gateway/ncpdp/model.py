@@ -1,9 +1,11 @@
 """Canonical NCPDP claim documents: business names over the raw transmission.
 
 A :class:`ClaimRequest` or :class:`ClaimResponse` is one Telecommunication transmission (up to
-four transactions). It *holds* the raw :class:`~gateway.ncpdp.transmission.Transmission`, which
-the writer reproduces byte for byte; every business field below is a view computed from it on
-first access. Names follow the business; the comment after each field names the NCPDP field
+four transactions). It *holds* the transmission text exactly as sent, which the writer
+reproduces byte for byte; the raw :class:`~gateway.ncpdp.transmission.Transmission` (segments
+and fields), the checks' findings and every business field below are views computed from it
+on first access — a reader that only routes claims never pays for fields it does not read.
+Names follow the business; the comment after each field names the NCPDP field
 (number-id) it comes from. Money is ``Decimal``, identifiers and codes are ``str``, dates are
 ``datetime.date``; a field that is absent, or present but malformed, is None here (the raw text
 stays in the transmission, and the checks report the defect).
@@ -16,9 +18,10 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
+from gateway.errors import Location
 from gateway.ncpdp import parts as p
-from gateway.ncpdp.checks import Finding
-from gateway.ncpdp.transmission import Transmission
+from gateway.ncpdp.checks import Finding, check_transmission
+from gateway.ncpdp.transmission import Transmission, parse
 
 
 @dataclass(frozen=True)
@@ -87,9 +90,21 @@ class ResponseTransaction:
 class ClaimRequest:
     """A request transmission (B1/B2/B3/E1 and every other code, parsed generically)."""
 
-    transmission: Transmission
+    text: str  # the transmission as sent, Latin-1 decoded (one character per byte)
     source: Source = field(default_factory=Source)
-    findings: tuple[Finding, ...] = ()
+    envelope_findings: tuple[Finding, ...] = ()  # found by the batch reader around it
+
+    @cached_property
+    def transmission(self) -> Transmission:
+        """Header, segments and groups; STX/ETX framing only outside a batch."""
+        return parse(self.text, framed=self.source.record_number is None)
+
+    @cached_property
+    def findings(self) -> tuple[Finding, ...]:
+        """What the checks found, located in the file (record, segment, field, byte)."""
+        where = Location(self.source.file, record_number=self.source.record_number)
+        found = check_transmission(self.transmission, where, self.source.byte_offset)
+        return self.envelope_findings + tuple(found)
 
     @cached_property
     def header(self) -> RequestHeader:
@@ -137,9 +152,21 @@ class ClaimRequest:
 class ClaimResponse:
     """A response transmission: header status, messages, and one result per transaction."""
 
-    transmission: Transmission
+    text: str  # the transmission as sent, Latin-1 decoded (one character per byte)
     source: Source = field(default_factory=Source)
-    findings: tuple[Finding, ...] = ()
+    envelope_findings: tuple[Finding, ...] = ()  # found by the batch reader around it
+
+    @cached_property
+    def transmission(self) -> Transmission:
+        """Header, segments and groups; STX/ETX framing only outside a batch."""
+        return parse(self.text, framed=self.source.record_number is None)
+
+    @cached_property
+    def findings(self) -> tuple[Finding, ...]:
+        """What the checks found, located in the file (record, segment, field, byte)."""
+        where = Location(self.source.file, record_number=self.source.record_number)
+        found = check_transmission(self.transmission, where, self.source.byte_offset)
+        return self.envelope_findings + tuple(found)
 
     @cached_property
     def header(self) -> ResponseHeader:
