@@ -164,3 +164,27 @@ def test_not_ncpdp_is_refused_with_the_file_name(tmp_path):
     with pytest.raises(InputError) as caught:
         list(parse_file(path))
     assert caught.value.code == "format" and str(path) in str(caught.value)
+
+
+def test_bad_date_bad_segment_id_and_stray_text_are_located():
+    tx = _request()
+    group = writer.tm.Group(
+        (
+            writer.tm.Segment(("", "AM07", "EM1", "DE20260230", "D3x")),
+            writer.tm.Segment(("junk", "AM11", "D9{")),
+        ),
+        lead="??",
+    )
+    odd = writer.tm.Transmission("request", tx.header, tx.segments, (group,))
+    data = _batch(odd)
+    (document,) = parse_file(io.BytesIO(data))
+    found = {(f.code, f.location.segment_id, f.location.field_id): f for f in document.findings}
+    assert set(found) == {
+        ("stray-text", None, None),
+        ("field-format", "07", "DE"),
+        ("field-format", "07", "D3"),
+        ("segment-id", "11", None),
+    }
+    assert data[found[("field-format", "07", "DE")].location.byte_offset :].startswith(b"DE2026")
+    assert data[found[("segment-id", "11", None)].location.byte_offset :].startswith(b"\x1ejunk")
+    assert document.transmission.wire().encode("latin-1") in data  # kept as sent

@@ -98,6 +98,7 @@ def _body_findings(tx: Transmission, where: Location, base: int) -> list[Finding
     per field, ``str.isdecimal`` (only ASCII 0-9 are decimal in Latin-1) for the test.
     """
     findings: list[Finding] = []
+    checked = _CHECKED.get
     placed = [(None, tx.segments)] + [(g, group.segments) for g, group in enumerate(tx.groups)]
     for g, segments in placed:
         if g is not None and tx.groups[g].lead:
@@ -108,30 +109,37 @@ def _body_findings(tx: Transmission, where: Location, base: int) -> list[Finding
             if segment[0] or len(segment) < 2 or segment[1][:2] != "AM" or len(segment[1]) != 4:
                 what = "segment does not start with <FS>AM and a 2-character code"
                 findings.append(Finding("segment-id", what, _at(tx, where, base, g, i, 0)))
-            for j in range(2, len(segment)):
-                part = segment[j]
-                kind = _CHECKED.get(part[:2])
-                if kind is None or len(part) == 2:
-                    continue  # text, unknown (kept verbatim) or sent blank: nothing to check
+            for j, part in enumerate(segment[2:], 2):
+                kind = checked(part[:2])
+                if kind is None:
+                    continue  # text or unknown (kept verbatim): nothing to check
                 value = part[2:]
-                if kind == _NUMERIC:
-                    if value.isdecimal():
-                        continue
-                    hint = " ('>' where a field separator <FS> belongs?)" if ">" in value else ""
-                    code, problem = "field-format", f"is not numeric{hint}"
-                elif kind == _SIGNED:
-                    head = value[:-1]
-                    if value[-1] in _SIGN_CHARACTERS and (not head or head.isdecimal()):
-                        continue
-                    code, problem = "malformed-overpunch", "is not a signed overpunch amount"
-                else:
-                    if len(value) == 8 and value.isdecimal() and _is_date(value):
-                        continue
-                    code, problem = "field-format", "is not a CCYYMMDD date"
-                what = f"field {part[:2]} value {value!r} {problem}"
-                at = _at(tx, where, base, g, i, j)
-                findings.append(Finding(code, what, at, fatal=code == "malformed-overpunch"))
+                if not value or (kind == _NUMERIC and value.isdecimal()):
+                    continue  # sent blank, or a clean number: the common cases first
+                problem = _problem(kind, value)
+                if problem:
+                    code = "malformed-overpunch" if kind == _SIGNED else "field-format"
+                    what = f"field {part[:2]} value {value!r} {problem}"
+                    at = _at(tx, where, base, g, i, j)
+                    findings.append(Finding(code, what, at, fatal=kind == _SIGNED))
     return findings
+
+
+def _problem(kind: int, value: str) -> str | None:
+    """Why a non-blank value does not fit its format, or None when it does."""
+    if kind == _SIGNED:
+        head = value[:-1]
+        if value[-1] in _SIGN_CHARACTERS and (not head or head.isdecimal()):
+            return None
+        return "is not a signed overpunch amount"
+    if kind == _DATE:
+        return (
+            None
+            if len(value) == 8 and value.isdecimal() and _is_date(value)
+            else ("is not a CCYYMMDD date")
+        )
+    hint = " ('>' where a field separator <FS> belongs?)" if ">" in value else ""
+    return f"is not numeric{hint}"
 
 
 def _at(tx: Transmission, where: Location, base: int, g: int | None, i: int, j: int) -> Location:
@@ -146,6 +154,8 @@ def _at(tx: Transmission, where: Location, base: int, g: int | None, i: int, j: 
 
 
 def _is_date(value: str) -> bool:
+    if "01" <= value[4:6] <= "12" and "01" <= value[6:8] <= "28":
+        return True  # every month has these days; only the rest needs the calendar
     try:
         date(int(value[:4]), int(value[4:6]), int(value[6:8]))
     except ValueError:
