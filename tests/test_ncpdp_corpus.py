@@ -9,11 +9,12 @@ record, segment, field and byte, and still round-trip exactly.
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
 
 import pytest
 
-from gateway.ncpdp import ClaimRequest, ClaimResponse, parse_file, read_batch, sniff
+from gateway.ncpdp import ClaimRequest, ClaimResponse, parse_file, read_batch, sniff, to_json
 from gateway.ncpdp.framing import FS
 from gateway.ncpdp.writer import write_batch
 
@@ -153,3 +154,14 @@ def _fixture_fields(path) -> dict[str, str]:
             key, value = line.strip()[1:].split(": ", 1)
             fields[key] = value.strip("'\"")
     return fields
+
+
+def test_every_sample_document_renders_as_json(ncpdp_files):
+    for path in ncpdp_files.values():
+        for document in parse_file(path):
+            payload = json.loads(json.dumps(to_json(document)))
+            assert payload["source"]["record_number"] == document.source.record_number
+            for transaction in payload["transactions"]:
+                pricing = transaction.get("pricing") or {}
+                for value in pricing.values():
+                    assert value is None or isinstance(value, (str, list))

@@ -88,3 +88,32 @@ def test_committed_samples_are_what_the_documented_commands_write(tmp_path):
         for path in committed.values():
             regenerated = tmp_path / path.name
             assert regenerated.read_bytes() == path.read_bytes(), path
+
+
+class _CountingStream(io.RawIOBase):
+    """A binary stream that records how far the reader has read."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._data.read(size)
+        self.position += len(chunk)
+        return chunk
+
+
+def test_parse_file_streams_instead_of_reading_the_whole_file():
+    requests, _ = _generate(
+        SynthOptions(seed=9, transmissions=3000, transactions_per_transmission=4)
+    )
+    assert len(requests) > 1_000_000
+    stream = _CountingStream(requests)
+    documents = parse_file(stream)
+    first = next(documents)
+    assert first.transactions[0].claim.rx_number
+    assert stream.position <= 128 + 2 * 65536  # the sniffed head and a block or two, not the file
+    assert sum(1 for _ in documents) + 1 == sum(1 for _ in parse_file(io.BytesIO(requests)))

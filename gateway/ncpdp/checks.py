@@ -98,7 +98,7 @@ def _body_findings(tx: Transmission, where: Location, base: int) -> list[Finding
     per field, ``str.isdecimal`` (only ASCII 0-9 are decimal in Latin-1) for the test.
     """
     findings: list[Finding] = []
-    checked = _CHECKED.get
+    checked, signs = _CHECKED.get, _SIGN_CHARACTERS
     placed = [(None, tx.segments)] + [(g, group.segments) for g, group in enumerate(tx.groups)]
     for g, segments in placed:
         if g is not None and tx.groups[g].lead:
@@ -114,8 +114,8 @@ def _body_findings(tx: Transmission, where: Location, base: int) -> list[Finding
                 if kind is None:
                     continue  # text or unknown (kept verbatim): nothing to check
                 value = part[2:]
-                if not value or (kind == _NUMERIC and value.isdecimal()):
-                    continue  # sent blank, or a clean number: the common cases first
+                if not value or _clean(kind, value, signs):
+                    continue  # sent blank, or clean: the common cases, decided inline
                 problem = _problem(kind, value)
                 if problem:
                     code = "malformed-overpunch" if kind == _SIGNED else "field-format"
@@ -123,6 +123,18 @@ def _body_findings(tx: Transmission, where: Location, base: int) -> list[Finding
                     at = _at(tx, where, base, g, i, j)
                     findings.append(Finding(code, what, at, fatal=kind == _SIGNED))
     return findings
+
+
+def _clean(kind: int, value: str, signs: frozenset[str]) -> bool:
+    """The fast test of a non-blank value; False sends it to :func:`_problem` for the why."""
+    if kind == _NUMERIC:
+        return value.isdecimal()
+    if kind == _SIGNED:
+        return value[-1] in signs and (value[:-1] or "0").isdecimal()
+    return (
+        len(value) == 8 and value.isdecimal() and "01" <= value[4:6] <= "12"
+        and "01" <= value[6:8] <= "28"
+    )  # fmt: skip
 
 
 def _problem(kind: int, value: str) -> str | None:

@@ -191,6 +191,11 @@ class ClaimResponse:
         return p.ResponseInsurance.of(self.transmission.segment("25"))
 
     @cached_property
+    def patient(self) -> p.Patient | None:
+        """Segment 29 (Response Patient: 310-CA, 311-CB, 304-C4), mostly on E1 responses."""
+        return p.Patient.of(self.transmission.segment("29"))
+
+    @cached_property
     def transactions(self) -> tuple[ResponseTransaction, ...]:
         return tuple(
             ResponseTransaction(
