@@ -12,7 +12,8 @@ from gateway.errors import ConfigError
 from gateway.ncpdp import ClaimRequest, render_visible, sniff, to_json, writer
 from gateway.ncpdp.fields import dictionary, load
 from gateway.ncpdp.model import RequestHeader, ResponseHeader
-from gateway.ncpdp.parts import OtherPayer, ResponseStatus
+from gateway.ncpdp.request_parts import OtherPayer
+from gateway.ncpdp.response_parts import ResponseStatus
 from gateway.ncpdp.transmission import Segment
 
 DOS = date(2026, 1, 15)
