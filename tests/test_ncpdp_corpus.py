@@ -9,11 +9,12 @@ record, segment, field and byte, and still round-trip exactly.
 from __future__ import annotations
 
 import io
+import json
 from decimal import Decimal
 
 import pytest
 
-from gateway.ncpdp import ClaimRequest, ClaimResponse, parse_file, read_batch, sniff
+from gateway.ncpdp import ClaimRequest, ClaimResponse, parse_file, read_batch, sniff, to_json
 from gateway.ncpdp.framing import FS
 from gateway.ncpdp.writer import write_batch
 
@@ -110,9 +111,7 @@ def test_edifabric_business_values(ncpdp_files):
             assert response.total_amount_paid == Decimal("0.00")
     rejected = [r for r in responses if r.transactions[0].status.rejected]
     assert len(rejected) == 4
-    with_occurrences = [
-        r for r in rejected if any(code.field_occurrence for code in _rejects(r))
-    ]
+    with_occurrences = [r for r in rejected if any(code.field_occurrence for code in _rejects(r))]
     assert len(with_occurrences) == 1
     codes = with_occurrences[0].transactions[0].status.reject_codes
     assert len(codes) == 2 and all(c.field_occurrence for c in codes)
@@ -128,8 +127,16 @@ def test_higher_pixels_batch_11_with_lf_and_space_padded_batch_number(ncpdp_file
     assert header.batch_number != header.batch_number.strip()  # space padded, accepted
     # the field-by-field decomposition published with the sample (MIT) matches ours
     expected = _fixture_fields(shared_corpus / "ncpdp" / "higher-pixels-batch11-header-fixture.yml")
-    for name in ("transmission_type", "batch_number", "creation_date", "creation_time",
-                 "file_type", "version", "receiver_id", "sender_id"):  # fmt: skip
+    for name in (
+        "transmission_type",
+        "batch_number",
+        "creation_date",
+        "creation_time",
+        "file_type",
+        "version",
+        "receiver_id",
+        "sender_id",
+    ):
         assert getattr(header, name).strip() == expected[name], name
     (document,) = parse_file(path)
     assert document.header.version == "51" and document.findings == ()
@@ -147,3 +154,14 @@ def _fixture_fields(path) -> dict[str, str]:
             key, value = line.strip()[1:].split(": ", 1)
             fields[key] = value.strip("'\"")
     return fields
+
+
+def test_every_sample_document_renders_as_json(ncpdp_files):
+    for path in ncpdp_files.values():
+        for document in parse_file(path):
+            payload = json.loads(json.dumps(to_json(document)))
+            assert payload["source"]["record_number"] == document.source.record_number
+            for transaction in payload["transactions"]:
+                pricing = transaction.get("pricing") or {}
+                for value in pricing.values():
+                    assert value is None or isinstance(value, (str, list))

@@ -31,9 +31,16 @@ def test_every_last_character_is_what_encode_writes(digit):
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("557{", "55.70"), ("716E", "71.65"), ("10177E", "1017.75"), ("854A", "85.41"),
-     ("0000000{", "0.00"), ("1234J", "-123.41"), ("5}", "-0.50")],
-)  # fmt: skip
+    [
+        ("557{", "55.70"),
+        ("716E", "71.65"),
+        ("10177E", "1017.75"),
+        ("854A", "85.41"),
+        ("0000000{", "0.00"),
+        ("1234J", "-123.41"),
+        ("5}", "-0.50"),
+    ],
+)
 def test_reference_examples(text, value):
     assert overpunch.decode(text) == Decimal(value)
 

@@ -9,7 +9,8 @@ The four functions ``gateway parse`` needs, in one place:
 
 Writing back: :mod:`gateway.ncpdp.writer`. Layers, bottom up: ``framing`` (separators),
 ``overpunch`` and ``fields`` (values, dictionary as data), ``transmission`` (raw, lossless),
-``batch`` (records, streaming), ``parts``/``model`` (business views), ``checks``, ``reader``.
+``batch`` (records, streaming), ``values``/``request_parts``/``response_parts``/``model``
+(business views), ``checks``, ``reader``.
 """
 
 from gateway.ncpdp.framing import render_visible

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import BinaryIO
 
 from gateway.errors import InputError, Location
@@ -67,14 +68,27 @@ class BatchHeader:
 
 @dataclass(frozen=True)
 class BatchDetail:
-    """Record ``G1``: the submitter's 880-K5 reference and one complete transmission."""
+    """Record ``G1``: the submitter's 880-K5 reference and one complete transmission.
+
+    The transmission is kept as its text and split into segments only when asked for: a
+    reader that routes or counts claims never pays for the fields it does not look at.
+    """
 
     transaction_reference: str  # 880-K5 as sent (10 characters when well formed)
-    transmission: tm.Transmission
+    text: str  # the transmission exactly as sent
     record: Record | None = None
 
+    @classmethod
+    def of(cls, reference: str, transmission: tm.Transmission) -> BatchDetail:
+        """A detail record for writing: the reference is padded to its 10 characters."""
+        return cls(reference.ljust(10)[:10], transmission.wire())
+
+    @cached_property
+    def transmission(self) -> tm.Transmission:
+        return tm.parse(self.text, framed=False)
+
     def content(self) -> str:
-        return "G1" + self.transaction_reference + self.transmission.wire()
+        return "G1" + self.transaction_reference + self.text
 
     @property
     def transmission_offset(self) -> int:
@@ -226,7 +240,7 @@ def decode(record: Record, content: str, *, file: str | None = None) -> BatchIte
     if kind == "G1":
         reference_length = _reference_length(content)
         text = content[2 + reference_length :]
-        return BatchDetail(content[2 : 2 + reference_length], tm.parse(text, framed=False), record)
+        return BatchDetail(content[2 : 2 + reference_length], text, record)
     where = Location(
         file=file, record_number=record.number, segment_id=kind, byte_offset=record.offset
     )

@@ -9,12 +9,11 @@ Every finding names the batch record, segment, field and byte offset in the file
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 
 from gateway.errors import InputError, Location
 from gateway.ncpdp.fields import dictionary
-from gateway.ncpdp.overpunch import NEGATIVE, POSITIVE
 from gateway.ncpdp.transmission import VERSIONS, Transmission, field_offset
 
 # 103-A3 values from the reference (E1 eligibility, B billing, P prior auth, N information
@@ -22,7 +21,6 @@ from gateway.ncpdp.transmission import VERSIONS, Transmission, field_offset
 TRANSACTION_CODES = frozenset(
     "E1 B1 B2 B3 P1 P2 P3 P4 N1 N2 N3 C1 C2 C3 S1 S2 S3 D1".split()  # noqa: SIM905 - a code list
 )
-_SIGNS = frozenset(POSITIVE + NEGATIVE + "0123456789")
 
 FIXES = {
     "truncated-header": "the transmission was cut short; ask the sender to resend the file",
@@ -63,123 +61,115 @@ def check_transmission(tx: Transmission, where: Location, base_offset: int) -> l
     transmission's first character, so findings point at bytes in the file.
     """
     findings: list[Finding] = []
-    at = replace(where, byte_offset=base_offset)
+    at = Location(where.file, record_number=where.record_number, byte_offset=base_offset)
     length = len(tx.header)
     if length != tx.header_length:
         code = "truncated-header" if length < tx.header_length else "header-length"
-        findings.append(
-            Finding(
-                code, f"{tx.kind} header is {length} characters, expected {tx.header_length}", at
-            )
+        what = f"{tx.kind} header is {length} characters, expected {tx.header_length}"
+        findings.append(Finding(code, what, at))
+    header = tx.header_fields()
+    if header["transaction_code"] not in TRANSACTION_CODES:
+        what = f"transaction code {header['transaction_code']!r} is not a known 103-A3 value"
+        findings.append(Finding("unknown-transaction-code", what, at))
+    if header["version"] not in VERSIONS:
+        what = f"version {header['version']!r} is not a known 102-A2 value"
+        findings.append(Finding("version", what, at, fatal=False))
+    if header["transaction_count"] != str(len(tx.groups)):
+        what = (
+            f"header transaction count {header['transaction_count']!r} but "
+            f"{len(tx.groups)} transaction groups follow"
         )
-    code = tx.transaction_code
-    if code not in TRANSACTION_CODES:
-        findings.append(
-            Finding(
-                "unknown-transaction-code",
-                f"transaction code {code!r} is not a known 103-A3 value",
-                at,
-            )
-        )
-    version = tx.header_fields()["version"]
-    if version not in VERSIONS:
-        findings.append(
-            Finding("version", f"version {version!r} is not a known 102-A2 value", at, fatal=False)
-        )
-    count = tx.header_fields()["transaction_count"]
-    if count != str(len(tx.groups)):
-        findings.append(
-            Finding(
-                "transaction-count",
-                f"header transaction count {count!r} but "
-                f"{len(tx.groups)} transaction groups follow",
-                at,
-                fatal=False,
-            )
-        )
-    findings.extend(_segment_findings(tx, where, base_offset))
+        findings.append(Finding("transaction-count", what, at, fatal=False))
+    findings.extend(_body_findings(tx, where, base_offset))
     return findings
 
 
-def _segment_findings(tx: Transmission, where: Location, base: int) -> list[Finding]:
+_NUMERIC, _SIGNED, _DATE = 0, 1, 2
+_KINDS = {"int": _NUMERIC, "decimal": _NUMERIC, "signed": _SIGNED, "date": _DATE}
+# field id -> kind, for the fields whose format can be wrong (text can't)
+_CHECKED = {d.id: _KINDS[d.format.kind] for d in dictionary().values() if d.format.kind in _KINDS}
+_SIGN_CHARACTERS = frozenset("{ABCDEFGHI}JKLMNOPQR0123456789")
+
+
+def _body_findings(tx: Transmission, where: Location, base: int) -> list[Finding]:
+    """Segment ids, text after GS, and every known field's value against its format.
+
+    This loop runs for every field of every claim, so it is written flat: one dict lookup
+    per field, ``str.isdecimal`` (only ASCII 0-9 are decimal in Latin-1) for the test.
+    """
     findings: list[Finding] = []
-    placed = [(None, i, s) for i, s in enumerate(tx.segments)]
-    for g, group in enumerate(tx.groups):
-        if group.lead:
-            offset = (
-                base + field_offset(tx, g, 0, 0) - 1 - len(group.lead) if group.segments else base
-            )
-            findings.append(
-                Finding(
-                    "stray-text",
-                    f"{len(group.lead)} characters between <GS> and the first segment",
-                    replace(where, byte_offset=offset),
-                    fatal=False,
-                )
-            )
-        placed.extend((g, i, s) for i, s in enumerate(group.segments))
-    for g, i, segment in placed:
-        seg_id = segment.code
-        if not seg_id or segment.parts[0]:
-            loc = replace(
-                where, segment_id=seg_id or None, byte_offset=base + field_offset(tx, g, i, 0) - 1
-            )
-            findings.append(
-                Finding("segment-id", "segment does not start with <FS>AM and a code", loc)
-            )
-        for part_index, message, code in _field_defects(segment.parts):
-            part = segment.parts[part_index]
-            loc = replace(
-                where,
-                segment_id=seg_id or None,
-                field_id=part[:2],
-                byte_offset=base + field_offset(tx, g, i, part_index),
-            )
-            findings.append(Finding(code, message, loc, fatal=code == "malformed-overpunch"))
+    checked, signs = _CHECKED.get, _SIGN_CHARACTERS
+    placed = [(None, tx.segments)] + [(g, group.segments) for g, group in enumerate(tx.groups)]
+    for g, segments in placed:
+        if g is not None and tx.groups[g].lead:
+            at = Location(where.file, record_number=where.record_number, byte_offset=base)
+            what = "characters between <GS> and the first segment of the transaction"
+            findings.append(Finding("stray-text", what, at, fatal=False))
+        for i, segment in enumerate(segments):
+            if segment[0] or len(segment) < 2 or segment[1][:2] != "AM" or len(segment[1]) != 4:
+                what = "segment does not start with <FS>AM and a 2-character code"
+                findings.append(Finding("segment-id", what, _at(tx, where, base, g, i, 0)))
+            for j, part in enumerate(segment[2:], 2):
+                kind = checked(part[:2])
+                if kind is None:
+                    continue  # text or unknown (kept verbatim): nothing to check
+                value = part[2:]
+                if not value or _clean(kind, value, signs):
+                    continue  # sent blank, or clean: the common cases, decided inline
+                problem = _problem(kind, value)
+                if problem:
+                    code = "malformed-overpunch" if kind == _SIGNED else "field-format"
+                    what = f"field {part[:2]} value {value!r} {problem}"
+                    at = _at(tx, where, base, g, i, j)
+                    findings.append(Finding(code, what, at, fatal=kind == _SIGNED))
     return findings
 
 
-def _checked_kinds() -> dict[str, tuple[str, int]]:
-    return {
-        d.id: (d.format.kind, d.format.places)
-        for d in dictionary().values()
-        if d.format.kind != "text"
-    }
+def _clean(kind: int, value: str, signs: frozenset[str]) -> bool:
+    """The fast test of a non-blank value; False sends it to :func:`_problem` for the why."""
+    if kind == _NUMERIC:
+        return value.isdecimal()
+    if kind == _SIGNED:
+        return value[-1] in signs and (value[:-1] or "0").isdecimal()
+    return (
+        len(value) == 8 and value.isdecimal() and "01" <= value[4:6] <= "12"
+        and "01" <= value[6:8] <= "28"
+    )  # fmt: skip
 
 
-_CHECKED = _checked_kinds()
-
-
-def _field_defects(parts: tuple[str, ...]) -> list[tuple[int, str, str]]:
-    """(part index, message, code) for each value that does not fit its dictionary format."""
-    defects = []
-    for index in range(2, len(parts)):
-        part = parts[index]
-        kind = _CHECKED.get(part[:2])
-        value = part[2:]
-        if kind is None or not value:
-            continue  # text, unknown (kept verbatim) or sent blank: nothing to check
-        problem = _problem(kind[0], value)
-        if problem:
-            code = "malformed-overpunch" if kind[0] == "signed" else "field-format"
-            defects.append((index, f"field {part[:2]} value {value!r} {problem}", code))
-    return defects
-
-
-def _problem(kind: str, value: str) -> str | None:
-    if kind == "signed":
+def _problem(kind: int, value: str) -> str | None:
+    """Why a non-blank value does not fit its format, or None when it does."""
+    if kind == _SIGNED:
         head = value[:-1]
-        if value[-1] not in _SIGNS or (head and not (head.isascii() and head.isdigit())):
-            return "is not a signed overpunch amount"
-        return None
-    if not (value.isascii() and value.isdigit()):
-        hint = " ('>' where a field separator <FS> belongs?)" if ">" in value else ""
-        return f"is not numeric{hint}"
-    if kind == "date":
-        try:
-            date(int(value[:4]), int(value[4:6]), int(value[6:8]))
-        except ValueError:
-            return "is not a CCYYMMDD date"
-        if len(value) != 8:
-            return "is not a CCYYMMDD date"
-    return None
+        if value[-1] in _SIGN_CHARACTERS and (not head or head.isdecimal()):
+            return None
+        return "is not a signed overpunch amount"
+    if kind == _DATE:
+        return (
+            None
+            if len(value) == 8 and value.isdecimal() and _is_date(value)
+            else ("is not a CCYYMMDD date")
+        )
+    hint = " ('>' where a field separator <FS> belongs?)" if ">" in value else ""
+    return f"is not numeric{hint}"
+
+
+def _at(tx: Transmission, where: Location, base: int, g: int | None, i: int, j: int) -> Location:
+    segments = tx.segments if g is None else tx.groups[g].segments
+    return Location(
+        where.file,
+        record_number=where.record_number,
+        segment_id=segments[i].code or None,
+        field_id=segments[i][j][:2] if j >= 2 else None,
+        byte_offset=base + field_offset(tx, g, i, j) - (1 if j == 0 else 0),
+    )
+
+
+def _is_date(value: str) -> bool:
+    if "01" <= value[4:6] <= "12" and "01" <= value[6:8] <= "28":
+        return True  # every month has these days; only the rest needs the calendar
+    try:
+        date(int(value[:4]), int(value[4:6]), int(value[6:8]))
+    except ValueError:
+        return False
+    return True

@@ -29,6 +29,7 @@ def to_json(document: Document) -> dict[str, Any]:
         base["insurance"] = _plain(document.insurance)
     else:
         base["message"] = document.message
+        base["patient"] = _plain(document.patient)
         base["insurance"] = _plain(document.insurance)
     base["transactions"] = [_plain(t) for t in document.transactions]
     base["findings"] = [

@@ -1,9 +1,11 @@
 """Canonical NCPDP claim documents: business names over the raw transmission.
 
 A :class:`ClaimRequest` or :class:`ClaimResponse` is one Telecommunication transmission (up to
-four transactions). It *holds* the raw :class:`~gateway.ncpdp.transmission.Transmission`, which
-the writer reproduces byte for byte; every business field below is a view computed from it on
-first access. Names follow the business; the comment after each field names the NCPDP field
+four transactions). It *holds* the transmission text exactly as sent, which the writer
+reproduces byte for byte; the raw :class:`~gateway.ncpdp.transmission.Transmission` (segments
+and fields), the checks' findings and every business field below are views computed from it
+on first access — a reader that only routes claims never pays for fields it does not read.
+Names follow the business; the comment after each field names the NCPDP field
 (number-id) it comes from. Money is ``Decimal``, identifiers and codes are ``str``, dates are
 ``datetime.date``; a field that is absent, or present but malformed, is None here (the raw text
 stays in the transmission, and the checks report the defect).
@@ -16,9 +18,12 @@ from datetime import date
 from decimal import Decimal
 from functools import cached_property
 
-from gateway.ncpdp import parts as p
-from gateway.ncpdp.checks import Finding
-from gateway.ncpdp.transmission import Transmission
+from gateway.errors import Location
+from gateway.ncpdp import request_parts as rq
+from gateway.ncpdp import response_parts as rs
+from gateway.ncpdp.checks import Finding, check_transmission
+from gateway.ncpdp.transmission import Transmission, parse
+from gateway.ncpdp.values import parse_date
 
 
 @dataclass(frozen=True)
@@ -62,13 +67,13 @@ class ResponseHeader:
 class ClaimTransaction:
     """One request transaction (GS group): claim, pricing and the segments that go with it."""
 
-    claim: p.Claim | None  # segment 07
-    pricing: p.Pricing | None  # segment 11
-    pharmacy_provider: p.PharmacyProvider | None  # segment 02
-    prescriber: p.Prescriber | None  # segment 03
-    other_payers: tuple[p.OtherPayer, ...]  # segment 05 (COB), one per 338-5C
-    dur: tuple[p.DurService, ...]  # segment 08, one per 473-7E
-    compound: p.Compound | None  # segment 10
+    claim: rq.Claim | None  # segment 07
+    pricing: rq.Pricing | None  # segment 11
+    pharmacy_provider: rq.PharmacyProvider | None  # segment 02
+    prescriber: rq.Prescriber | None  # segment 03
+    other_payers: tuple[rq.OtherPayer, ...]  # segment 05 (COB), one per 338-5C
+    dur: tuple[rq.DurService, ...]  # segment 08, one per 473-7E
+    compound: rq.Compound | None  # segment 10
     segment_codes: tuple[str, ...]  # every segment of the group, in order (unknown ones too)
 
 
@@ -76,10 +81,10 @@ class ClaimTransaction:
 class ResponseTransaction:
     """One response transaction: status, echoed claim, amounts paid, DUR alerts."""
 
-    status: p.ResponseStatus | None  # segment 21
-    claim: p.ResponseClaim | None  # segment 22
-    pricing: p.ResponsePricing | None  # segment 23
-    dur: tuple[p.DurResponse, ...]  # segment 24, one per 567-J6
+    status: rs.ResponseStatus | None  # segment 21
+    claim: rs.ResponseClaim | None  # segment 22
+    pricing: rs.ResponsePricing | None  # segment 23
+    dur: tuple[rs.DurResponse, ...]  # segment 24, one per 567-J6
     segment_codes: tuple[str, ...]
 
 
@@ -87,9 +92,21 @@ class ResponseTransaction:
 class ClaimRequest:
     """A request transmission (B1/B2/B3/E1 and every other code, parsed generically)."""
 
-    transmission: Transmission
+    text: str  # the transmission as sent, Latin-1 decoded (one character per byte)
     source: Source = field(default_factory=Source)
-    findings: tuple[Finding, ...] = ()
+    envelope_findings: tuple[Finding, ...] = ()  # found by the batch reader around it
+
+    @cached_property
+    def transmission(self) -> Transmission:
+        """Header, segments and groups; STX/ETX framing only outside a batch."""
+        return parse(self.text, framed=self.source.record_number is None)
+
+    @cached_property
+    def findings(self) -> tuple[Finding, ...]:
+        """What the checks found, located in the file (record, segment, field, byte)."""
+        where = Location(self.source.file, record_number=self.source.record_number)
+        found = check_transmission(self.transmission, where, self.source.byte_offset)
+        return self.envelope_findings + tuple(found)
 
     @cached_property
     def header(self) -> RequestHeader:
@@ -102,17 +119,17 @@ class ClaimRequest:
             h["transaction_count"],
             h["service_provider_id_qualifier"],
             h["service_provider_id"].rstrip(),
-            p.parse_date(h["date_of_service"]),
+            parse_date(h["date_of_service"]),
             h["software_vendor_id"].rstrip(),
         )
 
     @cached_property
-    def patient(self) -> p.Patient | None:
-        return p.Patient.of(self.transmission.segment("01"))
+    def patient(self) -> rq.Patient | None:
+        return rq.Patient.of(self.transmission.segment("01"))
 
     @cached_property
-    def insurance(self) -> p.Insurance | None:
-        return p.Insurance.of(self.transmission.segment("04"))
+    def insurance(self) -> rq.Insurance | None:
+        return rq.Insurance.of(self.transmission.segment("04"))
 
     @cached_property
     def transactions(self) -> tuple[ClaimTransaction, ...]:
@@ -120,13 +137,13 @@ class ClaimRequest:
         for group in self.transmission.groups:
             out.append(
                 ClaimTransaction(
-                    p.Claim.of(group.segment("07")),
-                    p.Pricing.of(group.segment("11")),
-                    p.PharmacyProvider.of(group.segment("02")),
-                    p.Prescriber.of(group.segment("03")),
-                    p.OtherPayer.all_of(group.segment("05")),
-                    p.DurService.all_of(group.segment("08")),
-                    p.Compound.of(group.segment("10")),
+                    rq.Claim.of(group.segment("07")),
+                    rq.Pricing.of(group.segment("11")),
+                    rq.PharmacyProvider.of(group.segment("02")),
+                    rq.Prescriber.of(group.segment("03")),
+                    rq.OtherPayer.all_of(group.segment("05")),
+                    rq.DurService.all_of(group.segment("08")),
+                    rq.Compound.of(group.segment("10")),
                     tuple(s.code for s in group.segments),
                 )
             )
@@ -137,9 +154,21 @@ class ClaimRequest:
 class ClaimResponse:
     """A response transmission: header status, messages, and one result per transaction."""
 
-    transmission: Transmission
+    text: str  # the transmission as sent, Latin-1 decoded (one character per byte)
     source: Source = field(default_factory=Source)
-    findings: tuple[Finding, ...] = ()
+    envelope_findings: tuple[Finding, ...] = ()  # found by the batch reader around it
+
+    @cached_property
+    def transmission(self) -> Transmission:
+        """Header, segments and groups; STX/ETX framing only outside a batch."""
+        return parse(self.text, framed=self.source.record_number is None)
+
+    @cached_property
+    def findings(self) -> tuple[Finding, ...]:
+        """What the checks found, located in the file (record, segment, field, byte)."""
+        where = Location(self.source.file, record_number=self.source.record_number)
+        found = check_transmission(self.transmission, where, self.source.byte_offset)
+        return self.envelope_findings + tuple(found)
 
     @cached_property
     def header(self) -> ResponseHeader:
@@ -151,7 +180,7 @@ class ClaimResponse:
             h["header_response_status"],
             h["service_provider_id_qualifier"],
             h["service_provider_id"].rstrip(),
-            p.parse_date(h["date_of_service"]),
+            parse_date(h["date_of_service"]),
         )
 
     @cached_property
@@ -160,17 +189,22 @@ class ClaimResponse:
         return segment.get("F4") if segment else None  # 504-F4
 
     @cached_property
-    def insurance(self) -> p.ResponseInsurance | None:
-        return p.ResponseInsurance.of(self.transmission.segment("25"))
+    def insurance(self) -> rs.ResponseInsurance | None:
+        return rs.ResponseInsurance.of(self.transmission.segment("25"))
+
+    @cached_property
+    def patient(self) -> rq.Patient | None:
+        """Segment 29 (Response Patient: 310-CA, 311-CB, 304-C4), mostly on E1 responses."""
+        return rq.Patient.of(self.transmission.segment("29"))
 
     @cached_property
     def transactions(self) -> tuple[ResponseTransaction, ...]:
         return tuple(
             ResponseTransaction(
-                p.ResponseStatus.of(group.segment("21")),
-                p.ResponseClaim.of(group.segment("22")),
-                p.ResponsePricing.of(group.segment("23")),
-                p.DurResponse.all_of(group.segment("24")),
+                rs.ResponseStatus.of(group.segment("21")),
+                rs.ResponseClaim.of(group.segment("22")),
+                rs.ResponsePricing.of(group.segment("23")),
+                rs.DurResponse.all_of(group.segment("24")),
                 tuple(s.code for s in group.segments),
             )
             for group in self.transmission.groups

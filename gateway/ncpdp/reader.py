@@ -155,8 +155,8 @@ def _documents(stream: BinaryIO, name: str | None, strict: bool) -> Iterator[Doc
                 sender_id=header.sender_id.rstrip() if header else None,
                 receiver_id=header.receiver_id.rstrip() if header else None,
             )
-            findings = list(_reference_findings(item, name))
-            yield _document(item.transmission, source, findings, strict)
+            findings = tuple(_reference_findings(item, name))
+            yield _document(item.text, source, findings, strict)
 
 
 def _reference_findings(item: batch.BatchDetail, name: str | None) -> Iterator[checks.Finding]:
@@ -196,21 +196,19 @@ def _single(stream: BinaryIO, name: str | None, strict: bool) -> Document:
             where=Location(file=name, byte_offset=len(data)),
             fix="ask the sender to resend it",
         )
-    tx = tm.parse(body)
-    return _document(tx, Source(file=name), [], strict)
+    return _document(body, Source(file=name), (), strict)
 
 
 def _document(
-    tx: tm.Transmission, source: Source, findings: list[checks.Finding], strict: bool
+    text: str, source: Source, findings: tuple[checks.Finding, ...], strict: bool
 ) -> Document:
-    where = Location(file=source.file, record_number=source.record_number)
-    findings.extend(checks.check_transmission(tx, where, source.byte_offset))
+    kind = ClaimRequest if tm.kind_of(text) == "request" else ClaimResponse
+    document = kind(text, source, findings)
     if strict:
-        for finding in findings:
+        for finding in document.findings:
             if finding.fatal:
                 raise finding.to_error()
-    kind = ClaimRequest if tx.kind == "request" else ClaimResponse
-    return kind(tx, source, tuple(findings))
+    return document
 
 
 class _Chain(io.RawIOBase):

@@ -24,7 +24,7 @@ Value = str | int | Decimal | date | None
 
 def write_document(document: Document) -> bytes:
     """The exact bytes of the transmission the document was read from (or built as)."""
-    return document.transmission.to_bytes()
+    return document.text.encode(ENCODING)
 
 
 def record_bytes(item: batch.BatchItem) -> bytes:

@@ -86,9 +86,11 @@ def write_batches(options: SynthOptions, requests: BinaryIO, responses: BinaryIO
         out.write(writer.record_bytes(header))
     details = 0
     for exchange in exchanges(options):
-        requests.write(writer.record_bytes(batch.BatchDetail(exchange.reference, exchange.request)))
+        requests.write(
+            writer.record_bytes(batch.BatchDetail.of(exchange.reference, exchange.request))
+        )
         responses.write(
-            writer.record_bytes(batch.BatchDetail(exchange.reference, exchange.response))
+            writer.record_bytes(batch.BatchDetail.of(exchange.reference, exchange.response))
         )
         details += 1
     trailer = batch.BatchTrailer(options.batch_number, str(details + 2), "")

@@ -1,77 +1,17 @@
-"""The business parts of a claim document, each read from one segment of the transmission.
+"""Business parts of a claim *request*, each read from one segment of the transmission.
 
-Every class has ``of(segment)`` (None when the segment is absent) and, for repeating data,
-``all_of(segment)``. Repeating fields are read in wire order: an *opener* field (a counter
-such as 473-7E, or the first field of a repetition such as 511-FB) starts a new occurrence, so
-the occurrence lists keep exactly what was sent even when count fields disagree with it.
+Every class has ``of(segment)`` (None when the segment is absent) or, for repeating data,
+``all_of(segment)``. Field comments name the NCPDP field (number-id).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from gateway.ncpdp.fields import lookup
 from gateway.ncpdp.transmission import Segment
-
-Pairs = list[tuple[str, str]]
-
-
-def parse_date(text: str) -> date | None:
-    try:
-        return date(int(text[:4]), int(text[4:6]), int(text[6:8])) if len(text) == 8 else None
-    except ValueError:
-        return None
-
-
-class _Values:
-    """Typed access to the first occurrence of each field of a list of (id, value) pairs."""
-
-    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
-        self.raw: dict[str, str] = {}
-        for fid, value in pairs:
-            self.raw.setdefault(fid, value)
-
-    def text(self, fid: str) -> str | None:
-        return self.raw.get(fid)
-
-    def code(self, fid: str) -> str | None:
-        """A code as sent (leading zeros kept), or None when it does not fit its format."""
-        value = self.raw.get(fid)
-        return value if value is None or self.typed(fid) is not None or not value else None
-
-    def typed(self, fid: str):
-        value = self.raw.get(fid)
-        definition = lookup(fid)
-        if value is None or definition is None:
-            return value
-        try:
-            return definition.format.decode(value)
-        except ValueError:
-            return None  # malformed: reported by the checks, raw text kept in the transmission
-
-
-def occurrences(
-    pairs: Iterable[tuple[str, str]], opener: str, members: frozenset[str]
-) -> list[Pairs]:
-    """Split repeating data into occurrences: ``opener`` (or a member seen twice) starts one."""
-    out: list[Pairs] = []
-    seen: set[str] = set()
-    for fid, value in pairs:
-        if fid != opener and fid not in members:
-            continue
-        if fid == opener or not out or fid in seen:
-            out.append([])
-            seen = set()
-        out[-1].append((fid, value))
-        seen.add(fid)
-    return out
-
-
-def _pairs(segment: Segment | None) -> list[tuple[str, str]]:
-    return list(segment.fields()) if segment is not None else []
+from gateway.ncpdp.values import OtherAmount, Pairs, Values, occurrences, other_amounts, pairs_of
 
 
 @dataclass(frozen=True)
@@ -94,7 +34,7 @@ class Patient:
     def of(cls, segment: Segment | None) -> Patient | None:
         if segment is None:
             return None
-        v = _Values(segment.fields())
+        v = Values(segment.fields())
         return cls(
             v.text("CX"),
             v.text("CY"),
@@ -128,7 +68,7 @@ class Insurance:
     def of(cls, segment: Segment | None) -> Insurance | None:
         if segment is None:
             return None
-        v = _Values(segment.fields())
+        v = Values(segment.fields())
         return cls(
             v.text("C2"),
             v.text("CC"),
@@ -170,8 +110,8 @@ class Claim:
     def of(cls, segment: Segment | None) -> Claim | None:
         if segment is None:
             return None
-        pairs = _pairs(segment)
-        v = _Values(pairs)
+        pairs = pairs_of(segment)
+        v = Values(pairs)
         return cls(
             v.text("EM"),
             v.text("D2"),
@@ -194,17 +134,6 @@ class Claim:
 
 
 @dataclass(frozen=True)
-class OtherAmount:
-    qualifier: str | None  # 479-H8 (request) / 564-J3 (response)
-    amount: Decimal | None  # 480-H9 / 565-J4
-
-
-def _other_amounts(pairs: Pairs, qualifier: str, amount: str) -> tuple[OtherAmount, ...]:
-    groups = occurrences(pairs, qualifier, frozenset({amount}))
-    return tuple(OtherAmount(_Values(g).text(qualifier), _Values(g).typed(amount)) for g in groups)
-
-
-@dataclass(frozen=True)
 class Pricing:
     ingredient_cost: Decimal | None  # 409-D9
     dispensing_fee: Decimal | None  # 412-DC
@@ -223,15 +152,15 @@ class Pricing:
     def of(cls, segment: Segment | None) -> Pricing | None:
         if segment is None:
             return None
-        pairs = _pairs(segment)
-        v = _Values(pairs)
+        pairs = pairs_of(segment)
+        v = Values(pairs)
         return cls(
             v.typed("D9"),
             v.typed("DC"),
             v.typed("BE"),
             v.typed("DX"),
             v.typed("E3"),
-            _other_amounts(pairs, "H8", "H9"),
+            other_amounts(pairs, "H8", "H9"),
             v.typed("HA"),
             v.typed("GE"),
             v.typed("HE"),
@@ -263,7 +192,7 @@ class Prescriber:
     def of(cls, segment: Segment | None) -> Prescriber | None:
         if segment is None:
             return None
-        v = _Values(segment.fields())
+        v = Values(segment.fields())
         return cls(v.text("EZ"), v.text("DB"), v.text("DR"), v.text("2J"), v.text("PM"))
 
 
@@ -287,17 +216,17 @@ class OtherPayer:
     @classmethod
     def all_of(cls, segment: Segment | None) -> tuple[OtherPayer, ...]:
         payers = []
-        for pairs in _payers(_pairs(segment)):
-            v = _Values(pairs)
+        for pairs in _payers(pairs_of(segment)):
+            v = Values(pairs)
             payers.append(
                 cls(
                     v.text("5C"),
                     v.text("6C"),
                     v.text("7C"),
                     v.typed("E8"),
-                    _other_amounts(pairs, "HC", "DV"),
+                    other_amounts(pairs, "HC", "DV"),
                     tuple(val for fid, val in pairs if fid == "6E"),
-                    _other_amounts(pairs, "NP", "NQ"),
+                    other_amounts(pairs, "NP", "NQ"),
                 )
             )
         return tuple(payers)
@@ -329,7 +258,7 @@ class DurService:
         members = frozenset({"E4", "E5", "E6", "8E", "J9", "H6"})
         return tuple(
             cls(v.text("7E"), v.text("E4"), v.text("E5"), v.text("E6"), v.text("8E"))
-            for v in map(_Values, occurrences(_pairs(segment), "7E", members))
+            for v in map(Values, occurrences(pairs_of(segment), "7E", members))
         )
 
 
@@ -352,151 +281,13 @@ class Compound:
     def of(cls, segment: Segment | None) -> Compound | None:
         if segment is None:
             return None
-        pairs = _pairs(segment)
+        pairs = pairs_of(segment)
         members = frozenset({"TE", "ED", "EE", "UE", "2G", "2H"})
         ingredients = tuple(
             CompoundIngredient(
                 v.text("RE"), v.text("TE"), v.typed("ED"), v.typed("EE"), v.text("UE")
             )
-            for v in map(_Values, occurrences(pairs, "RE", members))
+            for v in map(Values, occurrences(pairs, "RE", members))
         )
-        v = _Values(pairs)
+        v = Values(pairs)
         return cls(v.text("EF"), v.text("EG"), ingredients)
-
-
-@dataclass(frozen=True)
-class RejectCode:
-    code: str  # 511-FB
-    field_occurrence: str | None  # 546-4F: which repetition of the field the reject is about
-
-
-@dataclass(frozen=True)
-class AdditionalMessage:
-    qualifier: str | None  # 132-UH
-    text: str | None  # 526-FQ
-    continuity: str | None  # 131-UG
-
-
-@dataclass(frozen=True)
-class ResponseStatus:
-    status: str | None  # 112-AN: P paid, D duplicate of paid, R rejected, C captured, A approved
-    authorization_number: str | None  # 503-F3: the payer's claim/auth number (reconciliation key)
-    reject_codes: tuple[RejectCode, ...]  # 511-FB with 546-4F, counted by 510-FA
-    approved_message_codes: tuple[str, ...]  # 548-6F, counted by 547-5F
-    messages: tuple[AdditionalMessage, ...]  # 132-UH/526-FQ/131-UG, counted by 130-UF
-    help_desk_phone: str | None  # 550-8F
-
-    @property
-    def rejected(self) -> bool:
-        """Any reject code means rejected, whatever 112-AN says; an unknown status is not paid."""
-        return self.status == "R" or bool(self.reject_codes)
-
-    @property
-    def paid(self) -> bool:
-        return self.status in ("P", "D") and not self.reject_codes
-
-    @classmethod
-    def of(cls, segment: Segment | None) -> ResponseStatus | None:
-        if segment is None:
-            return None
-        pairs = _pairs(segment)
-        v = _Values(pairs)
-        rejects = tuple(
-            RejectCode(g[0][1], _Values(g).text("4F"))
-            for g in occurrences(pairs, "FB", frozenset({"4F"}))
-            if g[0][0] == "FB"
-        )
-        messages = tuple(
-            AdditionalMessage(m.text("UH"), m.text("FQ"), m.text("UG"))
-            for m in map(_Values, occurrences(pairs, "UH", frozenset({"FQ", "UG"})))
-        )
-        approved = tuple(val for fid, val in pairs if fid == "6F")
-        return cls(v.text("AN"), v.text("F3"), rejects, approved, messages, v.text("8F"))
-
-
-@dataclass(frozen=True)
-class ResponseClaim:
-    rx_reference_qualifier: str | None  # 455-EM
-    rx_number: str | None  # 402-D2 (echoed)
-    preferred_product_ids: tuple[str, ...]  # 553-AR, counted by 551-9F
-
-    @classmethod
-    def of(cls, segment: Segment | None) -> ResponseClaim | None:
-        if segment is None:
-            return None
-        pairs = _pairs(segment)
-        v = _Values(pairs)
-        return cls(v.text("EM"), v.text("D2"), tuple(val for fid, val in pairs if fid == "AR"))
-
-
-@dataclass(frozen=True)
-class ResponsePricing:
-    patient_pay: Decimal | None  # 505-F5: what the pharmacy collects from the patient
-    ingredient_cost_paid: Decimal | None  # 506-F6
-    dispensing_fee_paid: Decimal | None  # 507-F7
-    total_amount_paid: Decimal | None  # 509-F9: what the plan pays the pharmacy (may be negative)
-    copay: Decimal | None  # 518-FI amount of copay
-    basis_of_reimbursement: str | None  # 522-FM
-    flat_sales_tax_paid: Decimal | None  # 558-AW
-    incentive_paid: Decimal | None  # 521-FL
-    professional_service_fee_paid: Decimal | None  # 562-J1
-    other_amounts_paid: tuple[OtherAmount, ...]  # 564-J3/565-J4, counted by 563-J2
-    amount_attributed_to_sales_tax: Decimal | None  # 523-FN
-
-    @classmethod
-    def of(cls, segment: Segment | None) -> ResponsePricing | None:
-        if segment is None:
-            return None
-        pairs = _pairs(segment)
-        v = _Values(pairs)
-        return cls(
-            v.typed("F5"),
-            v.typed("F6"),
-            v.typed("F7"),
-            v.typed("F9"),
-            v.typed("FI"),
-            v.text("FM"),
-            v.typed("AW"),
-            v.typed("FL"),
-            v.typed("J1"),
-            _other_amounts(pairs, "J3", "J4"),
-            v.typed("FN"),
-        )
-
-
-@dataclass(frozen=True)
-class DurResponse:
-    """One DUR/PPS alert of a response (segment 24), opened by 567-J6."""
-
-    counter: str | None  # 567-J6
-    reason_for_service: str | None  # 439-E4
-    clinical_significance: str | None  # 528-FS
-    previous_fill_date: date | None  # 530-FU
-    free_text: str | None  # 544-FY
-
-    @classmethod
-    def all_of(cls, segment: Segment | None) -> tuple[DurResponse, ...]:
-        members = frozenset({"E4", "FS", "FT", "FU", "FV", "FW", "FX", "FY", "NS"})
-        return tuple(
-            cls(v.text("J6"), v.text("E4"), v.text("FS"), v.typed("FU"), v.text("FY"))
-            for v in map(_Values, occurrences(_pairs(segment), "J6", members))
-        )
-
-
-@dataclass(frozen=True)
-class ResponseInsurance:
-    group_id: str | None  # 301-C1
-    plan_id: str | None  # 524-FO
-    network_reimbursement_id: str | None  # 545-2F
-    payer_id_qualifier: str | None  # 568-J7
-    payer_id: str | None  # 569-J8
-    cardholder_id: str | None  # 302-C2
-
-    @classmethod
-    def of(cls, segment: Segment | None) -> ResponseInsurance | None:
-        if segment is None:
-            return None
-        v = _Values(segment.fields())
-        return cls(
-            v.text("C1"), v.text("FO"), v.text("2F"), v.text("J7"), v.text("J8"), v.text("C2")
-        )
