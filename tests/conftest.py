@@ -43,8 +43,8 @@ def shared_corpus() -> Path:
 @pytest.fixture(scope="session")
 def sshd_server(tmp_path_factory: pytest.TempPathFactory):
     """A real OpenSSH sshd on 127.0.0.1 with its own keys (see tests/sshd.py for its API)."""
-    from sshd import INSTALL_HINT, running_sshd, sshd_available
+    from sshd import INSTALL_HINT, SSHD, running_sshd, sshd_available
 
-    require(sshd_available(), "OpenSSH sshd (/usr/sbin/sshd)", INSTALL_HINT)
+    require(sshd_available(), f"OpenSSH sshd ({SSHD})", INSTALL_HINT)
     with running_sshd(tmp_path_factory.mktemp("sshd")) as server:
         yield server

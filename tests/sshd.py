@@ -29,7 +29,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
-SSHD = Path("/usr/sbin/sshd")
+SSHD = Path(os.environ.get("GATEWAY_SSHD", "/usr/sbin/sshd"))  # absolute: sshd re-execs itself
 SSH_KEYGEN = shutil.which("ssh-keygen") or "/usr/bin/ssh-keygen"
 INSTALL_HINT = "apt-get install openssh-server"
 

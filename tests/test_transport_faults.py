@@ -226,4 +226,4 @@ def test_connection_refused_is_transient_and_retried_quickly(sshd_server, dirs):
     with pytest.raises(TransportError) as fault:
         source.list_ready()
     assert not fault.value.permanent
-    assert "connection failed" in str(fault.value)
+    assert "Unable to connect" in str(fault.value)

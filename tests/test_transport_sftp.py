@@ -9,11 +9,13 @@ import logging
 import os
 
 import pytest
+import structlog.testing
 from sshd import keygen, public_key
 
 from gateway.errors import TransportError
 from gateway.transport.config import sftp_settings, sink_from_config, source_from_config
 from gateway.transport.sftp import SftpSink, SftpSource
+from gateway.transport.sftp_read import read_blocks
 
 
 @pytest.fixture
@@ -242,3 +244,70 @@ def test_settings_from_config_resolve_relative_paths(sshd_server, tmp_path):
     assert settings.key_file == tmp_path / "keys/k"
     assert settings.known_hosts == tmp_path / "keys/kh"
     assert settings.port == sshd_server.port
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["own-requests", "readv-fallback"])
+@pytest.mark.parametrize("size", [0, 1, 32768, 5 * 1024 * 1024 + 12345])
+def test_block_reader_returns_every_byte_in_order(sshd_server, dirs, fast, size):
+    remote, _ = dirs
+    payload = os.urandom(size)
+    (remote / "blocks.bin").write_bytes(payload)
+    source = _source(sshd_server, remote)
+    try:
+        with source.connection.sftp().open(str(remote / "blocks.bin"), "rb") as handle:
+            pieces = list(read_blocks(handle, size, 1024 * 1024 + 4096, fast=fast))
+    finally:
+        source.close()
+    assert b"".join(pieces) == payload
+    assert all(len(p) <= 32768 for p in pieces)
+
+
+def test_our_log_events_carry_size_and_sha256_not_contents(sshd_server, dirs):
+    remote, inbox = dirs
+    payload = b"NM1*QC*1*DOE*JANE~" * 100
+    (remote / "g.835").write_bytes(payload)
+    source = _source(sshd_server, remote)
+    try:
+        [ready] = _poll_until_ready(source)
+        with structlog.testing.capture_logs() as events:
+            source.fetch(ready, inbox)
+            source.acknowledge(ready)
+    finally:
+        source.close()
+    fetched = next(e for e in events if e["event"] == "sftp.fetched")
+    assert fetched["partner"] == "pbm-test"
+    assert fetched["size"] == len(payload)
+    assert fetched["sha256"] == hashlib.sha256(payload).hexdigest()
+    assert fetched["remote_name"] == "g.835"
+    assert "DOE" not in repr(events)
+
+
+def test_missing_remote_directory_is_permanent_and_named(sshd_server, tmp_path):
+    sink = sink_from_config(sshd_server.transport_config(tmp_path / "no-such-dir"), partner="p")
+    try:
+        with pytest.raises(TransportError) as missing:
+            sink.deliver("x.835", io.BytesIO(b"data"))
+    finally:
+        sink.close()
+    assert missing.value.permanent
+    assert "no-such-dir" in str(missing.value)
+    assert "remote_dir" in str(missing.value)
+
+
+def test_after_a_host_key_refusal_the_pinned_key_works(sshd_server, dirs, tmp_path):
+    """A refusal is permanent for that config; fixing known_hosts is all it takes."""
+    remote, inbox = dirs
+    (remote / "h.835").write_bytes(b"ISA*00")
+    empty = tmp_path / "kh"
+    empty.write_text("")
+    refused = _source(sshd_server, remote, known_hosts=str(empty))
+    with pytest.raises(TransportError):
+        refused.list_ready()
+    sshd_server.write_known_hosts(empty)
+    source = _source(sshd_server, remote, known_hosts=str(empty))
+    try:
+        [ready] = _poll_until_ready(source)
+        assert source.fetch(ready, inbox).sha256 == hashlib.sha256(b"ISA*00").hexdigest()
+    finally:
+        source.close()
+    assert list(remote.glob("h.835*")) == [remote / "h.835"]

@@ -11,8 +11,9 @@ from x12_arith import split_segments
 
 from gateway.errors import Location
 from gateway.synth.x12_835 import Spec, write_835
-from gateway.x12.ack import received_interchanges, write_999, write_ta1
+from gateway.x12.ack import write_999, write_ta1
 from gateway.x12.findings import Finding, Level
+from gateway.x12.received import received_interchanges
 from gateway.x12.tr3 import Tr3Validator
 
 NOW = datetime(2026, 1, 6, 8, 30)
@@ -52,6 +53,20 @@ def test_999_for_an_accepted_835_is_complete_and_valid(validator):
     assert segs[-4] == ["AK9", "A", "3", "3", "3"]
     assert segs[-3][1] == str(len(segs) - 4)  # SE01 counts ST..SE
     assert validator.validate(io.StringIO(ack)) == []  # pyx12's 999 map: no errors
+
+
+def test_pyx12s_own_999_is_truncated_and_ours_is_not(validator):
+    """Defect 1: pyx12 takes AK203 from ST03 (the 835 has none) and stops after AK1."""
+    import pyx12.params
+    import pyx12.x12n_document
+
+    text = generated(payees=2, claims=4)
+    theirs = io.StringIO()
+    pyx12.x12n_document.x12n_document(pyx12.params.params(), io.StringIO(text), theirs, None)
+    their_ids = [s[0] for s in segments_of(theirs.getvalue())] if theirs.getvalue() else []
+    assert "AK2" not in their_ids and "AK9" not in their_ids
+    ours = [s[0] for s in segments_of(ack_999(text, []))]
+    assert ours.count("AK2") == 2 and "AK9" in ours
 
 
 def test_999_for_a_partly_rejected_835_names_segment_and_element(validator):

@@ -78,7 +78,7 @@ def classify(error: BaseException, *, where: str, doing: str) -> TransportError:
         # OSError last: it also covers NoValidConnectionsError (refused) and SFTP 'Failure'.
         detail = str(error) or type(error).__name__
         return TransportError(
-            f"connection failed while {doing} ({detail})",
+            f"failed while {doing} ({detail})",
             permanent=False,
             where=where,
             fix=_CONNECTION_FIX,

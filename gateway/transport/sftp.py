@@ -6,10 +6,10 @@ to the message store* → ``acknowledge`` (archive or delete the partner's copy)
 knows the store; the order is the caller's promise, and it is what makes a crash at any point
 harmless: before the commit the file is fetched again, after it the store sees a duplicate.
 
-Downloads use ``readv`` in large blocks, not ``SFTPClient.get()``: get's prefetch has a race
-that drops it to ~5 MB/s about one run in ten (paramiko #2418/#2455). Uploads go to
-``NAME.part`` then ``posix_rename`` onto ``NAME`` and a stat checks the size, so a partner
-never sees a partial file under the final name.
+Downloads request 16 MiB blocks (:mod:`gateway.transport.sftp_read`), not ``get()``: get's
+prefetch thread races and drops it to ~5 MB/s about one run in ten (paramiko #2418/#2455).
+Uploads go to ``NAME.part``, then ``posix_rename`` onto ``NAME``, then a stat checks the size,
+so a partner never sees a partial file under the final name.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from gateway.log import get_logger
 from gateway.transport.base import Delivered, Fetched, RemoteFile
 from gateway.transport.names import safe_name
 from gateway.transport.readiness import StabilityTracker
+from gateway.transport.sftp_read import read_blocks
 from gateway.transport.ssh import MiB, SftpConnection, SftpSettings
 
 _CHUNK = 1 * MiB
@@ -39,11 +40,6 @@ _CHUNK = 1 * MiB
 
 def _mb_per_s(size: int, seconds: float) -> float:
     return round(size / 1e6 / seconds, 1) if seconds > 0 else 0.0
-
-
-def _pieces(offset: int, length: int, piece: int) -> list[tuple[int, int]]:
-    end = offset + length
-    return [(start, min(piece, end - start)) for start in range(offset, end, piece)]
 
 
 class SftpSource:
@@ -105,7 +101,6 @@ class SftpSource:
         return Fetched(local_path=Path(temp_name), size=size, sha256=digest)
 
     def _download(self, remote: RemoteFile, out: BinaryIO) -> tuple[int, str]:
-        block = self.settings.block_size
         digest = hashlib.sha256()
         sftp_open = self.connection.operation(f"downloading {remote.name!r}", transfer=True)
         with sftp_open as dog, self.connection.sftp().open(remote.path, "rb") as handle:
@@ -118,19 +113,15 @@ class SftpSource:
                     where=self.settings.where,
                     fix="the partner is still writing it; it is fetched once stable",
                 )
-            offset = 0
-            while offset < size:
-                # One readv per block keeps memory bounded; 1 MiB pieces within it give the
-                # watchdog a heartbeat without changing the request pattern.
-                length = min(block, size - offset)
-                pieces = _pieces(offset, length, _CHUNK)
-                for (start, want), data in zip(pieces, handle.readv(pieces), strict=True):
-                    if len(data) != want:
-                        raise EOFError(f"short read at byte {start} of {remote.name!r}")
-                    out.write(data)
-                    digest.update(data)
-                    dog.progress()
-                offset += length
+            received = 0
+            for data in read_blocks(handle, size, self.settings.block_size):
+                out.write(data)
+                digest.update(data)
+                received += len(data)
+                if received % _CHUNK < len(data):
+                    dog.progress()  # a heartbeat per MiB for the watchdog
+            if received != size:
+                raise EOFError(f"{remote.name!r} ended at byte {received} of {size}")
         return size, digest.hexdigest()
 
     def acknowledge(self, remote: RemoteFile) -> None:
@@ -193,8 +184,9 @@ def _archive(sftp: paramiko.SFTPClient, remote: RemoteFile, archive_dir: str) ->
             if not _exists(sftp, target):
                 raise
     raise TransportError(
-        f"no free archive name for {remote.name!r} in {archive_dir}",
+        f"no free archive name for {remote.name!r}",
         permanent=True,
+        where=archive_dir,
         fix="clean up the archive folder on the partner's server",
     )
 
@@ -234,7 +226,7 @@ class SftpSink:
             sftp = self.connection.sftp()
             try:
                 size, digest = _upload(sftp, temp, data, dog.progress)
-                sftp.posix_rename(temp, final)
+                _replace(sftp, temp, final)
             except BaseException:
                 _remove_quietly(sftp, temp)
                 raise
@@ -276,6 +268,19 @@ def _upload(sftp: paramiko.SFTPClient, temp: str, data: BinaryIO, progress) -> t
             progress()
     # close() above waited for every pipelined write's status: the bytes are on the server.
     return size, digest.hexdigest()
+
+
+def _replace(sftp: paramiko.SFTPClient, temp: str, final: str) -> None:
+    """``posix_rename`` (atomic, overwrites); servers without the OpenSSH extension get
+    remove-then-rename, which may briefly show no file — but never a partial one."""
+    try:
+        sftp.posix_rename(temp, final)
+    except OSError as error:
+        if "unsupported" not in str(error).lower():
+            raise
+        with contextlib.suppress(FileNotFoundError):
+            sftp.remove(final)
+        sftp.rename(temp, final)
 
 
 def _remove_quietly(sftp: paramiko.SFTPClient, path: str) -> None:

@@ -81,7 +81,7 @@ class Tr3Validator:
         rejects the file. The returned list starts with the structural findings.
         """
         findings = list(structural or ())
-        if any(_misleads_pyx12(f) for f in findings):
+        if not pyx12_can_run(findings):
             return findings
         name = file_name or (str(source) if isinstance(source, str | Path) else None)
         errh = pyx12.error_handler.err_handler()
@@ -97,6 +97,15 @@ class Tr3Validator:
             except pyx12.errors.X12Error as exc:
                 findings.append(_finding("pyx12-not-x12", f"pyx12 cannot read it as X12: {exc}",
                                          Level.INTERCHANGE, Location(file=name), x12_code="022"))
+                return findings
+            except Exception as exc:  # a third-party validator's own failure
+                # pyx12 has failed on inputs it did not expect (EngineError, KeyError); what
+                # it found so far is kept and the gap is a warning, never a crash.
+                findings += self._collect(errh, name, None)
+                findings.append(_finding(
+                    "tr3-incomplete", f"TR3 validation stopped early ({type(exc).__name__}: "
+                    f"{str(exc)[:80]}); the structural checks still apply", Level.GROUP,
+                    Location(file=name), x12_code=None, fatal=False))
                 return findings
         return findings + self._collect(errh, name, map_file)
 
@@ -296,6 +305,11 @@ def _remark_code_positions(loaded_map: Any) -> Iterator[tuple[str, int, int | No
                 yield parent.parent.id, parent.seq, node.seq
             else:
                 yield parent.id, node.seq, None
+
+
+def pyx12_can_run(structural: list[Finding]) -> bool:
+    """False when a structural finding means pyx12 would stop silently or misread the file."""
+    return not any(_misleads_pyx12(f) for f in structural)
 
 
 def _misleads_pyx12(finding: Finding) -> bool:
