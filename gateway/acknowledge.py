@@ -19,14 +19,16 @@ import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from gateway.detect import HEAD_SIZE, detect_format
 from gateway.errors import InputError
 from gateway.log import get_logger
 from gateway.store.base import MessageStore
 from gateway.store.models import ReceivedFile
 from gateway.transport.names import safe_name
-from gateway.x12.ack import ReceivedInterchange, received_interchanges, write_999, write_ta1
+from gateway.x12.ack import write_999, write_ta1
 from gateway.x12.findings import Finding, Level
 from gateway.x12.reader import read_835
+from gateway.x12.received import ReceivedInterchange, received_interchanges
 from gateway.x12.tokenizer import iter_segments
 
 ACK_ORDINAL = -1  # documents of the file itself count from 0
@@ -46,32 +48,36 @@ class Acknowledger:
 
     def __call__(self, received: ReceivedFile, error: InputError | None) -> None:
         kind, destination = self.ack_kinds.get(received.partner, ("none", None))
-        if kind == "none" or destination is None:
-            return
+        if kind == "none" or destination is None or not self._is_x12(received):
+            return  # TA1 and 999 answer X12 interchanges only
         findings, interchanges = self._read(received, kind)
-        level = Level.INTERCHANGE if kind == "ta1" else Level.GROUP
-        if error is not None and not any(f.fatal and f.level is level for f in findings):
-            # The file was refused as a whole: say so at the level this acknowledgment
-            # answers (TA104 R / AK901 R), whatever the finer findings are.
-            findings.append(Finding(code=error.code, message=error.what, level=level,
-                                    location=error.location))
         if not interchanges:
             self.log.warning("no acknowledgment possible: no X12 envelope to answer",
                              partner=received.partner, file_id=received.id, kind=kind)
             return
         for n, interchange in enumerate(interchanges):
+            mine = [f for f in findings if interchange.holds(f)]
+            if error is not None:
+                mine += refusal(interchange, error, kind)
             numbers = itertools.count(_base_number(received.id, n)).__next__
             text = (write_ta1 if kind == "ta1" else write_999)(
-                interchange, findings, control_numbers=numbers, now=self.clock())
+                interchange, mine, control_numbers=numbers, now=self.clock())
             self._queue(received, n, kind, destination, text.encode("latin-1"),
-                        accepted=not any(f.fatal for f in findings))
+                        accepted=not any(f.fatal for f in mine))
+
+    def _is_x12(self, received: ReceivedFile) -> bool:
+        with self.store.open_payload(received.sha256) as stream:
+            return detect_format(stream.read(HEAD_SIZE)) == "x12"
 
     def _read(self, received: ReceivedFile,
               kind: str) -> tuple[list[Finding], list[ReceivedInterchange]]:
         findings: list[Finding] = []
         with self.store.open_payload(received.sha256) as stream:
-            for _ in read_835(stream, file_name=received.original_name, findings=findings):
-                pass
+            try:
+                for _ in read_835(stream, file_name=received.original_name, findings=findings):
+                    pass
+            except InputError as exc:  # a defect the reader cannot read past, even collecting
+                findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))
         with self.store.open_payload(received.sha256) as stream:
             segments = (s[2] for s in iter_segments(stream, findings=[]))
             interchanges = received_interchanges(segments)
@@ -91,6 +97,17 @@ class Acknowledger:
             actor=ACTOR)
         self.log.info("acknowledgment queued", partner=received.partner, file_id=received.id,
                       kind=kind, accepted=accepted, delivery_id=delivery.id)
+
+
+def refusal(interchange: ReceivedInterchange, error: InputError, kind: str) -> list[Finding]:
+    """The file was refused as a whole: say so at the level the acknowledgment answers — the
+    interchange (TA104 R) or every functional group (AK901 R) — whatever finer findings say."""
+    location = error.location
+    if kind == "ta1":
+        return [Finding(error.code, error.what, Level.INTERCHANGE, location)]
+    return [Finding(error.code, error.what, Level.GROUP, location,
+                    group_control_number=group.control_number)
+            for group in interchange.groups]
 
 
 def answerable(interchange: ReceivedInterchange, kind: str) -> bool:

@@ -36,13 +36,13 @@ from gateway.delivery import DeliveryWorker, Outcome, describe
 from gateway.health import Health, HealthServer
 from gateway.log import configure, get_logger
 from gateway.metrics import Metrics, QueueSnapshot
-from gateway.pipeline import Pipeline, PollOutcome
+from gateway.pipeline import Pipeline, PollOutcome, Receiver
 from gateway.runtime import PartnerRuntime, Runtime, Sinks, build_runtime
 from gateway.schedule import utc_now
 from gateway.settings import Settings
 from gateway.store import open_store
 from gateway.store.base import MessageStore
-from gateway.store.models import DeliveryState
+from gateway.store.models import DeliveryState, FileStatus
 
 EXIT_OK, EXIT_FAILED = 0, 1
 IDLE_SECONDS = 1.0  # longest sleep of the main loop (how fast a stop or reload is noticed)
@@ -75,7 +75,7 @@ class Daemon:
         self.runtime = runtime_factory(settings)
         self.pipeline = self._pipeline()
         self.last_poll: dict[str, datetime] = {}
-        self.last_received: dict[str, datetime] = {}
+        self.last_received = self._last_received_from_store()
         self._sla_reported: set[tuple[str, int, date]] = set()
         self._last_cycle = time.monotonic()
         self.cycles = 0
@@ -105,12 +105,16 @@ class Daemon:
             clean = pool.stop(timeout=self.shutdown_seconds)
             if http:
                 http.stop()
-            self.runtime.close()
-            self.store.close()
+            self.close()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             self.log.info("daemon stopped", cycles=self.cycles, clean=clean)
         return EXIT_FAILED if failed else EXIT_OK
+
+    def close(self) -> None:
+        """Release the partners' connections and the store."""
+        self.runtime.close()
+        self.store.close()
 
     def request_stop(self) -> None:
         self.stopping.set()
@@ -166,7 +170,9 @@ class Daemon:
                 return store.renew_poll_lease(partner.id, self.holder, lease)
 
             try:
-                outcome = self._pipeline(store).poll(partner, prime=prime, keep_alive=keep_lease)
+                receiver = Receiver(store, work_dir=self.settings.work_dir, metrics=self.metrics,
+                                    stopping=self.stopping)
+                outcome = receiver.poll(partner, prime=prime, keep_alive=keep_lease)
             finally:
                 store.release_poll_lease(partner.id, self.holder)
         except Exception as exc:  # a partner's failure must never stop the daemon
@@ -188,6 +194,18 @@ class Daemon:
 
     # -- SLA ------------------------------------------------------------------------------------
 
+    def _last_received_from_store(self) -> dict[str, datetime]:
+        """When each partner last sent a new file, so a restart does not forget a file that
+        already met today's SLA. A re-sent duplicate does not count; a refused file does (the
+        partner did deliver; the refusal has its own alert, event and negative ack)."""
+        latest: dict[str, datetime] = {}
+        for partner in self.runtime.partners:
+            for received in self.store.list_files(partner=partner, limit=50):
+                if received.status is not FileStatus.DUPLICATE:
+                    latest[partner] = received.received_at
+                    break
+        return latest
+
     def _check_slas(self, now: datetime) -> None:
         for partner in self.runtime.partners.values():
             for n, rule in enumerate(partner.sla):
@@ -205,12 +223,11 @@ class Daemon:
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _pipeline(self, store: MessageStore | None = None) -> Pipeline:
+    def _pipeline(self) -> Pipeline:
         return Pipeline(
-            store or self.store, work_dir=self.settings.work_dir,
-            parse=self.runtime.validator(), route=self.runtime.router(store or self.store),
-            acknowledge=self.runtime.acknowledger(store or self.store),
-            metrics=self.metrics, stopping=self.stopping,
+            self.store, parse=self.runtime.validator(), route=self.runtime.router(self.store),
+            acknowledge=self.runtime.acknowledger(self.store), metrics=self.metrics,
+            stopping=self.stopping,
         )
 
     def _reload_runtime(self) -> None:

@@ -26,9 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
 from gateway.log import get_logger
 from gateway.metrics import Metrics
+from gateway.ncpdp.model import ClaimRequest, ClaimResponse
+from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
 from gateway.x12.reader import read_835
@@ -57,49 +60,67 @@ Router = Callable[[ReceivedFile], int]
 Acknowledger = Callable[[ReceivedFile, InputError | None], None]
 
 
-def parse_file(stream: BinaryIO, received: ReceivedFile) -> dict[str, int]:
-    """Detect the format from the content (never the name) and parse the file through.
-
-    An X12 835 counts one document per transaction set. Anything else is refused with
-    ``unknown-format``.
-    """
-    head = stream.read(256)
+def file_format(stream: BinaryIO, received: ReceivedFile) -> str:
+    """The file's format from its first bytes (never its name); InputError when unknown."""
+    head = stream.read(HEAD_SIZE)
     stream.seek(0)
-    if not head.lstrip(b"\xef\xbb\xbf \r\n\t").startswith(b"ISA"):
+    found = detect_format(head)
+    if found is None:
         raise InputError(
-            "the file is not an X12 interchange (it does not start with ISA)",
+            f"the file is neither X12 nor NCPDP (it starts {printable_prefix(head)})",
             code="unknown-format", where=Location(file=received.original_name, byte_offset=0),
-            fix="ask the partner which format this is; only X12 835 files are accepted here")
-    sets = sum(1 for _ in read_835(stream, file_name=received.original_name))
-    return {"835": sets}
+            fix="ask the partner which format this is; X12 835 and NCPDP D.0/batch are read")
+    return found
 
 
-class Pipeline:
-    """Receives, parses and routes; the delivery workers take it from the queue."""
+def parse_file(stream: BinaryIO, received: ReceivedFile) -> dict[str, int]:
+    """Parse the whole file through, strictly; return its document counts by kind.
 
-    def __init__(
-        self,
-        store: MessageStore,
-        *,
-        work_dir: Path,
-        parse: Validator,
-        route: Router,
-        acknowledge: Acknowledger,
-        metrics: Metrics,
-        stopping: threading.Event | None = None,
-    ) -> None:
+    An X12 835 counts one document per transaction set, an NCPDP file one per transmission.
+    """
+    if file_format(stream, received) == "x12":
+        return {"835": sum(1 for _ in read_835(stream, file_name=received.original_name))}
+    counts: dict[str, int] = {}
+    for document in read_ncpdp(stream, strict=True):
+        kind = ncpdp_kind(document)
+        counts[kind] = counts.get(kind, 0) + 1
+    return counts
+
+
+def ncpdp_kind(document: ClaimRequest | ClaimResponse) -> str:
+    return "ncpdp-request" if isinstance(document, ClaimRequest) else "ncpdp-response"
+
+
+def by_format(store: MessageStore, x12: Router) -> Router:
+    """Route an 835 through the splitter and router (``x12``); record an NCPDP file's
+    transmissions as documents keyed by the pharmacy (201-B1 service provider id), so that
+    ``gateway trace`` and reconciliation find them — no routing rule sends claims on yet."""
+
+    def route(received: ReceivedFile) -> int:
+        with store.open_payload(received.sha256) as stream:
+            if file_format(stream, received) == "x12":
+                return x12(received)
+            for ordinal, document in enumerate(read_ncpdp(stream, strict=True)):
+                store.add_document(
+                    received.id, ordinal, kind=ncpdp_kind(document),
+                    routing_keys={"ncpdp_id": document.header.service_provider_id},
+                    source_start=document.source.byte_offset)
+        return 0
+
+    return route
+
+
+class Receiver:
+    """Step 1, the idempotent receiver: a partner's ready files into the message store."""
+
+    def __init__(self, store: MessageStore, *, work_dir: Path, metrics: Metrics,
+                 stopping: threading.Event | None = None) -> None:
         self.store = store
         self.work_dir = work_dir
-        self._parse = parse
-        self._route = route
-        self._acknowledge = acknowledge
         self.metrics = metrics
         self.stopping = stopping or threading.Event()
-        self.log = get_logger(component="pipeline")
-        self.stuck: set[int] = set()
+        self.log = get_logger(component="receiver")
         work_dir.mkdir(parents=True, exist_ok=True)
-
-    # -- receive ------------------------------------------------------------------------------
 
     def poll(self, partner: PartnerRuntime, *, prime: bool = False,
              keep_alive: Callable[[], bool] | None = None) -> PollOutcome:
@@ -141,7 +162,21 @@ class Pipeline:
                           duplicate_of=received.duplicate_of)
         return outcome
 
-    # -- parse and route ----------------------------------------------------------------------
+class Pipeline:
+    """Steps 2 and 3: parse each received file, route it (or quarantine it), acknowledge it;
+    the delivery workers take it from the queue."""
+
+    def __init__(self, store: MessageStore, *, parse: Validator, route: Router,
+                 acknowledge: Acknowledger, metrics: Metrics,
+                 stopping: threading.Event | None = None) -> None:
+        self.store = store
+        self._parse = parse
+        self._route = route
+        self._acknowledge = acknowledge
+        self.metrics = metrics
+        self.stopping = stopping or threading.Event()
+        self.log = get_logger(component="pipeline")
+        self.stuck: set[int] = set()
 
     def process_pending(self) -> int:
         """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward.

@@ -22,8 +22,8 @@ from gateway.config.configuration import Configuration, load_configuration
 from gateway.config.members import Destination, parse_destination
 from gateway.config.partners import FolderTransport, Partner, SftpTransport
 from gateway.errors import ConfigError
-from gateway.pipeline import Router, Validator, parse_file
-from gateway.route_stage import route_file_stage
+from gateway.pipeline import Router, Validator, by_format, parse_file
+from gateway.route_stage import control_numbers, route_file_stage
 from gateway.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
 from gateway.settings import Settings
 from gateway.store.base import MessageStore
@@ -32,6 +32,7 @@ from gateway.transport.folder import FolderSink, FolderSource
 from gateway.transport.readiness import Readiness
 from gateway.transport.sftp import SftpSink, SftpSource
 from gateway.transport.ssh import SftpSettings
+from gateway.x12.control_numbers import SqliteControlNumbers
 
 
 @dataclass
@@ -96,6 +97,7 @@ class Runtime:
         self.config = config
         self.base = settings.path.parent
         self.partners = {pid: self._partner(p) for pid, p in sorted(config.pbms.items())}
+        self._numbers: SqliteControlNumbers | None = None
 
     # -- partners -----------------------------------------------------------------------------
 
@@ -147,7 +149,10 @@ class Runtime:
                                     for p in self.partners.values()})
 
     def router(self, store: MessageStore) -> Router:
-        return route_file_stage(store, self.config, self.settings)
+        if self._numbers is None:
+            self._numbers = control_numbers(self.settings)
+        return by_format(store, route_file_stage(store, self.config, self.settings,
+                                                 self._numbers))
 
     # -- sinks --------------------------------------------------------------------------------
 
@@ -187,6 +192,8 @@ class Runtime:
         """Close the partners' Sources (workers close their own Sinks)."""
         for partner in self.partners.values():
             partner.source.close()
+        if self._numbers is not None:
+            self._numbers.close()
 
 
 def build_runtime(settings: Settings) -> Runtime:
