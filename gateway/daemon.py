@@ -98,7 +98,7 @@ class Daemon:
             else:
                 pool.start()
                 while not self.stopping.is_set():
-                    self.cycle()
+                    self._guarded_cycle()
                     self.stopping.wait(IDLE_SECONDS)
         finally:
             self.stopping.set()
@@ -138,6 +138,15 @@ class Daemon:
         self.metrics.cycles.inc()
         self._last_cycle = time.monotonic()
         return all(o.error is None for o in outcomes)
+
+    def _guarded_cycle(self) -> None:
+        """A cycle that cannot kill the daemon: a store outage or a bug is logged with its
+        traceback and the next cycle tries again (``/healthz`` turns 503 if none succeeds)."""
+        try:
+            self.cycle()
+        except Exception as exc:
+            self.log.exception("cycle failed; retrying", error=type(exc).__name__)
+            self.stopping.wait(5 * IDLE_SECONDS)
 
     def _poll_all(self, partners: list[PartnerRuntime], *, force: bool) -> list[PollOutcome]:
         """Poll in parallel (a slow partner does not delay the others).

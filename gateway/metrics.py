@@ -74,9 +74,6 @@ class Metrics:
         self.documents = Counter(
             "gateway_documents", "Canonical documents parsed from accepted files",
             ["partner", "format"], registry=r)
-        self.deliveries_enqueued = Counter(
-            "gateway_deliveries_enqueued", "Deliveries put on the queue", ["destination"],
-            registry=r)
         self.deliveries_done = Counter(
             "gateway_deliveries_completed", "Deliveries written to their destination",
             ["destination"], registry=r)
@@ -86,12 +83,6 @@ class Metrics:
         self.dead_letters = Counter(
             "gateway_dead_letters", "Deliveries moved to the dead letter state",
             ["destination"], registry=r)
-        self.held = Counter(
-            "gateway_documents_held", "Documents held for an unknown or inactive member",
-            ["partner"], registry=r)
-        self.acks_sent = Counter(
-            "gateway_acks_sent", "Acknowledgments (TA1/999) sent back to partners",
-            ["partner", "kind", "accepted"], registry=r)
         self.polls = Counter(
             "gateway_polls", "Polls of partner sources by outcome (ok, failed)",
             ["partner", "outcome"], registry=r)

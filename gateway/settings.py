@@ -28,6 +28,7 @@ DEFAULT_LISTEN = "127.0.0.1:9464"
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
               "error": logging.ERROR}
 LOG_FORMATS = ("auto", "json", "console")
+TOP_LEVEL = {"gateway", "http", "logging", "holidays"}
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class _Reader:
         self.raw = raw
 
     def settings(self) -> Settings:
-        self._known(self.raw, None, {"gateway", "http", "logging", "holidays"})
+        self._known(self.raw, None, TOP_LEVEL)
         gw = self._table("gateway")
         self._known(gw, "gateway", {"store", "data_dir", "partners_dir", "workers",
                                     "lease_seconds", "timezone"})
@@ -190,6 +191,10 @@ class _Reader:
 
     def _known(self, table: dict[str, Any], tname: str | None, keys: set[str]) -> None:
         for key in table:
+            if key in TOP_LEVEL and tname is not None:
+                self._fail(tname, key, "is a top-level key but sits inside a table",
+                           "move it above the first [table] (TOML puts every key after a "
+                           "[table] header into that table)")
             if key not in keys:
                 self._fail(tname, key, "unknown key",
                            "remove it or correct its spelling; known keys: "

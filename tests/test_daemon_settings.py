@@ -61,6 +61,7 @@ format = "json"
         ("[psao]\nisa_id = \"X\"\n", "psao", "known keys"),
         ("holidays = [\"Christmas\"]\n", "holidays", "2026-12-25"),
         ("[gateway\n", "gateway.toml", "syntax"),
+        ("[logging]\nholidays = [2026-12-25]\n", "[logging] holidays", "above the first"),
     ],
 )
 def test_errors_name_file_key_and_fix(tmp_path, text, where, fix):
