@@ -167,7 +167,7 @@ class Daemon:
 
     def _poll_one(self, partner: PartnerRuntime, prime: bool) -> PollOutcome:
         """Poll one partner under its poll lease; errors are logged and counted, not raised."""
-        store = open_store(self.settings.store_url)
+        store = open_store(self.settings.store_url, migrate=False)
         started = utc_now()
         try:
             if not store.acquire_poll_lease(partner.id, self.holder, self._poll_lease_seconds()):
@@ -236,7 +236,7 @@ class Daemon:
         return Pipeline(
             self.store, parse=self.runtime.validator(), route=self.runtime.router(self.store),
             acknowledge=self.runtime.acknowledger(self.store), metrics=self.metrics,
-            stopping=self.stopping,
+            holder=self.holder, stopping=self.stopping,
         )
 
     def _reload_runtime(self) -> None:
@@ -259,7 +259,7 @@ class Daemon:
 
     def _queue_snapshot(self) -> QueueSnapshot:
         """Read at every scrape, on its own connection (the HTTP thread is not ours)."""
-        store = open_store(self.settings.store_url)
+        store = open_store(self.settings.store_url, migrate=False)
         try:
             rows = store.queue_depth()
         finally:
@@ -377,7 +377,7 @@ class DeliveryPool:
 
     def _worker(self, name: str) -> tuple[DeliveryWorker, MessageStore, Sinks]:
         d = self.daemon
-        store = open_store(d.settings.store_url)
+        store = open_store(d.settings.store_url, migrate=False)
         sinks = d.runtime.sinks()
         worker = DeliveryWorker(store, sinks, worker_id=f"{d.process_name}:{name}",
                                 lease_seconds=d.settings.lease_seconds)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from gateway.runtime import PartnerRuntime
 
 ACTOR = "pipeline"
+FILE_LEASE_SECONDS = 900.0  # longer than parsing and splitting the largest file takes
 
 
 @dataclass
@@ -167,9 +168,10 @@ class Pipeline:
     the delivery workers take it from the queue."""
 
     def __init__(self, store: MessageStore, *, parse: Validator, route: Router,
-                 acknowledge: Acknowledger, metrics: Metrics,
+                 acknowledge: Acknowledger, metrics: Metrics, holder: str,
                  stopping: threading.Event | None = None) -> None:
         self.store = store
+        self.holder = holder
         self._parse = parse
         self._route = route
         self._acknowledge = acknowledge
@@ -183,7 +185,9 @@ class Pipeline:
 
         A file whose processing raised something unexpected (a bug, not bad input) is logged
         with its traceback, recorded as an event and skipped until the next restart or
-        reload, so one file can never stall the others or stop the daemon.
+        reload, so one file can never stall the others or stop the daemon. Each file is
+        processed under a named lease in the store, so daemons sharing a PostgreSQL store
+        never work on the same file at once.
         """
         done = 0
         for status in (FileStatus.RECEIVED, FileStatus.PARSED):
@@ -192,6 +196,9 @@ class Pipeline:
                     return done
                 if received.id in self.stuck:
                     continue
+                lease = f"file:{received.id}"
+                if not self.store.acquire_poll_lease(lease, self.holder, FILE_LEASE_SECONDS):
+                    continue  # another daemon (shared PostgreSQL store) is on it
                 try:
                     self.process(received)
                 except Exception as exc:
@@ -202,6 +209,8 @@ class Pipeline:
                     self.store.record_event("file", received.id, "processing-failed",
                                             actor=ACTOR, reason=type(exc).__name__)
                     continue
+                finally:
+                    self.store.release_poll_lease(lease, self.holder)
                 done += 1
         return done
 

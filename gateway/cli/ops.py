@@ -111,7 +111,7 @@ def run_status(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     runtime = build_runtime(settings)
-    store = open_store(settings.store_url)
+    store = open_store(settings.store_url, migrate=False, create=False)
     try:
         print(_daemon_line(settings))
         print(f"\n{'PARTNER':<20} {'LAST POLL (daemon)':<21} {'LAST FILE':<22} FILES  QUARANTINED")
