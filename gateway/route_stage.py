@@ -6,6 +6,8 @@ router plans one delivery per part and format, each with an idempotency key
 (:func:`~gateway.router.plan_deliveries`). This stage is the glue to the message store:
 
 * each part's bytes become a payload (streamed through a temp file, never held in memory);
+  the CSV, JSON or XML a member asks for is rendered from that part, through the router's
+  mappings, into a payload of its own;
 * each part becomes a document of the file, at its position in the split (so recording it
   again after a crash returns the same document), keyed by the member's identifiers;
 * each planned delivery is enqueued under the router's key — held, with the reason, for an
@@ -25,6 +27,8 @@ from pathlib import Path
 
 from gateway.config.configuration import Configuration
 from gateway.log import get_logger
+from gateway.render.mapping import Mapping, load_mapping
+from gateway.render.renderer import render
 from gateway.router import RosterPolicy, plan_deliveries
 from gateway.settings import Settings
 from gateway.store.base import MessageStore
@@ -32,6 +36,7 @@ from gateway.store.models import ReceivedFile
 from gateway.x12.control_numbers import ControlNumbers, SqliteControlNumbers
 from gateway.x12.envelope import Party
 from gateway.x12.parts import Owner, SourceRange, SplitPart
+from gateway.x12.reader import read_835
 from gateway.x12.split import split_835
 
 ACTOR = "router"
@@ -63,6 +68,31 @@ def control_numbers(settings: Settings) -> SqliteControlNumbers:
     return SqliteControlNumbers(settings.data_dir / "control-numbers.db")
 
 
+class Renderers:
+    """CSV, JSON and XML outputs of a part, through the router's mappings (site mappings in
+    ``mappings/`` beside gateway.toml first, then the built-in ones)."""
+
+    def __init__(self, settings: Settings) -> None:
+        site = settings.path.parent / "mappings"
+        self.directories = (site,) if site.is_dir() else ()
+        self.work_dir = settings.work_dir
+        self._mappings: dict[str, Mapping] = {}
+
+    def mapping(self, fmt: str) -> Mapping:
+        if fmt not in self._mappings:
+            self._mappings[fmt] = load_mapping(f"remittance-{fmt}", self.directories)
+        return self._mappings[fmt]
+
+    def render(self, store: MessageStore, part_payload: str, mapping: Mapping) -> str:
+        """Render the part's 835 (a payload) with ``mapping``; return the new payload's key.
+        The part is read back from the store, so the output says exactly what the part says."""
+        with tempfile.TemporaryFile(dir=self.work_dir) as out:
+            with store.open_payload(part_payload) as part:
+                render(read_835(part), mapping, out)
+            out.seek(0)
+            return store.put_payload(out)
+
+
 def route_file_stage(store: MessageStore, config: Configuration, settings: Settings,
                      numbers: ControlNumbers) -> Callable[[ReceivedFile], int]:
     """The route callable the pipeline calls with each parsed 835 file."""
@@ -70,6 +100,7 @@ def route_file_stage(store: MessageStore, config: Configuration, settings: Setti
     policy = RosterPolicy(config.roster, config.psao)
     psao = config.psao
     sender = Party(psao.isa_qualifier, psao.isa_id, psao.gs_id)
+    renderers = Renderers(settings)
     log = get_logger(component="router")
 
     def route(received: ReceivedFile) -> int:
@@ -81,15 +112,18 @@ def route_file_stage(store: MessageStore, config: Configuration, settings: Setti
         queued = held = 0
         for plan in plan_deliveries(result):
             part = plan.part
-            if plan.format != "835":
-                continue  # other formats are rendered once gateway.render lands
             payload = writer.payloads[part.location]
+            name = part.location
+            if plan.format != "835":  # rendered from the part itself: exactly its claims
+                mapping = renderers.mapping(plan.format)
+                payload = renderers.render(store, payload, mapping)
+                name = f"{name.removesuffix('.835')}.{mapping.extension}"
             document = store.add_document(
                 received.id, ordinal[id(part)], kind="835-part", routing_keys=_keys(part),
                 source_start=part.source.start_offset, source_end=part.source.end_offset,
                 payload_sha256=payload)
             store.enqueue(document.id, destination=plan.destination, format=plan.format,
-                          output_name=part.location, idempotency_key=plan.idempotency_key,
+                          output_name=name, idempotency_key=plan.idempotency_key,
                           payload_sha256=payload, hold=plan.held_reason, actor=ACTOR)
             queued += 1
             held += plan.held
