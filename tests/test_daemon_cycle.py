@@ -15,6 +15,7 @@ from gateway.metrics import parse_exposition
 from gateway.settings import load_settings
 from gateway.store import open_store
 from gateway.store.models import DeliveryState, FileStatus
+from gateway.synth.ncpdp import SynthOptions, write_batches
 
 
 @pytest.fixture
@@ -109,4 +110,34 @@ def test_a_second_cycle_changes_nothing_and_a_resent_file_is_a_duplicate(workspa
     store = open_store(load_settings(config).store_url)
     again = [f for f in store.list_files() if f.original_name == "era-20260106-again.835"]
     assert again[0].status is FileStatus.DUPLICATE
+    store.close()
+
+
+def test_ncpdp_files_join_the_walk(tmp_path):
+    """A partner dropping NCPDP claim batches: each transmission is recorded under the
+    pharmacy that sent it (201-B1), a broken batch is quarantined, and no 999 is sent for
+    NCPDP (acknowledgments answer X12 only)."""
+    root = tmp_path / "ws"
+    config, _ = folder_workspace(root)
+    outbound = root / "pbm" / "outbound"
+    for file in outbound.iterdir():
+        file.unlink()
+    pbm = root / "partners" / "pbms" / "demo-pbm.toml"
+    pbm.write_text(pbm.read_text().replace('patterns = ["*.835"]', 'patterns = ["*.dat"]'))
+    with (outbound / "claims.dat").open("wb") as requests, \
+            (tmp_path / "responses.dat").open("wb") as responses:
+        details = write_batches(SynthOptions(seed=5, transmissions=6), requests, responses)
+    good = (outbound / "claims.dat").read_bytes()
+    (outbound / "claims-cut.dat").write_bytes(good[: len(good) // 2])
+    run_once(config)
+    store = open_store(load_settings(config).store_url)
+    files = {f.original_name: f for f in store.list_files()}
+    assert files["claims.dat"].status is FileStatus.ROUTED
+    assert files["claims-cut.dat"].status is FileStatus.QUARANTINED
+    documents = store.documents_of_file(files["claims.dat"].id)
+    assert len(documents) == details
+    assert {d.kind for d in documents} == {"ncpdp-request"}
+    (pharmacy,) = {d.routing_keys["ncpdp_id"] for d in documents}
+    assert len(store.documents_with_key(pharmacy)) == details
+    assert not any((root / "pbm" / "inbound").iterdir())
     store.close()
