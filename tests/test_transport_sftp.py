@@ -311,3 +311,33 @@ def test_after_a_host_key_refusal_the_pinned_key_works(sshd_server, dirs, tmp_pa
     finally:
         source.close()
     assert list(remote.glob("h.835*")) == [remote / "h.835"]
+
+
+class _BrokenRenderer(io.RawIOBase):
+    """A data source that fails after 3 MiB, like a renderer crashing mid-file."""
+
+    def __init__(self):
+        self.sent = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self.sent >= 3 * 1024 * 1024:
+            raise OSError("renderer failed")
+        buffer[: len(buffer)] = b"x" * len(buffer)
+        self.sent += len(buffer)
+        return len(buffer)
+
+
+def test_failed_upload_leaves_neither_final_nor_part(sshd_server, dirs):
+    remote, _ = dirs
+    (remote / "out.835").write_bytes(b"previous delivery")
+    sink = sink_from_config(sshd_server.transport_config(remote), partner="pharmacy-1")
+    try:
+        with pytest.raises(TransportError):
+            sink.deliver("out.835", io.BufferedReader(_BrokenRenderer()))
+        assert (remote / "out.835").read_bytes() == b"previous delivery"  # untouched
+        assert not (remote / "out.835.part").exists()  # cleaned: the connection was alive
+    finally:
+        sink.close()
