@@ -7,6 +7,7 @@ import hashlib
 import io
 import logging
 import os
+import time
 
 import pytest
 import structlog.testing
@@ -341,3 +342,20 @@ def test_failed_upload_leaves_neither_final_nor_part(sshd_server, dirs):
         assert not (remote / "out.835.part").exists()  # cleaned: the connection was alive
     finally:
         sink.close()
+
+
+def test_a_connection_closed_by_the_server_between_polls_is_replaced(sshd_server, dirs):
+    remote, inbox = dirs
+    (remote / "i.835").write_bytes(b"ISA")
+    source = _source(sshd_server, remote)
+    try:
+        source.list_ready()
+        assert sshd_server.kill_sessions() > 0  # e.g. the partner's idle timeout
+        deadline = time.monotonic() + 5
+        while source.connection._client.get_transport().is_active():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        [ready] = source.list_ready()  # no error: a fresh connection
+        assert source.fetch(ready, inbox).size == 3
+    finally:
+        source.close()

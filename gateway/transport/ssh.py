@@ -172,7 +172,13 @@ class SftpConnection:
         _quiet_paramiko()
 
     def sftp(self) -> paramiko.SFTPClient:
-        """The open SFTP session, connecting first (with a few quick retries) if needed."""
+        """The open SFTP session, connecting first (with a few quick retries) if needed.
+
+        A connection the server closed while we were idle between polls is noticed here and
+        replaced, rather than failing the next operation."""
+        transport = self._client.get_transport() if self._client is not None else None
+        if self._sftp is not None and (transport is None or not transport.is_active()):
+            self.drop()
         if self._sftp is None:
             retrying = Retrying(
                 stop=stop_after_attempt(self.settings.connect_attempts),
