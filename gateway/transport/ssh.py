@@ -236,7 +236,7 @@ class SftpConnection:
                 f"cannot read known_hosts {s.known_hosts} ({error})",
                 permanent=True,
                 where=s.where,
-                fix="create it with the partner's host key, e.g. ssh-keyscan -p PORT HOST",
+                fix="create it with the host key the partner gave you out of band",
             ) from error
         client.set_missing_host_key_policy(_PinnedHostKeyOnly(s))
         key = load_private_key(s)
