@@ -114,9 +114,10 @@ class _Tokenizer:
     def batches(self) -> Iterator[Iterable[Segment]]:
         """Iterables of consecutive segments, about one per block (chained by iter_segments).
 
-        A regular block whose segment ids are all known becomes one ``zip`` of C iterators
-        (numbers, running offsets, split elements): no Python code runs per segment. Any
-        other block goes segment by segment through :meth:`checked`.
+        A regular block (one regex pass found every terminator followed by the regular line
+        break and a valid segment id) becomes one ``zip`` of C iterators (numbers, running
+        offsets, split elements): no Python code runs per segment. Any other block goes
+        segment by segment through :meth:`checked`.
         """
         self.fill(ISA_LOOKAHEAD)
         delimiters = self.first_isa()
@@ -128,8 +129,7 @@ class _Tokenizer:
             if isinstance(ends, str):
                 yield self.regular(parts, separator, ends)
                 self.trim()
-                parts = []
-            if parts:
+            elif parts:
                 self.restart = None
                 yield self.checked(parts, ends, delimiters)
                 self.trim()
@@ -163,14 +163,13 @@ class _Tokenizer:
         return batch
 
     def checked(
-        self, parts: list[str], ends: str | list[str], delimiters: Delimiters
+        self, parts: list[str], ends: list[str], delimiters: Delimiters
     ) -> Iterator[Segment]:
         """Segment by segment: ids checked, and at an ISA that changes the delimiters the
         batch stops with ``self.restart`` set."""
         known = self.known_ids
         separator = delimiters.element
-        all_ends = repeat(ends) if isinstance(ends, str) else ends
-        for part, end in zip(parts, all_ends, strict=False):
+        for part, end in zip(parts, ends, strict=False):
             number, offset = self.number, self.base
             elements = part.split(separator)
             if elements[0] not in known:
