@@ -107,6 +107,9 @@ def write_ack(path: Path, args: argparse.Namespace, findings: list[Finding]) -> 
             raise InputError("the interchange has no functional group (GS) for a 999 to "
                              "answer", code="no-group", fix="send a TA1 instead (--ack ta1)")
         else:
+            if any(f.fatal and f.level is Level.INTERCHANGE for f in mine):
+                print("note: the interchange envelope itself is rejected; the partner also "
+                      "needs a TA1 (--ack ta1)", file=sys.stderr)
             parts.append(write_999(interchange, mine, control_numbers=counter, now=now))
     text = "".join(parts)
     if args.out is None:
