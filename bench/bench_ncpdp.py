@@ -2,7 +2,7 @@
 
 Run by hand (never a timed test):
 
-    .venv/bin/python bench/bench_ncpdp.py [--claims 100000] [--seed 1]
+    .venv/bin/python bench/bench_ncpdp.py [--claims 100000] [--seed 1] [--rounds 3]
 
 Generates a request batch with the synthetic generator (one B1 claim per transmission), then
 measures, each in a fresh child process so peak RSS (VmHWM) is its own:
@@ -18,6 +18,9 @@ measures, each in a fresh child process so peak RSS (VmHWM) is its own:
   amounts, typed quantities), i.e. what a router or reconciliation reads;
 * ``parse (1/10 file)`` — the parser on a tenth of the claims: peak RSS should not change,
   which is what "memory bounded by one record" means in practice.
+
+Times are CPU seconds of the child (``time.process_time``), best of ``--rounds`` interleaved
+rounds: on a shared machine wall time mostly measures the neighbours.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ def peak_rss_kib() -> int:
 def child(mode: str, path: str) -> None:
     from gateway.ncpdp import parse_file  # imported before the clock starts
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     count = 0
     if mode == "split-baseline":
         data = Path(path).read_bytes()
@@ -60,8 +63,8 @@ def child(mode: str, path: str) -> None:
             elif mode == "parse+views":
                 for transaction in document.transactions:
                     assert transaction.claim.rx_number and transaction.pricing.gross_amount_due
-    seconds = time.perf_counter() - start
-    print(json.dumps({"seconds": seconds, "peak_rss_kib": peak_rss_kib(), "count": count}))
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+    print(json.dumps({"wall": wall, "cpu": cpu, "peak_rss_kib": peak_rss_kib(), "count": count}))
 
 
 def run_child(mode: str, path: Path) -> dict:
@@ -87,6 +90,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"))
     args = parser.parse_args()
     if args.child:
@@ -99,24 +103,34 @@ def main() -> None:
         generate(small, args.claims // 10, args.seed)
         generated = time.perf_counter() - started
         size = big.stat().st_size
-        results = {
-            "split-baseline": run_child("split-baseline", big),
-            "parse": run_child("parse", big),
-            "parse+checks": run_child("parse+checks", big),
-            "parse+views": run_child("parse+views", big),
-            "parse (1/10 file)": run_child("parse", small),
-        }
-    base = args.claims / results["split-baseline"]["seconds"]  # claims per second
-    print(f"{args.claims} B1 claims, {size / 1e6:.1f} MB, generated in {generated:.1f} s")
-    print("| run | seconds | MB/s | claims/s | x baseline throughput | peak RSS MiB |")
-    print("|---|---|---|---|---|---|")
+        runs = [
+            ("split-baseline", big),
+            ("parse", big),
+            ("parse+checks", big),
+            ("parse+views", big),
+            ("parse (1/10 file)", small),
+        ]
+        results: dict[str, dict] = {}
+        for _ in range(args.rounds):  # interleaved rounds, best of each: load noise cancels
+            for name, path in runs:
+                r = run_child(name.split(" ")[0], path)
+                best = results.get(name)
+                if best is None or r["cpu"] < best["cpu"]:
+                    results[name] = r
+    base = args.claims / results["split-baseline"]["cpu"]  # claims per CPU second
+    print(
+        f"{args.claims} B1 claims, {size / 1e6:.1f} MB, generated in {generated:.1f} s; "
+        f"best of {args.rounds} interleaved rounds"
+    )
+    print("| run | CPU s | wall s | MB/s (CPU) | claims/s (CPU) | x baseline | peak RSS MiB |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
-        claims = args.claims // 10 if "1/10" in name else args.claims
-        megabytes = size / 10 / 1e6 if "1/10" in name else size / 1e6
-        ratio = claims / r["seconds"] / base
+        share = 0.1 if "1/10" in name else 1.0
+        claims, megabytes = args.claims * share, size * share / 1e6
         print(
-            f"| {name} | {r['seconds']:.2f} | {megabytes / r['seconds']:.1f} | "
-            f"{claims / r['seconds']:,.0f} | {ratio:.2f} | {r['peak_rss_kib'] / 1024:.1f} |"
+            f"| {name} | {r['cpu']:.2f} | {r['wall']:.2f} | {megabytes / r['cpu']:.1f} | "
+            f"{claims / r['cpu']:,.0f} | {claims / r['cpu'] / base:.2f} | "
+            f"{r['peak_rss_kib'] / 1024:.1f} |"
         )
 
 

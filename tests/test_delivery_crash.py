@@ -23,7 +23,7 @@ from gateway.store import DeliveryState, open_store
 from gateway.transport.folder import TEMP_PREFIX, TEMP_SUFFIX
 
 CHILD = Path(__file__).with_name("delivery_crash_child.py")
-KILLS = 55
+KILLS = 52
 PER_KILL = 20
 LEASE_SECONDS = 1.0
 

@@ -188,3 +188,29 @@ def test_bad_date_bad_segment_id_and_stray_text_are_located():
     assert data[found[("field-format", "07", "DE")].location.byte_offset :].startswith(b"DE2026")
     assert data[found[("segment-id", "11", None)].location.byte_offset :].startswith(b"\x1ejunk")
     assert document.transmission.wire().encode("latin-1") in data  # kept as sent
+
+
+def test_reference_of_another_width_is_found_from_the_header_and_reported():
+    tx = _request()
+    detail = batch.BatchDetail("REF000000001", tx.wire())  # 12 characters instead of 10
+    header = batch.BatchHeader("T", "SENDER", "1", "20260115", "1200", "P", "12", "RECV")
+    out = io.BytesIO()
+    writer.write_batch([header, detail, batch.BatchTrailer("1", "3", "")], out)
+    (document,) = parse_file(io.BytesIO(out.getvalue()))
+    assert document.source.transaction_reference == "REF000000001"
+    assert document.header.bin == "999001" and document.header.transaction_code == "B1"
+    assert [f.code for f in document.findings] == ["reference-length"]
+    assert not document.findings[0].fatal
+
+
+def test_batch_10_layout_and_an_error_batch_without_details():
+    header_10 = "00ESENDER".ljust(27) + "00042" + "20260115" + "1200" + "P" + "10"
+    trailer_10 = "99" + "00042" + "0000000002" + "FILE REJECTED: BAD SENDER".ljust(35)
+    data = f"\x02{header_10}\x03\r\n\x02{trailer_10}\x03\r\n".encode("latin-1")
+    header, trailer = read_batch(io.BytesIO(data))
+    assert (header.transmission_type, header.batch_number, header.receiver_id) == ("E", "00042", "")
+    assert trailer.message.strip() == "FILE REJECTED: BAD SENDER"
+    assert list(parse_file(io.BytesIO(data))) == []
+    out = io.BytesIO()
+    writer.write_batch([header, trailer], out)
+    assert out.getvalue() == data

@@ -150,6 +150,9 @@ def test_sniff():
     assert sniff(b"\x02" + request[:127]) == "ncpdp-transmission"
     response = writer.transmission(ResponseHeader("D0", "B1", "1", "A", "01", "1", DOS), [], [[]])
     assert sniff(response.to_bytes()) == "ncpdp-transmission"
+    header_only = writer.transmission(ResponseHeader("D0", "B1", "0", "R", "01", "1", DOS), [], [])
+    assert sniff(header_only.to_bytes()) == "ncpdp-transmission"
+    assert sniff(b"\x02" + header_only.to_bytes() + b"\x03\r\n") == "ncpdp-transmission"
     assert sniff(b"\x0200T" + b"S" * 70) == "ncpdp-batch"
     assert sniff(b"ISA*00*") is None and sniff(b"") is None
 

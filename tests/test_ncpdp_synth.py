@@ -6,7 +6,7 @@ import io
 import shlex
 from pathlib import Path
 
-from gateway.cli.synth_ncpdp import main
+from gateway.cli import main
 from gateway.ncpdp import ClaimRequest, ClaimResponse, parse_file
 from gateway.synth.ncpdp import SynthOptions, write_batches
 
@@ -74,11 +74,11 @@ def test_committed_samples_are_what_the_documented_commands_write(tmp_path):
     commands = [
         line.strip()
         for line in readme.splitlines()
-        if line.strip().startswith("python -m gateway.cli.synth_ncpdp")
+        if line.strip().startswith("gateway synth ncpdp")
     ]
     assert len(commands) == 2
     for command in commands:
-        argv = shlex.split(command)[3:]
+        argv = shlex.split(command)[1:]
         committed = {}
         for flag in ("--requests", "--responses"):
             index = argv.index(flag) + 1

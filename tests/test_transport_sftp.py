@@ -7,6 +7,7 @@ import hashlib
 import io
 import logging
 import os
+import time
 
 import pytest
 import structlog.testing
@@ -311,3 +312,50 @@ def test_after_a_host_key_refusal_the_pinned_key_works(sshd_server, dirs, tmp_pa
     finally:
         source.close()
     assert list(remote.glob("h.835*")) == [remote / "h.835"]
+
+
+class _BrokenRenderer(io.RawIOBase):
+    """A data source that fails after 3 MiB, like a renderer crashing mid-file."""
+
+    def __init__(self):
+        self.sent = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self.sent >= 3 * 1024 * 1024:
+            raise OSError("renderer failed")
+        buffer[: len(buffer)] = b"x" * len(buffer)
+        self.sent += len(buffer)
+        return len(buffer)
+
+
+def test_failed_upload_leaves_neither_final_nor_part(sshd_server, dirs):
+    remote, _ = dirs
+    (remote / "out.835").write_bytes(b"previous delivery")
+    sink = sink_from_config(sshd_server.transport_config(remote), partner="pharmacy-1")
+    try:
+        with pytest.raises(TransportError):
+            sink.deliver("out.835", io.BufferedReader(_BrokenRenderer()))
+        assert (remote / "out.835").read_bytes() == b"previous delivery"  # untouched
+        assert not (remote / "out.835.part").exists()  # cleaned: the connection was alive
+    finally:
+        sink.close()
+
+
+def test_a_connection_closed_by_the_server_between_polls_is_replaced(sshd_server, dirs):
+    remote, inbox = dirs
+    (remote / "i.835").write_bytes(b"ISA")
+    source = _source(sshd_server, remote)
+    try:
+        source.list_ready()
+        assert sshd_server.kill_sessions() > 0  # e.g. the partner's idle timeout
+        deadline = time.monotonic() + 5
+        while source.connection._client.get_transport().is_active():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        [ready] = source.list_ready()  # no error: a fresh connection
+        assert source.fetch(ready, inbox).size == 3
+    finally:
+        source.close()

@@ -57,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
         kind = detect_format(head)
         stream.seek(0)
         if kind is None:
+            seen = f"starts with {printable_prefix(head)}" if head.strip() else "is empty"
             raise InputError(
-                f"not a recognised format: the file starts with {printable_prefix(head)}",
+                f"not a recognised format: the file {seen}",
                 code="unknown-format",
                 where=Location(file=path.name, byte_offset=0),
                 fix="the gateway reads X12 835 files (starting with ISA) and NCPDP batch files "

@@ -34,14 +34,6 @@ def register_ncpdp(synth_subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the generator alone (``python -m gateway.cli.synth_ncpdp ncpdp ...``) before wiring."""
-    parser = argparse.ArgumentParser(prog="gateway synth")
-    register_ncpdp(parser.add_subparsers(dest="kind", required=True))
-    args = parser.parse_args(argv)
-    return args.handler(args)
-
-
 def run(args: argparse.Namespace) -> int:
     options = SynthOptions(
         seed=args.seed,
@@ -57,6 +49,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {details} transmissions to {args.requests} and {args.responses}")
     return EXIT_OK
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())

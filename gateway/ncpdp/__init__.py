@@ -7,7 +7,8 @@ The four functions ``gateway parse`` needs, in one place:
 * :func:`to_json` — a document as a JSON-ready dict (money and ids as strings, ISO dates);
 * :func:`render_visible` — bytes with control characters shown as ``<FS>``, ``<GS>``...
 
-Writing back: :mod:`gateway.ncpdp.writer`. Layers, bottom up: ``framing`` (separators),
+Writing back: :mod:`gateway.ncpdp.writer` (bytes) and :mod:`gateway.ncpdp.compose`
+(business parts to a transmission). Layers, bottom up: ``framing`` (separators),
 ``overpunch`` and ``fields`` (values, dictionary as data), ``transmission`` (raw, lossless),
 ``batch`` (records, streaming), ``values``/``request_parts``/``response_parts``/``model``
 (business views), ``checks``, ``reader``.

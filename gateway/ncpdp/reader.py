@@ -39,6 +39,8 @@ def sniff(head: bytes) -> Format | None:
     if text[:1] == STX:
         text = text[1:]
     cut = min((i for i in (text.find(RS), text.find(GS)) if i >= 0), default=-1)
+    if cut < 0:  # a header alone (a response rejected at transmission level), maybe + ETX
+        cut = len(text.rstrip("\r\n").removesuffix(ETX))
     if cut == tm.REQUEST_HEADER_LENGTH and text[6:8] in tm.VERSIONS:
         return "ncpdp-transmission"
     if cut == tm.RESPONSE_HEADER_LENGTH and text[:2] in tm.VERSIONS:

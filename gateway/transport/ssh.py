@@ -172,7 +172,13 @@ class SftpConnection:
         _quiet_paramiko()
 
     def sftp(self) -> paramiko.SFTPClient:
-        """The open SFTP session, connecting first (with a few quick retries) if needed."""
+        """The open SFTP session, connecting first (with a few quick retries) if needed.
+
+        A connection the server closed while we were idle between polls is noticed here and
+        replaced, rather than failing the next operation."""
+        transport = self._client.get_transport() if self._client is not None else None
+        if self._sftp is not None and (transport is None or not transport.is_active()):
+            self.drop()
         if self._sftp is None:
             retrying = Retrying(
                 stop=stop_after_attempt(self.settings.connect_attempts),
@@ -230,7 +236,7 @@ class SftpConnection:
                 f"cannot read known_hosts {s.known_hosts} ({error})",
                 permanent=True,
                 where=s.where,
-                fix="create it with the partner's host key, e.g. ssh-keyscan -p PORT HOST",
+                fix="create it with the host key the partner gave you out of band",
             ) from error
         client.set_missing_host_key_policy(_PinnedHostKeyOnly(s))
         key = load_private_key(s)
