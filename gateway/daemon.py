@@ -5,7 +5,8 @@ One process, a few threads, each with its own store connection:
 * the **main loop** polls each partner when its schedule says so (interval, daily window),
   holding the partner's poll lease in the store so two daemons sharing a PostgreSQL store never
   pull the same remote file; then it parses and routes what was received (:mod:`pipeline`),
-  checks SLA deadlines and sleeps until the next poll is due;
+  checks SLA deadlines, and waits a second before looking again (a poll is due when the
+  partner's interval has passed inside its window);
 * a **pool of delivery workers** claims due deliveries with a lease and writes them through
   the destination's Sink (:mod:`gateway.delivery`);
 * an **HTTP thread** answers ``/healthz`` and ``/metrics``.
@@ -17,7 +18,9 @@ SIGHUP reloads partners and members between cycles and polls every partner at on
 configuration that does not load is refused (logged) and the running one kept.
 
 ``--once`` runs one full cycle — poll every partner (whatever its window), parse, route,
-deliver everything due — and exits, for cron and for tests.
+deliver everything due — and exits, for cron and for tests: 0 when every poll and delivery
+attempt succeeded, 1 otherwise (the failed deliveries stay queued for the next run). It opens
+no HTTP endpoint, so it can run beside a daemon.
 """
 
 from __future__ import annotations
@@ -32,12 +35,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
-from gateway.delivery import DeliveryWorker, Outcome, describe
+from gateway.delivery_pool import DeliveryPool
 from gateway.health import Health, HealthServer
 from gateway.log import configure, get_logger
 from gateway.metrics import Metrics, QueueSnapshot
 from gateway.pipeline import Pipeline, PollOutcome, Receiver
-from gateway.runtime import PartnerRuntime, Runtime, Sinks, build_runtime
+from gateway.runtime import PartnerRuntime, Runtime, build_runtime
 from gateway.schedule import utc_now
 from gateway.settings import Settings
 from gateway.store import open_store
@@ -46,6 +49,7 @@ from gateway.store.models import DeliveryState, FileStatus
 
 EXIT_OK, EXIT_FAILED = 0, 1
 IDLE_SECONDS = 1.0  # longest sleep of the main loop (how fast a stop or reload is noticed)
+HEALTHY_WITHIN = 120.0  # seconds: a main loop silent for longer makes /healthz answer 503
 WAITING = (DeliveryState.PENDING, DeliveryState.FAILED, DeliveryState.LEASED)
 
 
@@ -85,16 +89,18 @@ class Daemon:
     def run(self, *, once: bool = False) -> int:
         """Run until stopped (or one cycle with ``once``); return the exit code."""
         previous = self._install_signals()
-        http = self._start_http()
-        pool = DeliveryPool(self, workers=self.settings.workers)
+        http = None if once else self._start_http()
+        pool = DeliveryPool(self.settings, runtime=lambda: self.runtime, metrics=self.metrics,
+                            stopping=self.stopping, name=self.process_name)
         self.log.info("daemon started", partners=len(self.runtime.partners),
                       workers=self.settings.workers, once=once,
                       http=http.url if http else None)
         failed = False
         try:
             if once:
-                failed = not self.cycle(force=True)
-                pool.drain()
+                polled = self.cycle(force=True)
+                delivered = pool.drain()
+                failed = not (polled and delivered)
             else:
                 pool.start()
                 while not self.stopping.is_set():
@@ -279,9 +285,8 @@ class Daemon:
 
     def _health(self) -> Health:
         silent = time.monotonic() - self._last_cycle
-        limit = max(120.0, 3 * IDLE_SECONDS + 60.0)
         detail: dict[str, object] = {"cycles": self.cycles, "seconds_since_cycle": round(silent)}
-        if silent > limit:
+        if silent > HEALTHY_WITHIN:
             return Health(False, {**detail, "reason": "the main loop has not completed a cycle"})
         try:
             self._queue_snapshot()
@@ -304,94 +309,6 @@ class Daemon:
                     signal.SIGINT: lambda *_: self.request_stop(),
                     signal.SIGHUP: lambda *_: self.request_reload()}
         return {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
-
-
-class DeliveryPool:
-    """The delivery workers: threads, each with its own store connection and Sinks.
-
-    Each loops claim → write → ack (:class:`gateway.delivery.DeliveryWorker`) and counts the
-    outcomes into the metrics. On stop a worker finishes the delivery in hand; :meth:`stop`
-    waits for that up to a bound, after which the lease simply expires and the delivery is
-    redone — under the same name — by whoever runs next.
-    """
-
-    def __init__(self, daemon: Daemon, *, workers: int) -> None:
-        self.daemon = daemon
-        self.count = workers
-        self._threads: list[threading.Thread] = []
-
-    def start(self) -> None:
-        for n in range(self.count):
-            thread = threading.Thread(target=self._work, args=(n,), name=f"deliver-{n}",
-                                      daemon=True)
-            thread.start()
-            self._threads.append(thread)
-
-    def drain(self) -> int:
-        """Deliver everything due now in this thread (``--once``); return how many settled."""
-        worker, store, sinks = self._worker("once")
-        settled = 0
-        try:
-            while not self.daemon.stopping.is_set():
-                outcome = worker.run_once()
-                if outcome is None:
-                    return settled
-                self._count(outcome, worker)
-                settled += 1
-        finally:
-            sinks.close()
-            store.close()
-        return settled
-
-    def stop(self, *, timeout: float) -> bool:
-        """Wait for the workers to finish their delivery in hand; True when all did."""
-        deadline = time.monotonic() + timeout
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        return not any(thread.is_alive() for thread in self._threads)
-
-    def _work(self, n: int) -> None:
-        worker, store, sinks = self._worker(f"w{n}")
-        runtime = self.daemon.runtime
-        stopping = self.daemon.stopping
-        try:
-            while not stopping.is_set():
-                if runtime is not self.daemon.runtime:  # reloaded: resolve sinks afresh
-                    runtime = self.daemon.runtime
-                    sinks.close()
-                    sinks = runtime.sinks()
-                    worker.sinks = sinks
-                try:
-                    outcome = worker.run_once()
-                except Exception as exc:  # the store restarting: wait it out, never die
-                    self.daemon.log.error("delivery worker error", error=describe(exc))
-                    stopping.wait(IDLE_SECONDS)
-                    continue
-                if outcome is None:
-                    stopping.wait(IDLE_SECONDS / 2)
-                else:
-                    self._count(outcome, worker)
-        finally:
-            sinks.close()
-            store.close()
-
-    def _worker(self, name: str) -> tuple[DeliveryWorker, MessageStore, Sinks]:
-        d = self.daemon
-        store = open_store(d.settings.store_url, migrate=False)
-        sinks = d.runtime.sinks()
-        worker = DeliveryWorker(store, sinks, worker_id=f"{d.process_name}:{name}",
-                                lease_seconds=d.settings.lease_seconds)
-        return worker, store, sinks
-
-    def _count(self, outcome: Outcome, worker: DeliveryWorker) -> None:
-        destination = worker.store.get_delivery(outcome.delivery_id).destination
-        m = self.daemon.metrics
-        if outcome.state == "delivered":
-            m.deliveries_done.labels(destination).inc()
-        elif outcome.state == "failed":
-            m.retries.labels(destination).inc()
-        elif outcome.state == "dead":
-            m.dead_letters.labels(destination).inc()
 
 
 def run_daemon(settings: Settings, *, once: bool = False) -> int:
