@@ -23,6 +23,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 
 from gateway.config.configuration import Configuration
@@ -129,6 +130,7 @@ def route_file_stage(store: MessageStore, config: Configuration, settings: Setti
             held += plan.held
         log.info("file split", partner=received.partner, file_id=received.id,
                  parts=len(result.parts), deliveries=queued, held=held,
+                 paid=str(sum((p.payment for p in result.parts), Decimal(0))),
                  psao_adjustments=len(result.psao_adjustments))
         return queued
 
