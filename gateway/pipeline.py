@@ -163,6 +163,7 @@ class Receiver:
                           duplicate_of=received.duplicate_of)
         return outcome
 
+
 class Pipeline:
     """Steps 2 and 3: parse each received file, route it (or quarantine it), acknowledge it;
     the delivery workers take it from the queue."""
