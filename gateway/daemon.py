@@ -50,6 +50,7 @@ from gateway.store.models import DeliveryState, FileStatus
 EXIT_OK, EXIT_FAILED = 0, 1
 IDLE_SECONDS = 1.0  # longest sleep of the main loop (how fast a stop or reload is noticed)
 HEALTHY_WITHIN = 120.0  # seconds: a main loop silent for longer makes /healthz answer 503
+STALE_TEMP_SECONDS = 3600.0  # a temp file in the work dir this old belongs to no live fetch
 WAITING = (DeliveryState.PENDING, DeliveryState.FAILED, DeliveryState.LEASED)
 
 
@@ -74,6 +75,7 @@ class Daemon:
         self._reload = threading.Event()
         self._runtime_factory = runtime_factory
         self.log = get_logger(component="daemon", process=self.process_name)
+        self._sweep_work_dir()
         self.store: MessageStore = open_store(settings.store_url)
         self.metrics = Metrics(snapshot=self._queue_snapshot)
         self.runtime = runtime_factory(settings)
@@ -237,6 +239,18 @@ class Daemon:
                                  day=str(day), deadline=f"{rule.by:%H:%M}")
 
     # -- plumbing -------------------------------------------------------------------------------
+
+    def _sweep_work_dir(self) -> None:
+        """Remove fetch and split temp files a crash left behind. Only old ones: a
+        ``run --once`` from cron may start beside a running daemon that is mid-fetch."""
+        work = self.settings.work_dir
+        if not work.is_dir():
+            return
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for leftover in work.iterdir():
+            if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                leftover.unlink(missing_ok=True)
+                self.log.info("stale temp file removed", name=leftover.name)
 
     def _pipeline(self) -> Pipeline:
         return Pipeline(

@@ -3,7 +3,9 @@ the outside — the pharmacies' folders, the PBM's folders and the store's recor
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from decimal import Decimal
 
 import pytest
@@ -141,3 +143,16 @@ def test_ncpdp_files_join_the_walk(tmp_path):
     assert len(store.documents_with_key(pharmacy)) == details
     assert not any((root / "pbm" / "inbound").iterdir())
     store.close()
+
+
+def test_a_start_sweeps_old_temp_files_but_not_fresh_ones(workspace):
+    _, config, _ = workspace
+    work = load_settings(config).work_dir
+    work.mkdir(parents=True)
+    stale, fresh = work / ".fetch-crashed.part", work / ".fetch-running.part"
+    for path in (stale, fresh):
+        path.write_bytes(b"partial")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    run_once(config)
+    assert not stale.exists() and fresh.exists()

@@ -23,17 +23,24 @@ from gateway.store.models import DeliveryState, FileStatus
 
 LEASE = 5  # seconds: a killed worker's delivery is redone this soon after
 WORKLOAD = {"files": 10, "payees": 8, "claims": 40}  # ~100 deliveries, ~300 logged steps
+LONG_WORKLOAD = {"files": 30, "payees": 8, "claims": 40}  # ~3 times that
 
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """What the pharmacies receive from an undisturbed run."""
-    root = tmp_path_factory.mktemp("reference")
-    config, _ = big_workspace(root, **WORKLOAD)
-    assert Daemon(load_settings(config)).run(once=True) == 0
-    delivered = outputs(root / "pharmacies")
-    assert len(delivered) >= 30
-    return delivered
+    """What the pharmacies receive from an undisturbed run, per workload."""
+    made: dict[tuple, dict[str, bytes]] = {}
+
+    def undisturbed(workload: dict) -> dict[str, bytes]:
+        key = tuple(sorted(workload.items()))
+        if key not in made:
+            root = tmp_path_factory.mktemp("reference")
+            config, _ = big_workspace(root, **workload)
+            assert Daemon(load_settings(config)).run(once=True) == 0
+            made[key] = outputs(root / "pharmacies")
+        return made[key]
+
+    return undisturbed
 
 
 def finish(config, log) -> None:
@@ -84,6 +91,7 @@ def check_complete(root, config, reference) -> None:
 
 
 def test_sigterm_mid_run_then_restart_completes(tmp_path, reference):
+    expected = reference(WORKLOAD)
     root = tmp_path / "ws"
     config, _ = big_workspace(root, **WORKLOAD, lease_seconds=LEASE)
     log = tmp_path / "daemon.log"
@@ -97,10 +105,10 @@ def test_sigterm_mid_run_then_restart_completes(tmp_path, reference):
         assert time.monotonic() - asked < 10
     finally:
         daemon.kill()
-    assert len(outputs(root / "pharmacies")) < len(reference), "stopped too late to matter"
+    assert len(outputs(root / "pharmacies")) < len(expected), "stopped too late to matter"
     assert any("daemon stopped" in line for line in daemon.log_lines())
     finish(config, log)
-    check_complete(root, config, reference)
+    check_complete(root, config, expected)
 
 
 def remaining_work(config) -> int:
@@ -116,7 +124,7 @@ def remaining_work(config) -> int:
     return len(files) + len(deliveries) + len(list((config.parent / "pbm" / "outbound").iterdir()))
 
 
-def chaos(tmp_path, reference, kills: int, seed: int) -> None:
+def chaos(tmp_path, expected: dict[str, bytes], workload: dict, kills: int, seed: int) -> None:
     """SIGKILL the daemon ``kills`` times in the middle of its work, then let it finish.
 
     A kill is timed by progress, not by the clock: a random number of log lines (each one a
@@ -125,7 +133,7 @@ def chaos(tmp_path, reference, kills: int, seed: int) -> None:
     Only kills that leave work behind count towards ``kills``.
     """
     root = tmp_path / "ws"
-    config, _ = big_workspace(root, **WORKLOAD, lease_seconds=LEASE)
+    config, _ = big_workspace(root, **workload, lease_seconds=LEASE)
     log = tmp_path / "daemon.log"
     rng = random.Random(seed)
     landed = attempts = 0
@@ -144,13 +152,13 @@ def chaos(tmp_path, reference, kills: int, seed: int) -> None:
         daemon.process.wait(timeout=10)
         landed += remaining_work(config) > 0
     finish(config, log)
-    check_complete(root, config, reference)
+    check_complete(root, config, expected)
 
 
 def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path, reference):
-    chaos(tmp_path, reference, kills=20, seed=20261123)
+    chaos(tmp_path, reference(WORKLOAD), WORKLOAD, kills=20, seed=20261123)
 
 
 @pytest.mark.slow
 def test_sigkill_chaos_long(tmp_path, reference):
-    chaos(tmp_path, reference, kills=80, seed=7)
+    chaos(tmp_path, reference(LONG_WORKLOAD), LONG_WORKLOAD, kills=80, seed=7)
