@@ -76,7 +76,8 @@ def write_workspace(
     root: Path,
     samples: Samples,
     *,
-    pbm_transport: str,
+    inbound: str,
+    outbound: str,
     destinations: dict[str, str],
     formats: str = "835",
     listen: str = "off",
@@ -86,8 +87,9 @@ def write_workspace(
 ) -> Path:
     """gateway.toml and partners/ for one PBM and the sample pharmacies; returns gateway.toml.
 
-    ``pbm_transport`` is the body of the PBM's ``[transport]`` table; ``destinations`` maps a
-    pharmacy NPI to its roster destination (``folder:/dir`` or ``sftp:<id>:/dir``).
+    ``inbound`` and ``outbound`` are the bodies of the PBM's transport tables (where its files
+    are pulled from, where its acknowledgments go); ``destinations`` maps a pharmacy NPI to its
+    roster destination (``folder:/dir`` or ``sftp:<id>:/dir``).
     """
     partners = root / "partners"
     (partners / "pbms").mkdir(parents=True, exist_ok=True)
@@ -102,8 +104,8 @@ def write_workspace(
         f'gs_id = "EXAMPLEPSAO"\nnpi = "{samples.psao_npi}"\n')
     (partners / "pbms" / f"{PBM_ID}.toml").write_text(
         f'id = "{PBM_ID}"\nname = "Example PBM One (synthetic)"\nisa_qualifier = "ZZ"\n'
-        'isa_id = "EXAMPLEPBM"\narchive = "archive"\nvalidation = "structure"\n\n'
-        f"[transport]\n{pbm_transport}\n"
+        'isa_id = "EXAMPLEPBM"\nvalidation = "structure"\n\n'
+        f"[inbound]\n{inbound}\n[outbound]\n{outbound}\n"
         '[files]\npatterns = ["*.835"]\n\n[schedule]\ninterval = 10\n\n'
         f'[acknowledgment]\nkind = "{ack}"\n')
     rows = ["pharmacy_id,name,npi,ncpdp_id,tin,active,destination,formats"]
@@ -120,17 +122,22 @@ def member_id(pharmacy: Pharmacy) -> str:
     return f"{pharmacy.pharmacy_id}-{pharmacy.npi[-4:]}"
 
 
+def folder_inbound(pbm: Path, *, settle_seconds: float = 0.5) -> str:
+    """A PBM's drop folder ``pbm/outbound`` as an ``[inbound]`` table, archived to
+    ``pbm/archive``. Files are ready once unchanged for ``settle_seconds``."""
+    return (f'type = "folder"\npath = "{pbm / "outbound"}"\nafter_fetch = "archive"\n'
+            f'archive_dir = "{pbm / "archive"}"\nsettle_seconds = {settle_seconds}\n')
+
+
 def folder_workspace(root: Path) -> tuple[Path, Samples]:
     """The demo's own workspace: everything in local folders under ``root``."""
     samples = write_samples(root / "pbm" / "outbound")
     (root / "pbm" / "inbound").mkdir(parents=True, exist_ok=True)
     destinations = {p.npi: f"folder:{root / 'pharmacies' / member_id(p) / 'inbox'}"
                     for p in samples.pharmacies}
-    transport = (f'type = "folder"\npath = "{root / "pbm" / "outbound"}"\n'
-                 f'archive_dir = "{root / "pbm" / "archive"}"\n'
-                 f'outbound_dir = "{root / "pbm" / "inbound"}"\n')
-    config = write_workspace(root, samples, pbm_transport=transport, destinations=destinations,
-                             formats="835|csv")
+    config = write_workspace(root, samples, inbound=folder_inbound(root / "pbm"),
+                             outbound=f'type = "folder"\npath = "{root / "pbm" / "inbound"}"\n',
+                             destinations=destinations, formats="835|csv")
     return config, samples
 
 

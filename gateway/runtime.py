@@ -2,25 +2,23 @@
 schedules, Sinks for every destination, the parser, the router and the acknowledger.
 
 Built once at start and again on SIGHUP (a bad edit is refused and the running one kept).
-This is the only place that knows how the partner configuration (:mod:`gateway.config`) maps
-onto transports (:mod:`gateway.transport`): a partner file's ``[transport]`` becomes a Source
-for its outbound folder and, for acknowledgments, a Sink for its inbound one; a roster
-destination ``folder:/dir`` or ``sftp:<partner>:/dir`` becomes a Sink.
-
-Relative paths in partner files (key files, known_hosts, folders) are relative to the
-configuration directory, the one holding ``gateway.toml``.
+A partner file's ``[inbound]`` transport is the Source the daemon polls and its
+``[outbound]`` the Sink its acknowledgments go to (:mod:`gateway.config.partners`); a roster
+destination ``folder:/dir`` or ``sftp:<partner>:/dir`` is resolved by the configuration.
+Every delivery names its destination as a string: a roster destination, or
+``partner:<id>`` for a partner's own ``[outbound]`` (acknowledgments).
 """
 
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.acknowledge import Acknowledger
 from gateway.config.configuration import Configuration, load_configuration
-from gateway.config.members import Destination, parse_destination
-from gateway.config.partners import FolderTransport, Partner, SftpTransport
+from gateway.config.members import parse_destination
+from gateway.config.partners import Partner
 from gateway.errors import ConfigError
 from gateway.pipeline import Router, Validator, by_format, parse_file
 from gateway.route_stage import control_numbers, route_file_stage
@@ -28,11 +26,10 @@ from gateway.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
 from gateway.settings import Settings
 from gateway.store.base import MessageStore
 from gateway.transport.base import Fetched, RemoteFile, Sink, Source
-from gateway.transport.folder import FolderSink, FolderSource
-from gateway.transport.readiness import Readiness
-from gateway.transport.sftp import SftpSink, SftpSource
-from gateway.transport.ssh import SftpSettings
 from gateway.x12.control_numbers import SqliteControlNumbers
+
+PARTNER_PREFIX = "partner:"
+DEFAULT_SETTLE_SECONDS = 1.0  # gateway.transport.config's default for "stable" readiness
 
 
 @dataclass
@@ -95,49 +92,31 @@ class Runtime:
     def __init__(self, settings: Settings, config: Configuration) -> None:
         self.settings = settings
         self.config = config
-        self.base = settings.path.parent
         self.partners = {pid: self._partner(p) for pid, p in sorted(config.pbms.items())}
         self._numbers: SqliteControlNumbers | None = None
 
     # -- partners -----------------------------------------------------------------------------
 
     def _partner(self, partner: Partner) -> PartnerRuntime:
-        readiness = Readiness()
         sla = ()
         if partner.sla is not None:
             sla = (sla_rule(partner.sla.expected_by, business_days=partner.sla.business_days,
                             timezone=partner.sla.timezone),)
         s = partner.schedule
+        inbound = partner.inbound or {}
+        marker = inbound.get("ready") == "marker"
         return PartnerRuntime(
             id=partner.id,
-            source=PatternSource(self._source(partner, readiness), partner.patterns),
+            source=PatternSource(partner.source(), partner.patterns),
             poll=poll_schedule(s.interval_seconds, s.window_start, s.window_end,
                                zone=self.settings.timezone),
             sla=sla,
-            settle_seconds=readiness.settle_seconds,
+            settle_seconds=0.0 if marker else float(
+                inbound.get("settle_seconds", DEFAULT_SETTLE_SECONDS)),
             ack_kind=partner.acknowledgment.kind,
-            ack_destination=self._ack_destination(partner),
+            ack_destination=PARTNER_PREFIX + partner.id if partner.outbound else None,
             config=partner,
         )
-
-    def _source(self, partner: Partner, readiness: Readiness) -> Source:
-        t = partner.transport
-        if isinstance(t, FolderTransport):
-            return FolderSource(self.path(t.path), partner=partner.id,
-                                archive_dir=self.path(t.archive_dir) if t.archive_dir else None,
-                                after_fetch=partner.archive, readiness=readiness)
-        settings = replace(self.sftp_settings(partner.id, t, t.inbound_dir),
-                           archive_dir=t.archive_dir, after_fetch=partner.archive,
-                           readiness=readiness)
-        return SftpSource(settings)
-
-    def _ack_destination(self, partner: Partner) -> str | None:
-        if partner.acknowledgment.kind == "none":
-            return None
-        where = partner.acknowledgment.push_to or partner.transport.outbound_dir
-        if isinstance(partner.transport, FolderTransport):
-            return str(Destination("folder", str(self.path(where or ""))))
-        return str(Destination("sftp", where or "", partner.id))
 
     # -- stages -------------------------------------------------------------------------------
 
@@ -161,32 +140,18 @@ class Runtime:
         return Sinks(self)
 
     def sink_for(self, destination: str) -> Sink:
+        """The Sink a delivery's destination string names."""
+        if destination.startswith(PARTNER_PREFIX):
+            partner = self.config.pbms.get(destination.removeprefix(PARTNER_PREFIX))
+            if partner is None:
+                raise ConfigError(f"destination {destination!r} names no PBM",
+                                  fix="restore the partner file, or retry after correcting it")
+            return partner.sink()
         parsed = parse_destination(destination)
         if parsed is None:
             raise ConfigError(f"destination {destination!r} is neither folder: nor sftp:",
                               fix="correct the member's destination in members.csv")
-        if parsed.kind == "folder":
-            return FolderSink(self.path(parsed.path))
-        owner = self.config.destinations.get(parsed.transport or "") or self.config.pbms.get(
-            parsed.transport or "")
-        if owner is None or not isinstance(owner.transport, SftpTransport):
-            raise ConfigError(f"destination {destination!r} names no SFTP partner",
-                              fix="add partners/destinations/<id>.toml with type = \"sftp\"")
-        return SftpSink(self.sftp_settings(owner.id, owner.transport, parsed.path))
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    def sftp_settings(self, partner_id: str, t: SftpTransport, remote_dir: str) -> SftpSettings:
-        return SftpSettings(
-            partner=partner_id, host=t.host, port=t.port, user=t.user,
-            key_file=self.path(t.key_file), known_hosts=self.path(t.known_hosts),
-            remote_dir=remote_dir, connect_timeout=float(t.timeout),
-            io_timeout=float(t.timeout),
-        )
-
-    def path(self, text: str) -> Path:
-        path = Path(text).expanduser()
-        return path if path.is_absolute() else self.base / path
+        return self.config.sink_for(parsed)
 
     def close(self) -> None:
         """Close the partners' Sources (workers close their own Sinks)."""

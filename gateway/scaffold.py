@@ -54,23 +54,33 @@ EXAMPLE_PBM_TOML = """\
 # One PBM trading partner. Copy this file per PBM (the file name does not matter, the id
 # does). The host below is deliberately invalid: put the PBM's real one, then run
 # `gateway check` to test the host key, the login and the folders without downloading.
+# [inbound] and [outbound] are transport tables (gateway/transport/config.py); relative
+# paths in them are relative to this file's folder.
 id = "example-pbm"
 name = "Example PBM"
 isa_qualifier = "ZZ"
 isa_id = "EXAMPLEPBM"
-archive = "archive"          # archive | delete: the PBM's copy, once the store committed ours
 validation = "structure"     # structure | tr3
 
-[transport]
+[inbound]                    # where the PBM leaves files for us
 type = "sftp"
 host = "sftp.example-pbm.invalid"
 port = 22
 user = "psao"
-key_file = "keys/example-pbm_ed25519"   # private key: chmod 600, never in version control
-known_hosts = "keys/known_hosts"        # the PBM's pinned host key (see keys/README.txt)
-inbound_dir = "/outbound/835"           # where the PBM leaves files for us
+key_file = "../../keys/example-pbm_ed25519"   # private key: chmod 600, never in git
+known_hosts = "../../keys/known_hosts"        # the PBM's pinned host key (keys/README.txt)
+remote_dir = "/outbound/835"
+after_fetch = "archive"      # archive | delete: the PBM's copy, once the store has ours
 archive_dir = "/outbound/835/archive"
-outbound_dir = "/inbound"               # where we leave acknowledgments for the PBM
+
+[outbound]                   # where we leave acknowledgments for the PBM
+type = "sftp"
+host = "sftp.example-pbm.invalid"
+port = 22
+user = "psao"
+key_file = "../../keys/example-pbm_ed25519"
+known_hosts = "../../keys/known_hosts"
+remote_dir = "/inbound"
 
 [files]
 patterns = ["*.835", "*.edi", "*.txt"]
@@ -81,7 +91,7 @@ window_start = "05:00"       # optional daily window (gateway.toml timezone)
 window_end = "22:00"
 
 [acknowledgment]
-kind = "999"                 # none | ta1 | 999
+kind = "999"                 # none | ta1 | 999, pushed through [outbound]
 
 [sla]
 expected_by = "10:00"        # alert when no file has arrived by then

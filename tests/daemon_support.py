@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.demo import SampleFile, Samples, member_id, write_workspace
+from gateway.demo import SampleFile, Samples, folder_inbound, member_id, write_workspace
 from gateway.metrics import parse_exposition
 from gateway.synth.x12_835 import Spec, write_835_file
 from gateway.x12.reader import read_835
@@ -186,9 +186,9 @@ def big_workspace(root: Path, *, files: int = 6, payees: int = 6, claims: int = 
     broken.write_bytes(broken.read_bytes()[:-40])
     samples = Samples(tuple(sample_files), tuple(pharmacies), psao_npi)
     destinations = {p.npi: f"folder:{root / 'pharmacies' / member_id(p)}" for p in pharmacies}
-    transport = (f'type = "folder"\npath = "{outbound}"\n'
-                 f'archive_dir = "{root / "pbm" / "archive"}"\n'
-                 f'outbound_dir = "{root / "pbm" / "inbound"}"\n')
-    config = write_workspace(root, samples, pbm_transport=transport, destinations=destinations,
-                             lease_seconds=lease_seconds, listen=listen)
+    inbound = folder_inbound(root / "pbm", settle_seconds=0.2)
+    config = write_workspace(root, samples, inbound=inbound,
+                             outbound=f'type = "folder"\npath = "{root / "pbm" / "inbound"}"\n',
+                             destinations=destinations, lease_seconds=lease_seconds,
+                             listen=listen)
     return config, samples

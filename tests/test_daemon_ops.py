@@ -48,12 +48,14 @@ def sftp_workspace(sshd_server, tmp_path):
         (remote / folder).mkdir(parents=True)
     samples = write_samples(remote / "outbound")
     known_hosts = sshd_server.write_known_hosts(tmp_path / "known_hosts")
-    transport = (f'type = "sftp"\nhost = "127.0.0.1"\nport = {sshd_server.port}\n'
-                 f'user = "{sshd_server.user}"\nkey_file = "{sshd_server.client_key}"\n'
-                 f'known_hosts = "{known_hosts}"\ninbound_dir = "{remote / "outbound"}"\n'
-                 f'archive_dir = "{remote / "archive"}"\noutbound_dir = "{remote / "inbound"}"\n')
+    login = (f'type = "sftp"\nhost = "127.0.0.1"\nport = {sshd_server.port}\n'
+             f'user = "{sshd_server.user}"\nkey_file = "{sshd_server.client_key}"\n'
+             f'known_hosts = "{known_hosts}"\n')
+    inbound = (f'{login}remote_dir = "{remote / "outbound"}"\nafter_fetch = "archive"\n'
+               f'archive_dir = "{remote / "archive"}"\n')
+    outbound = f'{login}remote_dir = "{remote / "inbound"}"\n'
     destinations = {p.npi: f"folder:{tmp_path / 'ph' / member_id(p)}" for p in samples.pharmacies}
-    config = write_workspace(tmp_path / "ws", samples, pbm_transport=transport,
+    config = write_workspace(tmp_path / "ws", samples, inbound=inbound, outbound=outbound,
                              destinations=destinations)
     return config, remote, known_hosts
 
@@ -63,7 +65,9 @@ def test_check_connects_without_downloading(sftp_workspace, capsys):
     before = sorted(p.name for p in (remote / "outbound").iterdir())
     assert main(["check", "--config", str(config)]) == 0
     out = capsys.readouterr().out
-    assert "ok    demo-pbm (sftp" in out and "host key pinned, login ok, 3 folder(s)" in out
+    assert "ok    demo-pbm [inbound] (sftp" in out
+    assert "host key pinned, login ok, 2 folder(s) present" in out  # its outbound, archive
+    assert "ok    demo-pbm [outbound] (sftp" in out
     assert sorted(p.name for p in (remote / "outbound").iterdir()) == before
     assert not any((remote / "archive").iterdir())
 
@@ -79,7 +83,7 @@ def test_check_names_a_wrong_host_key_and_a_missing_folder(sftp_workspace, tmp_p
     known_hosts.write_text(f"{host} {(tmp_path / 'other_key.pub').read_text()}")
     assert main(["check", "--config", str(config)]) == 1
     out = capsys.readouterr().out
-    assert "FAIL  demo-pbm" in out and "SHA256:" in out
+    assert "FAIL  demo-pbm [inbound]" in out and "SHA256:" in out
 
 
 def test_status_shows_partners_queue_and_problems(tmp_path, capsys):

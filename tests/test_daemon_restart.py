@@ -22,8 +22,8 @@ from gateway.store import open_store
 from gateway.store.models import DeliveryState, FileStatus
 
 LEASE = 5  # seconds: a killed worker's delivery is redone this soon after
-WORKLOAD = {"files": 10, "payees": 8, "claims": 40}  # ~100 deliveries, ~300 logged steps
-LONG_WORKLOAD = {"files": 30, "payees": 8, "claims": 40}  # ~3 times that
+WORKLOAD = {"files": 16, "payees": 8, "claims": 40}  # ~150 deliveries, ~450 logged steps
+LONG_WORKLOAD = {"files": 60, "payees": 8, "claims": 40}  # ~4 times that
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +78,12 @@ def check_complete(root, config, reference) -> None:
     try:
         assert not store.list_deliveries(state=DeliveryState.DEAD)
         firsts = [f for f in store.list_files(limit=1000) if f.status is not FileStatus.DUPLICATE]
-        assert sorted(f.original_name for f in firsts) == sorted(
-            p.name for p in (root / "pbm" / "archive").iterdir()
-            if p.name != "era-99-resent.835")
+        # Every file the PBM sent was taken and archived; a kill between archiving and
+        # removing the original can leave a second archived copy (timestamp suffix), never
+        # a lost one.
+        archived = {p.name.split(".835")[0] + ".835" for p in (root / "pbm" / "archive").iterdir()}
+        assert archived == {f.original_name for f in firsts} | {"era-99-resent.835"}
+        assert len(firsts) == len(archived) - 1
     finally:
         store.close()
     # One acknowledgment per accepted or refused file, never two.
@@ -161,4 +164,4 @@ def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path, reference
 
 @pytest.mark.slow
 def test_sigkill_chaos_long(tmp_path, reference):
-    chaos(tmp_path, reference(LONG_WORKLOAD), LONG_WORKLOAD, kills=80, seed=7)
+    chaos(tmp_path, reference(LONG_WORKLOAD), LONG_WORKLOAD, kills=60, seed=7)

@@ -8,7 +8,7 @@ from daemon_support import free_port, sample, scrape, start_daemon, wait_for
 from sshd import keygen, public_key
 
 from gateway.cli import main
-from gateway.demo import member_id, write_samples, write_workspace
+from gateway.demo import folder_inbound, member_id, write_samples, write_workspace
 from gateway.settings import load_settings
 from gateway.store import open_store
 from gateway.store.models import DeliveryState
@@ -26,18 +26,16 @@ def test_dead_letter_then_operator_retry(sshd_server, tmp_path, capsys):
     destinations = {p.npi: f"folder:{tmp_path / 'ph' / member_id(p)}" for p in samples.pharmacies}
     destinations[by_sftp.npi] = f"sftp:vendor:{inbox}"
     port = free_port()
-    transport = (f'type = "folder"\npath = "{tmp_path / "pbm" / "outbound"}"\n'
-                 f'archive_dir = "{tmp_path / "pbm" / "archive"}"\n'
-                 f'outbound_dir = "{tmp_path / "pbm" / "inbound"}"\n')
     root = tmp_path / "ws"
-    config = write_workspace(root, samples, pbm_transport=transport, destinations=destinations,
-                             listen=f"127.0.0.1:{port}")
+    config = write_workspace(root, samples, inbound=folder_inbound(tmp_path / "pbm"),
+                             outbound=f'type = "folder"\npath = "{tmp_path / "pbm" / "inbound"}"\n',
+                             destinations=destinations, listen=f"127.0.0.1:{port}")
     vendor = root / "partners" / "destinations" / "vendor.toml"
     vendor.write_text(
-        'id = "vendor"\nname = "Pharmacy software vendor"\narchive = "delete"\n[transport]\n'
+        'id = "vendor"\nname = "Pharmacy software vendor"\n[outbound]\n'
         f'type = "sftp"\nhost = "127.0.0.1"\nport = {sshd_server.port}\n'
         f'user = "{sshd_server.user}"\nkey_file = "{sshd_server.client_key}"\n'
-        f'known_hosts = "{wrong}"\ninbound_dir = "{inbox.parent}"\n')
+        f'known_hosts = "{wrong}"\nremote_dir = "{inbox.parent}"\n')
 
     daemon = start_daemon(config, tmp_path / "daemon.log")
     store = open_store(load_settings(config).store_url)

@@ -48,8 +48,9 @@ def pbm(sshd_server, tmp_path):
     known_hosts = sshd_server.write_known_hosts(tmp_path / "known_hosts")
     login = (f'host = "127.0.0.1"\nport = {sshd_server.port}\nuser = "{sshd_server.user}"\n'
              f'key_file = "{sshd_server.client_key}"\nknown_hosts = "{known_hosts}"\n')
-    transport = (f'type = "sftp"\n{login}inbound_dir = "{remote / "outbound"}"\n'
-                 f'archive_dir = "{remote / "archive"}"\noutbound_dir = "{remote / "inbound"}"\n')
+    inbound = (f'type = "sftp"\n{login}remote_dir = "{remote / "outbound"}"\n'
+               f'after_fetch = "archive"\narchive_dir = "{remote / "archive"}"\n')
+    outbound = f'type = "sftp"\n{login}remote_dir = "{remote / "inbound"}"\n'
     root = tmp_path / "ws"
     sftp_inbox = tmp_path / "sftp-pharmacy" / "inbox"
     sftp_inbox.mkdir(parents=True)
@@ -58,11 +59,11 @@ def pbm(sshd_server, tmp_path):
                     for p in samples.pharmacies}
     destinations[by_sftp.npi] = f"sftp:{SFTP_DESTINATION}:{sftp_inbox}"
     port = free_port()
-    config = write_workspace(root, samples, pbm_transport=transport, destinations=destinations,
-                             listen=f"127.0.0.1:{port}")
+    config = write_workspace(root, samples, inbound=inbound, outbound=outbound,
+                             destinations=destinations, listen=f"127.0.0.1:{port}")
     (root / "partners" / "destinations" / f"{SFTP_DESTINATION}.toml").write_text(
-        f'id = "{SFTP_DESTINATION}"\nname = "A pharmacy vendor SFTP"\narchive = "delete"\n'
-        f'[transport]\ntype = "sftp"\n{login}inbound_dir = "{sftp_inbox.parent}"\n')
+        f'id = "{SFTP_DESTINATION}"\nname = "A pharmacy vendor SFTP"\n'
+        f'[outbound]\ntype = "sftp"\n{login}remote_dir = "{sftp_inbox.parent}"\n')
     return {"root": root, "config": config, "samples": samples, "remote": remote, "port": port,
             "inputs": inputs, "sftp_inbox": sftp_inbox, "by_sftp": by_sftp}
 
