@@ -118,8 +118,8 @@ def write_workspace(
 
 def member_id(pharmacy: Pharmacy) -> str:
     """The roster id of a sample pharmacy: the generator numbers pharmacies per file from
-    PH00001, so two files' pharmacies are told apart by their NPI's last digits."""
-    return f"{pharmacy.pharmacy_id}-{pharmacy.npi[-4:]}"
+    PH00001, so two files' pharmacies are told apart by their NPI."""
+    return f"{pharmacy.pharmacy_id}-{pharmacy.npi}"
 
 
 def folder_inbound(pbm: Path, *, settle_seconds: float = 0.5) -> str:

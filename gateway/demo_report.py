@@ -46,7 +46,7 @@ def print_report(settings: Settings, samples) -> bool:  # samples: gateway.demo.
                 if d.format == "835" and d.location:
                     p, c = _remittance_totals(Path(d.location))
                     paid, claims = paid + p, claims + c
-            print(f"  {member.pharmacy_id:<14} {member.name[:34]:<34} NPI {member.npi}  "
+            print(f"  {member.pharmacy_id:<18} {member.name[:30]:<30} NPI {member.npi}  "
                   f"paid ${paid:>10,.2f} on {claims:>3} claims")
             for d in sorted(items, key=lambda d: d.id):
                 print(f"      {d.format:<5} → {_relative(d.location, root)}")
