@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from store_backends import pg_url, store, store_url  # noqa: F401  (message store fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GATEWAY_SHARED", REPO.parent / "shared"))
