@@ -1,0 +1,102 @@
+"""The delimiters of one X12 interchange, read from its fixed-length ISA segment.
+
+X12 has no fixed delimiters: every interchange declares its own in the ISA, whose 16 elements
+have fixed widths so that the ISA is always 106 characters: the element separator is the
+character right after ``ISA`` (position 3), the component separator is ISA16 (position 104)
+and the segment terminator is the character after ISA16 (position 105). The repetition
+separator is ISA11 from version 00402 on (before that ISA11 is the standards id, ``U``).
+
+Many senders put a line break after each terminator (``~`` CR LF). The break is not part of
+the standard but must be kept for a byte-identical copy, so it is recorded as the *suffix*.
+A bare newline can also be the terminator itself (ISA16 followed directly by LF).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ISA_LENGTH = 106
+LINE_BREAKS = "\r\n"
+
+
+@dataclass(frozen=True)
+class Delimiters:
+    """``element`` ``*``, ``component`` ``:``, ``repetition`` ``^`` (None before 00402),
+    ``terminator`` ``~``, and ``suffix``: the line break the first ISA was followed by."""
+
+    element: str
+    component: str
+    repetition: str | None
+    terminator: str
+    suffix: str = ""
+
+    @property
+    def end(self) -> str:
+        """What normally follows a segment's last element: terminator plus line break."""
+        return self.terminator + self.suffix
+
+
+class IsaError(Exception):
+    """An ISA from which no delimiters can be read; ``code`` names the defect."""
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+def read_isa(text: str) -> tuple[Delimiters, int]:
+    """Delimiters from the ISA at the start of ``text``, and the ISA's length in characters.
+
+    ``text`` must hold the whole ISA and what follows (at least a few characters, for the
+    line break). The length returned excludes terminator and suffix; it is 105 for a correct
+    ISA. A wrong length is not fatal here (``isa_length_ok`` tells the caller) as long as the
+    16 elements and the terminator can be found, so that a slightly malformed ISA (unpadded
+    sender id) can still be reported precisely and read in collect mode.
+    """
+    if len(text) < 4 or not text.startswith("ISA"):
+        raise IsaError("not-x12", "the interchange does not start with ISA")
+    element = text[3]
+    if element.isalnum() or element in LINE_BREAKS or element == " ":
+        raise IsaError("isa-delimiters", f"ISA element separator {element!r} is not usable")
+    # Find the 16th element separator: ISA16 is the one character after it.
+    position = 3
+    for _ in range(15):
+        position = text.find(element, position + 1)
+        if position < 0 or position > ISA_LENGTH + 40:
+            raise IsaError("isa-length", "the ISA does not have 16 elements")
+    component_at = position + 1
+    if component_at >= len(text):
+        raise IsaError("isa-terminator", "the ISA ends after ISA15: ISA16 and terminator missing")
+    component = text[component_at]
+    terminator_at = component_at + 1
+    if terminator_at >= len(text):
+        raise IsaError(
+            "isa-terminator",
+            "the file ends right after ISA16: no segment terminator follows the ISA",
+        )
+    terminator = text[terminator_at]
+    if terminator.isalnum() or terminator in (element, component, " "):
+        raise IsaError(
+            "isa-terminator",
+            f"the character after ISA16 ({terminator!r}) cannot be a segment terminator",
+        )
+    suffix = _line_break_after(text, terminator_at + 1, terminator)
+    fields = text[:terminator_at].split(element)
+    version = fields[12]
+    repetition = fields[11] if version >= "00402" and len(fields[11]) == 1 else None
+    return Delimiters(element, component, repetition, terminator, suffix), terminator_at
+
+
+def isa_length_ok(length: int) -> bool:
+    """True when the ISA (without terminator) has the fixed length of 105 characters."""
+    return length == ISA_LENGTH - 1
+
+
+def _line_break_after(text: str, at: int, terminator: str) -> str:
+    """The one line break (CR LF, LF or CR) at ``at``, if any; blank lines are not a suffix."""
+    if terminator not in LINE_BREAKS and text.startswith("\r\n", at):
+        return "\r\n"
+    if at < len(text) and text[at] in LINE_BREAKS and text[at] != terminator:
+        return text[at]
+    return ""
