@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from gateway.errors import InputError, Location
-
-ISA_LENGTH = 106
+from gateway.x12.delimiters import ISA_LENGTH, IsaError
+from gateway.x12.delimiters import read_isa as read_delimiters
 
 
 @dataclass(frozen=True)
@@ -49,33 +49,24 @@ class InterchangeHeader:
 
 
 def read_isa(head: bytes, file: str | None = None) -> InterchangeHeader:
-    """Delimiters and identities from the fixed-length ISA at the start of ``head``."""
-    if len(head) < ISA_LENGTH or not head.startswith(b"ISA"):
+    """Delimiters and identities from the ISA at the start of ``head`` (the tokenizer's ISA
+    rules, ``gateway.x12.delimiters``, decide the delimiters)."""
+    where = Location(file=file, segment_number=1, segment_id="ISA", byte_offset=0)
+    try:
+        found, length = read_delimiters(head[: ISA_LENGTH + 50].decode("latin-1"))
+    except IsaError as exc:
         raise InputError(
-            "the file does not start with a 106-character ISA segment",
-            code="no-isa",
-            where=Location(file=file, segment_number=1, byte_offset=0),
+            exc.message, code=exc.code, where=where,
             fix="send the X12 interchange as received, starting with ISA (no BOM, no blank line)",
-        )
-    element = head[3:4]
-    suffix_end = ISA_LENGTH
-    while head[suffix_end : suffix_end + 1] in (b"\r", b"\n"):
-        suffix_end += 1
+        ) from None
+    fields = head[:length].decode("latin-1").split(found.element)
     delimiters = Delimiters(
-        element=element,
-        component=head[104:105],
-        repetition=head[82:83],
-        segment=head[105:106],
-        suffix=head[ISA_LENGTH:suffix_end],
+        element=found.element.encode("latin-1"),
+        component=found.component.encode("latin-1"),
+        repetition=(found.repetition or fields[11]).encode("latin-1"),
+        segment=found.terminator.encode("latin-1"),
+        suffix=found.suffix.encode("latin-1"),
     )
-    fields = head[:105].decode("ascii", "replace").split(element.decode("ascii"))
-    if len(fields) != 17:
-        raise InputError(
-            f"the ISA has {len(fields) - 1} elements instead of 16",
-            code="isa-shape",
-            where=Location(file=file, segment_number=1, segment_id="ISA", byte_offset=0),
-            fix="check that the ISA is exactly 106 characters with fixed-width elements",
-        )
     return InterchangeHeader(
         delimiters=delimiters,
         sender_qualifier=fields[5],
