@@ -29,7 +29,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from gateway.errors import InputError, Location
-from gateway.x12.chunks import BLOCK_SIZE, Chunk, scan
+from gateway.x12.chunks import BLOCK_SIZE, CONTINUED, Chunk, scan
+from gateway.x12.claim_runs import ClaimReader, ClaimRun
 from gateway.x12.control_numbers import ControlNumbers
 from gateway.x12.envelope import (
     ISA_LENGTH,
@@ -106,11 +107,12 @@ class _Splitter:
         self.result = SplitResult(file=file, sha256=sha256)
         self.group_version: str | None = None
         self.current: TransactionSet | None = None
+        self.claims = ClaimReader(isa.delimiters, file)
 
     def feed(self, chunk: Chunk) -> None:
         kind = chunk.kind
-        if kind == b"CLP":
-            self._inside(chunk).add_claim(chunk)
+        if kind == CONTINUED:
+            self._inside(chunk).add_claims(chunk)
         elif kind == b"LX":
             self._inside(chunk).add_group(chunk)
         elif kind == b"PLB":
@@ -157,7 +159,7 @@ class _Splitter:
             raise self._error(chunk, "ST before the previous set's SE", "se-missing")
         if self.group_version is None:
             raise self._error(chunk, "ST outside a GS functional group", "no-gs")
-        self.current = TransactionSet.start(chunk, self.isa.delimiters, self.file)
+        self.current = TransactionSet.start(chunk, self.claims)
 
     def _inside(self, chunk: Chunk) -> TransactionSet:
         if self.current is None:
@@ -205,24 +207,24 @@ class _Splitter:
                 plbs.setdefault(key, []).append(plb)
             else:
                 self._psao_part(tset, plb)
-        seen: set[str] = set()
-        for owner in owners.values():
-            if owner.key not in seen:
-                seen.add(owner.key)
-                refs = {ref for ref, o in owners.items() if o.key == owner.key}
-                self._write_share(tset, se, owner, refs, plbs.get(owner.key, []))
+        runs: dict[str, list[ClaimRun]] = {}
+        for run in tset.runs:
+            runs.setdefault(owners[run.ref].key, []).append(run)
+        for key, owner_runs in runs.items():
+            owner = owners[owner_runs[0].ref]
+            name = tset.names.get(owner_runs[0].ref) if owner_runs[0].ref else None
+            self._write_share(tset, se, owner, owner_runs, name, plbs.get(key, []))
 
     def _write_share(
-        self, tset: TransactionSet, se: Chunk, owner: Owner, refs: set[ProviderRef | None],
-        plbs: list[Plb],
+        self, tset: TransactionSet, se: Chunk, owner: Owner, runs: list[ClaimRun],
+        provider_name: str | None, plbs: list[Plb],
     ) -> None:
-        runs = [run for run in tset.runs if run.ref in refs]
         claims_paid = sum((run.paid for run in runs), Decimal(0))
         adjustments = sum((plb.total for plb in plbs), Decimal(0))
         net = claims_paid - adjustments
         bpr, forward = part_payment(tset.bpr, net)
         delimiters = self.isa.delimiters
-        head = tset.part_header(bpr, owner, tset.names.get(next(iter(refs))))
+        head = tset.part_header(bpr, owner, provider_name)
         groups_used = sorted({run.group for run in runs if run.group is not None})
         tail = [plb.data for plb in plbs]
         if forward is not None:

@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from gateway.errors import InputError, Location
 from gateway.x12.chunks import Chunk
+from gateway.x12.claim_runs import ClaimReader, ClaimRun
 from gateway.x12.envelope import Delimiters, x12_amount
 from gateway.x12.parts import Owner, Payee, ProviderRef, TransactionTotals
 
@@ -24,19 +25,6 @@ class Group:
     data: bytes
     segments: int
     provider: ProviderRef | None  # TS301
-
-
-@dataclass
-class Run:
-    """Consecutive claims of one provider in one LX group: file bytes [start, end)."""
-
-    ref: ProviderRef | None
-    group: int | None
-    start: int
-    end: int
-    segments: int
-    claims: int
-    paid: Decimal
 
 
 @dataclass(frozen=True)
@@ -63,14 +51,17 @@ class TransactionSet:
     header: list[list[str]]  # element lists: ST, BPR, ..., then the payee loop
     payee_index: int  # where the payee loop (N1*PE ...) starts in header
     payee: Payee
+    claims: ClaimReader
     groups: list[Group] = field(default_factory=list)
-    runs: list[Run] = field(default_factory=list)
+    runs: list[ClaimRun] = field(default_factory=list)
     plbs: list[Plb] = field(default_factory=list)
-    names: dict[ProviderRef, str] = field(default_factory=dict)  # NM1*82 NM103, first seen
 
     @classmethod
-    def start(cls, chunk: Chunk, delimiters: Delimiters, file: str | None) -> TransactionSet:
-        header = _segments(chunk.data, delimiters)
+    def start(cls, chunk: Chunk, claims: ClaimReader) -> TransactionSet:
+        """A set from its ST chunk (the header, and claims if the set has no LX)."""
+        delimiters, file = claims.delimiters, claims.file
+        header_end = claims.first_claim(chunk.data)
+        header = _segments(chunk.data[:header_end], delimiters)
         ids = [elements[0] for elements in header]
         where = Location(file=file, segment_number=chunk.first_segment, byte_offset=chunk.offset)
         if "BPR" not in ids:
@@ -85,10 +76,15 @@ class TransactionSet:
         tset = cls(
             control_number=_element(header[0], 2), first_segment=chunk.first_segment,
             start_offset=chunk.offset, delimiters=delimiters, file=file, header=header,
-            payee_index=payee_index, payee=_payee(header[payee_index:]),
+            payee_index=payee_index, payee=_payee(header[payee_index:]), claims=claims,
         )
         tset.bpr_amount(where)  # fail early on a bad BPR02
+        tset.add_claims(chunk, header_end)
         return tset
+
+    @property
+    def names(self) -> dict[ProviderRef, str]:
+        return self.claims.names
 
     @property
     def bpr(self) -> list[str]:
@@ -102,31 +98,30 @@ class TransactionSet:
         return _amount(_element(self.bpr, 2), where or Location(file=self.file))
 
     def add_group(self, chunk: Chunk) -> None:
+        """An LX chunk: the group's own segments (LX, TS3, TS2), then its first claims."""
+        claims_at = self.claims.first_claim(chunk.data)
+        own = chunk.data[:claims_at]
         provider = None
-        for elements in _segments(chunk.data, self.delimiters):
+        for elements in _segments(own, self.delimiters):
             if elements[0] == "TS3" and _element(elements, 1):
-                provider = ProviderRef("", elements[1])
-        self.groups.append(Group(chunk.data, chunk.segments, provider))
+                provider = self.claims.intern(ProviderRef("", elements[1]))
+        self.groups.append(Group(own, own.count(self.delimiters.segment), provider))
+        self.add_claims(chunk, claims_at)
 
-    def add_claim(self, chunk: Chunk) -> None:
-        d = self.delimiters
-        clp = chunk.first().decode("latin-1").split(d.element.decode("latin-1"))
-        where = Location(file=self.file, segment_number=chunk.first_segment, segment_id="CLP",
-                         element="CLP04", byte_offset=chunk.offset)
-        paid = _amount(_element(clp, 4), where)
+    def add_claims(self, chunk: Chunk, start: int = 0) -> None:
+        """Claims in ``chunk.data[start:]``, of the current LX group (if any)."""
         group = len(self.groups) - 1 if self.groups else None
-        ref = self._rendering_provider(chunk.data)
-        if ref is None and group is not None:
-            ref = self.groups[group].provider
-        last = self.runs[-1] if self.runs else None
-        if (last is not None and last.ref == ref and last.group == group
-                and last.end == chunk.offset):
-            last.end = chunk.end
-            last.segments += chunk.segments
-            last.claims += 1
-            last.paid += paid
-        else:
-            self.runs.append(Run(ref, group, chunk.offset, chunk.end, chunk.segments, 1, paid))
+        provider = self.groups[group].provider if group is not None else None
+        runs = self.claims.read(chunk.data, start, chunk.offset, chunk.first_segment, group,
+                                provider)
+        for run in runs:
+            last = self.runs[-1] if self.runs else None
+            if (last is not None and last.ref is run.ref and last.group == run.group
+                    and last.end == run.start):
+                last.end, last.segments = run.end, last.segments + run.segments
+                last.claims, last.paid = last.claims + run.claims, last.paid + run.paid
+            else:
+                self.runs.append(run)
 
     def add_plb(self, chunk: Chunk) -> None:
         elements = _segments(chunk.data, self.delimiters)[0]
@@ -192,25 +187,6 @@ class TransactionSet:
         if owner.tin and owner.npi:
             loop.append(["REF", "TJ", owner.tin])
         return loop
-
-    def _rendering_provider(self, data: bytes) -> ProviderRef | None:
-        """NM1*82 (rendering provider = the dispensing pharmacy) of a claim, when present."""
-        d = self.delimiters
-        marker = b"NM1" + d.element + b"82" + d.element
-        at = data.find(marker)
-        while at > 0 and data[at - 1 : at] not in (d.segment, b"\n", b"\r"):
-            at = data.find(marker, at + 1)
-        if at <= 0:
-            return None
-        segment = data[at : data.find(d.segment, at)].decode("latin-1")
-        elements = segment.split(d.element.decode("latin-1"))
-        identifier = _element(elements, 9)
-        if not identifier:
-            return None
-        ref = ProviderRef(_element(elements, 8), identifier)
-        if _element(elements, 3):
-            self.names.setdefault(ref, elements[3])
-        return ref
 
 
 def part_payment(bpr: list[str], net: Decimal) -> tuple[list[str], Decimal | None]:
