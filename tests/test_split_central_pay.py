@@ -103,6 +103,32 @@ def test_negative_share_is_written_as_zero_with_a_forwarding_balance(
     check_parts(source, result)
 
 
+def test_a_group_mixing_pharmacies_is_cut_claim_by_claim(
+    tmp_path: Path, validator: Tr3Validator
+) -> None:
+    """Claims name their pharmacy in NM1*82; when an LX group mixes two, each gets its own
+    claims under the LX alone (the group's TS3 totals would be wrong for a share)."""
+    source, summary = generate(tmp_path, shape="single-st", payees=2, claims=12, seed=21)
+    first, second = summary.pharmacies
+    text = source.read_text()
+    moved = f"NM1*82*2*{first.name}*****XX*{first.npi}~"
+    assert text.count(moved) >= 3
+    at = text.index(moved, text.index(moved) + 1)  # the second claim of the first group
+    source.write_text(
+        text[:at] + f"NM1*82*2*{second.name}*****XX*{second.npi}~" + text[at + len(moved):]
+    )
+    result = _split(source, tmp_path / "out")
+    by_npi = {p.owner.npi: p for p in result.parts}
+    assert set(by_npi) == {first.npi, second.npi}
+    shares = {npi: Path(p.location).read_text() for npi, p in by_npi.items()}
+    assert f"TS3*{first.npi}" not in shares[first.npi]  # the shared group lost its TS3 ...
+    assert shares[second.npi].count("LX*1~") == 1  # ... and opens the second's share too
+    assert f"TS3*{second.npi}" in shares[second.npi]  # its own group keeps TS3
+    for part in result.parts:
+        assert _fatal(validator, part.location) == []
+    check_parts(source, result)
+
+
 def test_unknown_and_inactive_pharmacies_are_held_with_a_reason(tmp_path: Path) -> None:
     source, summary = generate(tmp_path, shape="single-st", payees=4, claims=20, seed=8)
     first, second, *others = summary.pharmacies

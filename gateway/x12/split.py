@@ -208,16 +208,19 @@ class _Splitter:
             else:
                 self._psao_part(tset, plb)
         runs: dict[str, list[ClaimRun]] = {}
+        owners_of_group: dict[int | None, set[str]] = {}
         for run in tset.runs:
             runs.setdefault(owners[run.ref].key, []).append(run)
+            owners_of_group.setdefault(run.group, set()).add(owners[run.ref].key)
+        shared = {group for group, keys in owners_of_group.items() if len(keys) > 1}
         for key, owner_runs in runs.items():
             owner = owners[owner_runs[0].ref]
             name = tset.names.get(owner_runs[0].ref) if owner_runs[0].ref else None
-            self._write_share(tset, se, owner, owner_runs, name, plbs.get(key, []))
+            self._write_share(tset, se, owner, owner_runs, name, plbs.get(key, []), shared)
 
     def _write_share(
         self, tset: TransactionSet, se: Chunk, owner: Owner, runs: list[ClaimRun],
-        provider_name: str | None, plbs: list[Plb],
+        provider_name: str | None, plbs: list[Plb], shared: set[int | None],
     ) -> None:
         claims_paid = sum((run.paid for run in runs), Decimal(0))
         adjustments = sum((plb.total for plb in plbs), Decimal(0))
@@ -225,11 +228,14 @@ class _Splitter:
         bpr, forward = part_payment(tset.bpr, net)
         delimiters = self.isa.delimiters
         head = tset.part_header(bpr, owner, provider_name)
-        groups_used = sorted({run.group for run in runs if run.group is not None})
+        openings = {
+            run.group: tset.groups[run.group].opening(run.group in shared)
+            for run in runs if run.group is not None
+        }
         tail = [plb.data for plb in plbs]
         if forward is not None:
             tail.append(tset.forward_balance_plb(owner, forward))
-        count = (len(head) + sum(tset.groups[g].segments for g in groups_used)
+        count = (len(head) + sum(segments for _, segments in openings.values())
                  + sum(run.segments for run in runs) + len(tail) + 1)
         se_bytes = delimiters.segment_bytes("SE", str(count), tset.control_number)
 
@@ -239,7 +245,7 @@ class _Splitter:
             for run in runs:
                 if run.group is not None and run.group not in written:
                     written.add(run.group)
-                    yield tset.groups[run.group].data
+                    yield openings[run.group][0]
                 yield from self._copy(run.start, run.end)
             yield b"".join(tail)
             yield se_bytes

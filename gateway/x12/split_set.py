@@ -20,11 +20,20 @@ from gateway.x12.parts import Owner, Payee, ProviderRef, TransactionTotals
 
 @dataclass(frozen=True)
 class Group:
-    """An LX group's own segments (LX, TS3, TS2), kept to open the group in each part."""
+    """An LX group's own segments (LX, TS3, TS2), kept to open the group in each part.
+
+    ``lx`` is the LX segment alone: a group whose claims go to several owners is opened with
+    it only, because TS3/TS2 totals describe the whole group and would be wrong for a share.
+    """
 
     data: bytes
     segments: int
     provider: ProviderRef | None  # TS301
+    lx: bytes
+
+    def opening(self, shared: bool) -> tuple[bytes, int]:
+        """The bytes that open this group in a part, and their segment count."""
+        return (self.lx, 1) if shared else (self.data, self.segments)
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,11 @@ class TransactionSet:
         for elements in _segments(own, self.delimiters):
             if elements[0] == "TS3" and _element(elements, 1):
                 provider = self.claims.intern(ProviderRef("", elements[1]))
-        self.groups.append(Group(own, own.count(self.delimiters.segment), provider))
+        lx_end = own.find(self.delimiters.segment) + len(self.delimiters.segment)
+        while own[lx_end : lx_end + 1] in (b"\r", b"\n"):
+            lx_end += 1
+        self.groups.append(Group(own, own.count(self.delimiters.segment), provider,
+                                 own[:lx_end]))
         self.add_claims(chunk, claims_at)
 
     def add_claims(self, chunk: Chunk, start: int = 0) -> None:
