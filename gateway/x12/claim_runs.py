@@ -49,7 +49,7 @@ class ClaimReader:
         # Every guarded CLP matches, with CLP04 captured when the segment has one ("" if not),
         # so the number of matches is the number of claims.
         self.clp04 = re.compile(
-            clp + after_break + clp + rb")(?:(?:" + not_delimiter + e + rb"){3}("
+            clp + after_break + clp + rb")(?:" + (not_delimiter + e) * 3 + rb"("
             + not_delimiter + rb"))?"
         )
         self.nm1_82 = re.compile(nm1 + after_break + nm1 + rb")[^" + t + rb"]*")
@@ -67,20 +67,23 @@ class ClaimReader:
         return match.start() if match else len(data)
 
     def read(
-        self, data: bytes, start: int, offset: int, first_segment: int, group: int | None,
-        group_provider: ProviderRef | None,
+        self, data: bytes, start: int, offset: int, first_segment: int, segments: int,
+        group: int | None, group_provider: ProviderRef | None,
     ) -> list[ClaimRun]:
-        """The claims in ``data[start:]`` (whole claims) as runs; ``offset`` is data's file
-        offset and ``first_segment`` the number of its first segment."""
+        """The claims in ``data[start:]`` (whole claims, ``segments`` segments) as runs;
+        ``offset`` is data's file offset and ``first_segment`` the number of its first segment.
+        """
         values = self.clp04.findall(data, start)
         if not values:
             return []
-        providers = self.nm1_82.findall(data, start)
-        distinct = set(providers)
-        if len(distinct) > 1 or len(providers) not in (0, len(values)):
+        first = self.nm1_82.search(data, start)
+        if first is None:
+            ref = group_provider
+        elif data.count(first.group(0) + self.delimiters.segment, start) == len(values):
+            ref = self._provider(first.group(0))  # every claim names this one provider
+        else:
             return self._claim_by_claim(data, start, offset, first_segment, group,
                                         group_provider)
-        ref = self._provider(distinct.pop()) if distinct else group_provider
         texts = b" ".join(values).decode("latin-1").split()
         try:
             if len(texts) != len(values):
@@ -89,7 +92,6 @@ class ClaimReader:
         except InvalidOperation:
             self._claim_by_claim(data, start, offset, first_segment, group, group_provider)
             raise AssertionError("a bad CLP04 must have raised") from None
-        segments = data.count(self.delimiters.segment, start)
         return [ClaimRun(ref, group, offset + start, offset + len(data), segments, len(values),
                          paid)]
 

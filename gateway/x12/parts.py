@@ -6,7 +6,8 @@ the router's business, asked through :class:`PartPolicy` so the splitter never r
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -90,10 +91,45 @@ class PartPolicy(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class SourceRange:
+    """Bytes [start, end) of the file being split, given to writers by reference: a folder
+    writer copies them kernel-side (``os.copy_file_range``) without passing them through
+    Python; a writer that needs the bytes reads them with :meth:`blocks`."""
+
+    fd: int
+    start: int
+    end: int
+
+    def blocks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        position = self.start
+        while position < self.end:
+            data = os.pread(self.fd, min(size, self.end - position), position)
+            if not data:
+                raise OSError(f"the file being split ended at byte {position}")
+            position += len(data)
+            yield data
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+
+Piece = bytes | SourceRange
+
+
+def piece_bytes(pieces: Iterable[Piece]) -> Iterator[bytes]:
+    """The pieces as plain bytes, for writers that need them (hashing, a database)."""
+    for piece in pieces:
+        if isinstance(piece, SourceRange):
+            yield from piece.blocks()
+        else:
+            yield piece
+
+
 class PartWriter(Protocol):
     """Where the splitter puts each part's bytes (a folder, the message store)."""
 
-    def write(self, owner: Owner, name: str, pieces: Iterable[bytes]) -> str:
+    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> str:
         """Write the part under ``name`` (file-name safe, deterministic); return its location."""
         ...
 
@@ -134,7 +170,6 @@ class SplitPart:
     control_number: int  # ISA13 / GS06 of the written interchange
     part_key: str
     location: str
-    sha256: str
     size: int
 
 

@@ -23,8 +23,7 @@ Two shapes, one rule (docs/splitting.md gives the reasoning):
 from __future__ import annotations
 
 import hashlib
-import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -45,8 +44,10 @@ from gateway.x12.parts import (
     PartPolicy,
     PartSource,
     PartWriter,
+    Piece,
     ProviderRef,
     PsaoAdjustment,
+    SourceRange,
     SplitPart,
     SplitResult,
 )
@@ -181,8 +182,8 @@ class _Splitter:
 
     def _write_whole(self, tset: TransactionSet, se: Chunk, owner: Owner) -> None:
         """The set goes unchanged to one owner: copy ST..SE from the file."""
-        def body() -> Iterator[bytes]:
-            yield from self._copy(tset.start_offset, se.end)
+        def body() -> Iterator[Piece]:
+            yield self._range(tset.start_offset, se.end)
 
         totals = tset.totals()
         self._emit(tset, se, owner, "whole", body(), totals.claim_count, totals.claims_paid,
@@ -239,14 +240,14 @@ class _Splitter:
                  + sum(run.segments for run in runs) + len(tail) + 1)
         se_bytes = delimiters.segment_bytes("SE", str(count), tset.control_number)
 
-        def body() -> Iterator[bytes]:
+        def body() -> Iterator[Piece]:
             yield b"".join(head)
             written: set[int] = set()
             for run in runs:
                 if run.group is not None and run.group not in written:
                     written.add(run.group)
                     yield openings[run.group][0]
-                yield from self._copy(run.start, run.end)
+                yield self._range(run.start, run.end)
             yield b"".join(tail)
             yield se_bytes
 
@@ -261,7 +262,7 @@ class _Splitter:
                 tset.control_number, plb.provider_id, reason, reference, amount, why))
 
     def _emit(
-        self, tset: TransactionSet, se: Chunk, owner: Owner, mode: str, body: Iterator[bytes],
+        self, tset: TransactionSet, se: Chunk, owner: Owner, mode: str, body: Iterator[Piece],
         claim_count: int, claims_paid: Decimal, adjustments: Decimal, payment: Decimal,
         forward: Decimal | None, segment_count: int,
     ) -> None:
@@ -274,18 +275,11 @@ class _Splitter:
                                       self.isa.receiver_id)
         start = interchange_start(self.isa, sender, receiver, number, self.group_version or "")
         end = interchange_end(self.isa, number)
-        hasher = hashlib.sha256()
-        size = 0
-
-        def pieces() -> Iterator[bytes]:
-            nonlocal size
-            for piece in _chain(start, body, end):
-                hasher.update(piece)
-                size += len(piece)
-                yield piece
+        pieces = [start, *body, end]  # bytes and SourceRanges; the claims stay in the file
+        size = sum(len(piece) for piece in pieces)
 
         name = f"{owner.label}-{self.result.sha256[:12]}-{tset.control_number}.835"
-        location = self.writer.write(owner, name, pieces())
+        location = self.writer.write(owner, name, pieces)
         source = PartSource(self.file, self.result.sha256, tset.control_number,
                             tset.first_segment, se.first_segment, tset.start_offset, se.end)
         self.result.parts.append(SplitPart(
@@ -293,20 +287,12 @@ class _Splitter:
             claims_paid=claims_paid, adjustments=adjustments,
             net=claims_paid - adjustments, payment=payment, forward_balance=forward,
             segment_count=segment_count, control_number=number, part_key=part_key,
-            location=location, sha256=hasher.hexdigest(), size=size,
+            location=location, size=size,
         ))
 
-    def _copy(self, start: int, end: int) -> Iterator[bytes]:
-        """Bytes [start, end) of the source, read back in blocks (the file is the spool)."""
-        position = start
-        while position < end:
-            data = os.pread(self.fd, min(BLOCK_SIZE, end - position), position)
-            if not data:
-                raise InputError("the file changed while it was being split", code="changed",
-                                 where=Location(file=self.file, byte_offset=position),
-                                 fix="split the stored copy, which never changes")
-            position += len(data)
-            yield data
+    def _range(self, start: int, end: int) -> SourceRange:
+        """Bytes [start, end) of the source, by reference (the file is the spool)."""
+        return SourceRange(self.fd, start, end)
 
     def _elements(self, segment: bytes) -> list[str]:
         return segment.decode("latin-1").split(self.isa.delimiters.element.decode("latin-1"))
@@ -318,9 +304,3 @@ class _Splitter:
                            segment_id=chunk.kind.decode("latin-1"), byte_offset=chunk.offset),
             fix=fix or "check the file with `gateway parse`; the original is kept unchanged",
         )
-
-
-def _chain(start: bytes, body: Iterable[bytes], end: bytes) -> Iterator[bytes]:
-    yield start
-    yield from body
-    yield end

@@ -125,8 +125,9 @@ class TransactionSet:
         """Claims in ``chunk.data[start:]``, of the current LX group (if any)."""
         group = len(self.groups) - 1 if self.groups else None
         provider = self.groups[group].provider if group is not None else None
-        runs = self.claims.read(chunk.data, start, chunk.offset, chunk.first_segment, group,
-                                provider)
+        before = chunk.data.count(self.delimiters.segment, 0, start) if start else 0
+        runs = self.claims.read(chunk.data, start, chunk.offset, chunk.first_segment,
+                                chunk.segments - before, group, provider)
         for run in runs:
             last = self.runs[-1] if self.runs else None
             if (last is not None and last.ref is run.ref and last.group == run.group
