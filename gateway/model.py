@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceRef:
     """Where a document came from, so it can be traced and re-emitted exactly.
 
@@ -32,7 +32,7 @@ class SourceRef:
     end_offset: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """A REF segment: REF01 qualifier, REF02 value."""
 
@@ -40,7 +40,7 @@ class Reference:
     value: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Party:
     """A payer (loop 1000A, N1*PR) or payee (loop 1000B, N1*PE).
 
@@ -59,7 +59,7 @@ class Party:
     references: tuple[Reference, ...] = ()  # REF in 1000A/1000B
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Payment:
     """The money of one transaction set: BPR financial information and TRN reassociation."""
 
@@ -75,7 +75,7 @@ class Payment:
     originator_supplement: str | None = None  # TRN04
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Adjustment:
     """One CAS adjustment triplet: CAS01 group (CO, PR, OA, PI), then reason/amount/quantity."""
 
@@ -85,7 +85,7 @@ class Adjustment:
     quantity: Decimal | None = None  # CAS04, 07, 10, ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ServiceLine:
     """Loop 2110: one service (for pharmacy, one drug: SVC01 = N4:<11-digit NDC>)."""
 
@@ -105,7 +105,7 @@ class ServiceLine:
     references: tuple[Reference, ...] = ()  # REF at 2110
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     """NM1 at 2100 (QC patient, IL insured, 74 corrected). PHI: never logged."""
 
@@ -116,7 +116,7 @@ class Person:
     identifier: str | None  # NM109: member id (PHI)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClaimPayment:
     """Loop 2100 CLP: the adjudication of one claim. For pharmacy CLP01 is the Rx number."""
 
@@ -142,7 +142,7 @@ class ClaimPayment:
     source: SourceRef | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProviderGroup:
     """Loop 2000: LX header number, and in central-pay files the TS3 provider summary."""
 
@@ -156,7 +156,7 @@ class ProviderGroup:
     source: SourceRef | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProviderAdjustment:
     """One PLB reason/amount pair. Positive amounts reduce the payment, negative increase it."""
 
@@ -167,7 +167,7 @@ class ProviderAdjustment:
     amount: Decimal  # PLB04 (and 06, 08, ...)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Envelope:
     """The interchange (ISA/IEA) and functional group (GS/GE) a transaction set arrived in."""
 
@@ -183,7 +183,7 @@ class Envelope:
     version: str  # GS08: 005010X221A1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Remittance:
     """One 835 transaction set (ST..SE): one payment from one payer to one payee."""
 

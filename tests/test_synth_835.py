@@ -163,3 +163,31 @@ def test_committed_samples_are_what_samples_readme_says(name, tmp_path):
     assert main(["synth", "835", *SAMPLES[name], "-o", str(out)]) == 0
     assert out.read_bytes() == sample.read_bytes()
     check_835(sample.read_text(encoding="ascii"))
+
+
+@pytest.mark.parametrize("shape", ["multi-st", "single-st"])
+@pytest.mark.parametrize("delimiters", DELIMITER_SETS[2:], ids=lambda d: repr(d.element))
+def test_the_reader_reads_generated_files_with_the_generated_totals(shape, delimiters):
+    from gateway.x12.reader import read_835
+
+    text, summary = generate(shape=shape, payees=4, claims=60, seed=6, plb_rate=1.0,
+                             reversal_rate=0.15, denial_rate=0.1, delimiters=delimiters)
+    findings: list = []
+    remittances = list(read_835(io.BytesIO(text.encode("ascii")), findings=findings))
+    assert findings == []
+    assert len(remittances) == len(summary.sets)
+    for remittance, expected in zip(remittances, summary.sets, strict=True):
+        assert remittance.control_number == expected.control_number
+        assert remittance.payee.npi == expected.payee_npi
+        assert remittance.payment.amount == expected.payment
+        assert remittance.total_claim_paid == expected.total_paid
+        assert remittance.total_provider_adjustments == expected.total_plb
+        assert len(remittance.claims) == expected.claims
+    npis = [p.npi for p in summary.pharmacies]
+    if shape == "single-st":
+        (remittance,) = remittances
+        assert [g.provider_id for g in remittance.groups] == npis
+        assert all(c.rendering_provider_npi == c.provider_id for c in remittance.claims)
+    else:
+        assert [r.payee.ncpdp_id for r in remittances] == [p.ncpdp_id for p in summary.pharmacies]
+        assert {a.provider_id for r in remittances for a in r.provider_adjustments} <= set(npis)

@@ -17,17 +17,20 @@ caller-provided counter, so that production can persist them and tests are deter
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from gateway.x12.findings import Finding, Level
+from gateway.x12.received import ReceivedGroup, ReceivedInterchange, ReceivedSet, attribute
 
 ACK_VERSION = "005010X231A1"
 DEFAULT_TA105 = "022"  # invalid control structure
 DEFAULT_IK304 = "8"  # segment has data element errors
 DEFAULT_IK403 = "I12"  # implementation pattern match failure (e.g. an amount that does not add up)
 DEFAULT_IK502 = "5"  # one or more segments in error
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
 @dataclass(frozen=True)
@@ -41,91 +44,11 @@ class AckDelimiters:
     suffix: str = "\n"
 
 
-@dataclass(frozen=True)
-class ReceivedSet:
-    set_id: str  # ST01
-    control_number: str  # ST02
-    convention: str = ""  # ST03 (the 835 does not send it)
-
-
-@dataclass(frozen=True)
-class ReceivedGroup:
-    functional_id: str  # GS01
-    sender: str  # GS02
-    receiver: str  # GS03
-    control_number: str  # GS06
-    version: str  # GS08
-    sets: tuple[ReceivedSet, ...] = ()
-    declared_sets: int | None = None  # GE01; None when the GE is missing or not a number
-
-
-@dataclass(frozen=True)
-class ReceivedInterchange:
-    """What an acknowledgment needs to know about the interchange it answers."""
-
-    sender_qualifier: str  # ISA05
-    sender_id: str  # ISA06 (trailing spaces stripped)
-    receiver_qualifier: str  # ISA07
-    receiver_id: str  # ISA08
-    date: str  # ISA09 YYMMDD
-    time: str  # ISA10 HHMM
-    control_number: str  # ISA13
-    usage: str  # ISA15
-    groups: tuple[ReceivedGroup, ...] = ()
-
-
-def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInterchange]:
-    """The envelopes of a file, from its segments as element lists (``elements[0]`` is the id).
-
-    Tolerant on purpose: an acknowledgment is most needed for a broken file, so missing
-    elements become ``""`` and a missing GE or IEA still yields what was read.
-    """
-    result: list[ReceivedInterchange] = []
-    isa: Sequence[str] | None = None
-    groups: list[ReceivedGroup] = []
-    gs: Sequence[str] | None = None
-    sets: list[ReceivedSet] = []
-
-    def close_group(ge01: str | None) -> None:
-        nonlocal gs, sets
-        if gs is not None:
-            declared = int(ge01) if ge01 and ge01.isdigit() else None
-            groups.append(ReceivedGroup(_get(gs, 1), _get(gs, 2), _get(gs, 3), _get(gs, 6),
-                                        _get(gs, 8), tuple(sets), declared))
-        gs, sets = None, []
-
-    def close_interchange() -> None:
-        nonlocal isa, groups
-        close_group(None)
-        if isa is not None:
-            result.append(ReceivedInterchange(
-                _get(isa, 5), _get(isa, 6).rstrip(), _get(isa, 7), _get(isa, 8).rstrip(),
-                _get(isa, 9), _get(isa, 10), _get(isa, 13), _get(isa, 15), tuple(groups)))
-        isa, groups = None, []
-
-    for elements in segments:
-        tag = elements[0]
-        if tag == "ISA":
-            close_interchange()
-            isa = list(elements)
-        elif tag == "GS":
-            close_group(None)
-            gs = list(elements)
-        elif tag == "ST":
-            sets.append(ReceivedSet(_get(elements, 1), _get(elements, 2), _get(elements, 3)))
-        elif tag == "GE":
-            close_group(_get(elements, 1))
-        elif tag == "IEA":
-            close_interchange()
-    close_interchange()
-    return result
-
-
 def write_ta1(interchange: ReceivedInterchange, findings: Sequence[Finding], *,
               control_numbers: Callable[[], int], now: datetime,
               delimiters: AckDelimiters = AckDelimiters()) -> str:
     """A TA1 interchange (ISA, TA1, IEA with no groups) answering ``interchange``."""
-    mine = [f for f in findings if f.level is Level.INTERCHANGE]
+    mine = [f for f in attribute(interchange, findings) if f.level is Level.INTERCHANGE]
     fatal = [f for f in mine if f.fatal]
     status = "R" if fatal else "E" if mine else "A"
     code = ((fatal or mine)[0].x12_code or DEFAULT_TA105) if mine else "000"
@@ -144,6 +67,7 @@ def write_999(interchange: ReceivedInterchange, findings: Sequence[Finding], *,
     """A 999 interchange with one ST*999 per functional group of ``interchange``."""
     if not interchange.groups:
         raise ValueError("a 999 answers functional groups and the interchange has none")
+    findings = attribute(interchange, findings)
     out = _Writer(delimiters)
     icn, gcn = f"{control_numbers():09d}", str(control_numbers())
     out.isa(interchange, icn, now)
@@ -151,7 +75,8 @@ def write_999(interchange: ReceivedInterchange, findings: Sequence[Finding], *,
     out.segment("GS", "FA", first.receiver, first.sender, now.strftime("%Y%m%d"),
                 now.strftime("%H%M"), gcn, "X", ACK_VERSION)
     for number, group in enumerate(interchange.groups, 1):
-        _write_999_set(out, group, _for_group(findings, group, interchange), f"{number:04d}")
+        mine = [f for f in findings if f.group_control_number == group.control_number]
+        _write_999_set(out, group, mine, f"{number:04d}")
     out.segment("GE", str(len(interchange.groups)), gcn)
     out.segment("IEA", "1", icn)
     return out.text()
@@ -189,22 +114,29 @@ def _write_set_response(out: _Writer, group: ReceivedGroup, received: ReceivedSe
             and f.level in (Level.TRANSACTION, Level.SEGMENT)]
     out.segment("AK2", received.set_id, received.control_number,
                 received.convention or group.version)
-    previous: tuple[str, int | None] | None = None
+    comp = out.delimiters.component
+    written: set[tuple[str, str]] = set()  # (segment id, position) of each IK3 written
     for f in mine:
-        if f.level is not Level.SEGMENT:
-            continue
         seg_id = (f.location.segment_id or "")[:3]
         position = str(f.segment_position) if f.segment_position else ""
-        if f.element_position is None:
-            out.segment("IK3", seg_id, position, f.loop_id or "", f.x12_code or DEFAULT_IK304)
-            previous = None
+        if not _SEGMENT_ID.fullmatch(seg_id) or not position:
+            continue  # nothing an IK3 can name (an empty segment): the IK5 code still tells
+        if f.level is Level.TRANSACTION and seg_id in ("ST", "SE"):
             continue
-        if previous != (seg_id, f.segment_position):  # one IK3, then an IK4 per element
+        first = (seg_id, position) not in written
+        written.add((seg_id, position))
+        if f.level is Level.TRANSACTION or f.element_position is None:
+            # Set-level defects found at a body segment (a claim that does not balance) point
+            # at it; the IK5 code says what is wrong.
+            if first:
+                code = f.x12_code if f.level is Level.SEGMENT and f.x12_code else DEFAULT_IK304
+                out.segment("IK3", seg_id, position, f.loop_id or "", code)
+            continue
+        if first:
             out.segment("IK3", seg_id, position, f.loop_id or "", DEFAULT_IK304)
-            previous = (seg_id, f.segment_position)
         where = str(f.element_position)
         if f.component_position:
-            where += f"{out.delimiters.component}{f.component_position}"
+            where += f"{comp}{f.component_position}"
         out.segment("IK4", where, "", f.x12_code or DEFAULT_IK403)
     fatal = [f for f in mine if f.fatal]
     status = "R" if fatal else "E" if mine else "A"
@@ -215,15 +147,6 @@ def _write_set_response(out: _Writer, group: ReceivedGroup, received: ReceivedSe
             codes.append(code)
     out.segment("IK5", status, *codes[:5])
     return status
-
-
-def _for_group(findings: Sequence[Finding], group: ReceivedGroup,
-               interchange: ReceivedInterchange) -> list[Finding]:
-    """The findings of one group: those naming its GS06 (or any, when it is the only one)."""
-    only = len(interchange.groups) == 1
-    return [f for f in findings if f.level is not Level.INTERCHANGE and (
-        f.group_control_number == group.control_number
-        or (f.group_control_number is None and only))]
 
 
 class _Writer:
@@ -254,10 +177,6 @@ class _Writer:
     def text(self) -> str:
         end = self.delimiters.terminator + self.delimiters.suffix
         return end.join(self._parts) + end
-
-
-def _get(elements: Sequence[str], index: int) -> str:
-    return elements[index] if index < len(elements) else ""
 
 
 def _nine(control_number: str) -> str:

@@ -136,6 +136,15 @@ class _Tokenizer:
                 if self.restart is not None:
                     delimiters = self.restart
                     continue
+            if self.pending.startswith("ISA") and (
+                self.final or len(self.pending) >= ISA_LOOKAHEAD
+            ):
+                # The next interchange may end its segments with another terminator, so
+                # the old one would never split it: read its ISA first.
+                restart = self.check_isa(delimiters, self.number, self.base)
+                if restart is not None:
+                    delimiters = restart
+                    continue
             if self.final:
                 if self.pending:
                     # No terminator after the last text: the file was cut off inside a segment.
@@ -253,7 +262,7 @@ class _Tokenizer:
 
     def report_not_x12(self, offset: int) -> None:
         head = self.pending[:16]
-        if SEGMENT_ID.match(head) and re.match(r"[A-Z0-9]{2,3}[^A-Za-z0-9 ]", head):
+        if re.match(r"(?:ST|GS)[!-/:-@\[-`{-~]\d", head):  # an 835 without its ISA
             code = "missing-isa"
             what = "the file starts with a segment but not with ISA: the interchange "
             what += "envelope (ISA/GS) is missing"
@@ -321,7 +330,7 @@ class _Tokenizer:
             number=number,
             segment_id=seg_id[:3] or None,
             offset=offset,
-            fix="ask the sender to correct the file; nothing after this point was skipped",
+            fix="ask the sender to correct the segment (segment ids are 2-3 capitals/digits)",
         )
 
     def truncated(self, delimiters: Delimiters) -> list[Segment]:

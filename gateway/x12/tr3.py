@@ -81,7 +81,7 @@ class Tr3Validator:
         rejects the file. The returned list starts with the structural findings.
         """
         findings = list(structural or ())
-        if any(_misleads_pyx12(f) for f in findings):
+        if not pyx12_can_run(findings):
             return findings
         name = file_name or (str(source) if isinstance(source, str | Path) else None)
         errh = pyx12.error_handler.err_handler()
@@ -296,6 +296,11 @@ def _remark_code_positions(loaded_map: Any) -> Iterator[tuple[str, int, int | No
                 yield parent.parent.id, parent.seq, node.seq
             else:
                 yield parent.id, node.seq, None
+
+
+def pyx12_can_run(structural: list[Finding]) -> bool:
+    """False when a structural finding means pyx12 would stop silently or misread the file."""
+    return not any(_misleads_pyx12(f) for f in structural)
 
 
 def _misleads_pyx12(finding: Finding) -> bool:

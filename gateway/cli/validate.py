@@ -1,0 +1,124 @@
+"""``gateway validate FILE``: check an X12 835 and optionally write its acknowledgment.
+
+Structural checks (envelopes, counts, balancing — the 835 reader in collect mode) always run;
+``--tr3`` adds pyx12's implementation-guide validation. Every finding is one line on stdout
+(on stderr when the acknowledgment itself goes to stdout):
+
+    error   se-count  cp.835, segment 40 (SE): SE01 says 40 ...
+
+Exit 0 when nothing fatal was found, 1 when the file is invalid, 2 for usage errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from gateway.cli.codes import EXIT_INVALID, EXIT_OK
+from gateway.errors import ConfigError, InputError
+from gateway.x12.ack import write_999, write_ta1
+from gateway.x12.findings import Finding, Level
+from gateway.x12.received import ReceivedInterchange, received_interchanges
+from gateway.x12.tr3 import Tr3Validator, pyx12_can_run
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "validate", help="check an X12 835 file; optionally write its 999 or TA1",
+        description="Check an X12 835 (structure, counts, balancing; --tr3 adds pyx12's "
+        "implementation-guide validation) and optionally write the acknowledgment.",
+    )
+    p.add_argument("file", type=Path, help="the X12 file to check")
+    p.add_argument("--tr3", action="store_true",
+                   help="also validate against the 005010X221A1 guide with pyx12 (slow)")
+    p.add_argument("--ack", choices=("999", "ta1"), help="write this acknowledgment")
+    p.add_argument("--out", "-o", type=Path,
+                   help="where to write the acknowledgment (default stdout)")
+    p.add_argument("--control-number", type=int, default=1,
+                   help="first ISA13/GS06 of the acknowledgment (default 1)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if not path.is_file():
+        raise ConfigError(f"{path} is not a readable file", fix="give the path of an X12 file")
+    findings = structural_findings(path)
+    skipped = False
+    if args.tr3:
+        skipped = not pyx12_can_run(findings)
+        findings = Tr3Validator().validate(path, file_name=str(path), structural=findings)
+    ack_to_stdout = args.ack is not None and args.out is None
+    report = sys.stderr if ack_to_stdout else sys.stdout
+    print_findings(findings, report)
+    if skipped:
+        print("note: TR3 validation was not run: fix the structural errors above first",
+              file=report)
+    errors = sum(f.fatal for f in findings)
+    verdict = "invalid" if errors else "valid"
+    print(f"{path}: {verdict} ({errors} error(s), {len(findings) - errors} warning(s))",
+          file=report)
+    if args.ack:
+        write_ack(path, args, findings)
+    return EXIT_INVALID if errors else EXIT_OK
+
+
+def structural_findings(path: Path) -> list[Finding]:
+    """Read every claim in collect mode: the reader's checks report instead of raising."""
+    from gateway.x12.reader import read_835
+
+    findings: list[Finding] = []
+    with open(path, "rb") as stream:
+        try:
+            for _ in read_835(stream, file_name=str(path), findings=findings):
+                pass
+        except InputError as exc:  # a defect the reader cannot read past, even collecting
+            findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))
+    return findings
+
+
+def print_findings(findings: list[Finding], out: TextIO) -> None:
+    for f in findings:
+        level = "error" if f.fatal else "warning"
+        where = str(f.location) or "-"
+        if f.transaction_set and f.level in (Level.TRANSACTION, Level.SEGMENT):
+            where += f" [set {f.transaction_set}]"
+        print(f"{level:<7} {f.code:<24} {where}: {f.message}", file=out)
+
+
+def write_ack(path: Path, args: argparse.Namespace, findings: list[Finding]) -> None:
+    """Write one acknowledgment per interchange of the file to --out or stdout."""
+    interchanges = envelopes(path)
+    if not interchanges:
+        raise InputError("no interchange (ISA) could be read, so there is nothing to "
+                         "acknowledge", code="no-interchange", fix="check the file is X12")
+    counter = itertools.count(args.control_number).__next__
+    now = datetime.now()
+    parts = []
+    for interchange in interchanges:
+        mine = [f for f in findings if interchange.holds(f)]
+        if args.ack == "ta1":
+            parts.append(write_ta1(interchange, mine, control_numbers=counter, now=now))
+        elif not interchange.groups:
+            raise InputError("the interchange has no functional group (GS) for a 999 to "
+                             "answer", code="no-group", fix="send a TA1 instead (--ack ta1)")
+        else:
+            parts.append(write_999(interchange, mine, control_numbers=counter, now=now))
+    text = "".join(parts)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        args.out.write_text(text, encoding="ascii")
+
+
+def envelopes(path: Path) -> list[ReceivedInterchange]:
+    """The ISA/GS/ST headers of the file, read leniently (defects are already reported)."""
+    from gateway.x12.tokenizer import iter_segments
+
+    with open(path, "rb") as stream:
+        segments = iter_segments(stream, file_name=str(path), findings=[])
+        return received_interchanges(segment[2] for segment in segments)
