@@ -11,12 +11,14 @@ import sys
 import threading
 from pathlib import Path
 
+from gateway import log
 from gateway.delivery import DeliveryWorker
 from gateway.store import open_store
 from gateway.transport.folder import FolderSink
 
 
 def main(url: str, sink_root: str, lease_seconds: str) -> None:
+    log.configure(json=True)  # to stderr: stdout is the 'ready' line only
     root = Path(sink_root)
     store = open_store(url, migrate=False)
     worker = DeliveryWorker(
@@ -24,6 +26,7 @@ def main(url: str, sink_root: str, lease_seconds: str) -> None:
         lambda destination: FolderSink(root / destination),
         lease_seconds=float(lease_seconds),
     )
+    print("ready", flush=True)  # the parent kills at random moments after this
     worker.run(threading.Event(), idle_seconds=0.05)
 
 

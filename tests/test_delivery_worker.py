@@ -136,23 +136,21 @@ def test_too_old_a_delivery_goes_dead_instead_of_retrying(store, tmp_path):
 
 def test_the_heartbeat_keeps_a_slow_transfer_leased(store, store_url, tmp_path):
     delivery = queue_one(store)
-    sink = FlakySink(tmp_path, 0, OSError("unused"), delay=1.0)
-    worker = DeliveryWorker(store, lambda d: sink, worker_id="slow", lease_seconds=0.3)
-    stolen = []
-
-    def other_worker() -> None:
-        with open_store(store_url, migrate=False) as own:
-            deadline = time.monotonic() + 1.0
-            while time.monotonic() < deadline:
-                if (claim := own.claim("thief", 0.3)) is not None:
-                    stolen.append(claim)
-                time.sleep(0.05)
-
-    thief = threading.Thread(target=other_worker)
-    thief.start()
-    (outcome,) = run_until_idle(worker)
-    thief.join()
-    assert stolen == [] and outcome.state == "delivered"
+    sink = FlakySink(tmp_path, 0, OSError("unused"), delay=1.5)  # three lease lengths
+    worker = DeliveryWorker(store, lambda d: sink, worker_id="slow", lease_seconds=0.5)
+    outcomes = []
+    slow = threading.Thread(target=lambda: outcomes.extend(run_until_idle(worker)))
+    slow.start()
+    with open_store(store_url, migrate=False) as other:
+        while other.get_delivery(delivery.id).state is not DeliveryState.LEASED:
+            time.sleep(0.01)
+        stolen = []
+        while slow.is_alive():  # another worker keeps trying to take it during the transfer
+            if (claim := other.claim("thief", 0.5)) is not None:
+                stolen.append(claim)
+            time.sleep(0.05)
+    slow.join()
+    assert stolen == [] and [o.state for o in outcomes] == ["delivered"]
     assert store.get_delivery(delivery.id).attempts == 1
 
 

@@ -14,7 +14,14 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import StoreError
-from gateway.store import DeliveryState, LeaseLost, MessageStore, open_store
+from gateway.store import (
+    DeliveryRequest,
+    DeliveryState,
+    LeaseLost,
+    MessageStore,
+    NotFound,
+    open_store,
+)
 
 
 def document(store: MessageStore, ordinal: int = 0) -> int:
@@ -62,6 +69,17 @@ def test_enqueue_is_idempotent(store):
     assert [e.action for e in store.events("delivery", first.id)] == ["enqueued"]
     other = enqueue(store, doc, destination="pharmacy-2")
     assert other.id != first.id
+
+
+def test_enqueue_many_is_one_transaction(store):
+    doc = document(store)
+    good = DeliveryRequest(doc, "pharmacy-1", "835", "a.835")
+    with pytest.raises(NotFound):
+        store.enqueue_many([good, DeliveryRequest(9999, "pharmacy-2", "835", "b.835")])
+    assert store.list_deliveries() == []  # nothing half-done
+    made = store.enqueue_many([good, DeliveryRequest(doc, "npi:1", "835", "c.835", hold="unknown")])
+    assert [d.state for d in made] == [DeliveryState.PENDING, DeliveryState.HELD]
+    assert store.enqueue_many([good])[0].id == made[0].id
 
 
 def test_claim_takes_each_due_delivery_once_and_counts_the_attempt(store):

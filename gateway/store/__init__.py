@@ -18,6 +18,7 @@ from gateway.store.base import LeaseLost, MessageStore, NotFound
 from gateway.store.models import (
     Claim,
     Delivery,
+    DeliveryRequest,
     DeliveryState,
     Document,
     Event,
@@ -37,8 +38,11 @@ def store_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
-def open_store(url: str, *, migrate: bool = True) -> MessageStore:
-    """Open (and by default migrate) the store a URL names."""
+def open_store(url: str, *, migrate: bool = True, create: bool = True) -> MessageStore:
+    """Open (and by default migrate) the store a URL names.
+
+    ``create=False`` refuses to create a new SQLite database (an operator's command pointed at
+    the wrong place should say so, not show an empty queue)."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         from gateway.store.sqlite import SQLiteStore
@@ -48,6 +52,11 @@ def open_store(url: str, *, migrate: bool = True) -> MessageStore:
             raise ConfigError(
                 f"store URL {url!r} has no database path",
                 fix="write sqlite:///relative/path.db or sqlite:////absolute/path.db",
+            )
+        if not create and not Path(path).is_file():
+            raise ConfigError(
+                f"there is no store at {path}",
+                fix=f"pass --store URL or set {ENV_VAR} (the daemon's store), e.g. {DEFAULT_URL}",
             )
         payloads = parse_qs(parts.query).get("payloads", [None])[0]
         store: MessageStore = SQLiteStore(Path(path), payloads)
@@ -69,6 +78,7 @@ __all__ = [
     "DEFAULT_URL",
     "Claim",
     "Delivery",
+    "DeliveryRequest",
     "DeliveryState",
     "Document",
     "Event",

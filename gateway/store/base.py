@@ -18,7 +18,7 @@ promises:
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO, Self
@@ -27,6 +27,7 @@ from gateway.errors import StoreError
 from gateway.store.models import (
     Claim,
     Delivery,
+    DeliveryRequest,
     DeliveryState,
     Document,
     Event,
@@ -61,11 +62,6 @@ class NotFound(StoreError):
             f"there is no {entity} {entity_id}",
             fix="check the id (e.g. with `gateway deliveries list` or `gateway trace`)",
         )
-
-
-def default_idempotency_key(document_id: int, destination: str, fmt: str) -> str:
-    """One delivery per (document, destination, format), whatever the router does twice."""
-    return f"doc:{document_id}|to:{destination}|as:{fmt}"
 
 
 class MessageStore(ABC):
@@ -162,6 +158,15 @@ class MessageStore(ABC):
     # -- the delivery queue ------------------------------------------------------------------
 
     @abstractmethod
+    def enqueue_many(
+        self, requests: Sequence[DeliveryRequest], *, actor: str = "router"
+    ) -> list[Delivery]:
+        """Create every requested delivery in one transaction (all of a file's, typically).
+
+        A request whose idempotency key exists already returns the existing delivery, so the
+        router may run twice over the same file. Held requests are recorded held, with an event.
+        """
+
     def enqueue(
         self,
         document_id: int,
@@ -174,12 +179,11 @@ class MessageStore(ABC):
         hold: str | None = None,
         actor: str = "router",
     ) -> Delivery:
-        """Create the delivery, or return the existing one with the same idempotency key.
-
-        ``output_name`` is the deterministic name the file gets at the destination. ``hold``
-        (a reason) creates it held instead of pending: an unknown or inactive member.
-        ``payload_sha256`` names pre-rendered bytes; else the document's payload is sent.
-        """
+        """One delivery: see :class:`DeliveryRequest` for the fields."""
+        request = DeliveryRequest(
+            document_id, destination, format, output_name, idempotency_key, payload_sha256, hold
+        )
+        return self.enqueue_many([request], actor=actor)[0]
 
     @abstractmethod
     def get_delivery(self, delivery_id: int) -> Delivery: ...

@@ -137,6 +137,31 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class DeliveryRequest:
+    """What the router asks for: send this document to this destination in this format.
+
+    ``output_name`` is the deterministic name at the destination (a redo overwrites it).
+    ``idempotency_key`` defaults to (document, destination, format). ``hold`` (a reason)
+    records the delivery as held: an unknown or inactive member. ``payload_sha256`` names
+    pre-rendered bytes; without it the document's payload is sent.
+    """
+
+    document_id: int
+    destination: str
+    format: str
+    output_name: str
+    idempotency_key: str | None = None
+    payload_sha256: str | None = None
+    hold: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.idempotency_key or (
+            f"doc:{self.document_id}|to:{self.destination}|as:{self.format}"
+        )
+
+
+@dataclass(frozen=True)
 class Claim:
     """A delivery a worker now holds. ``token`` fences every later heartbeat, ack and fail."""
 

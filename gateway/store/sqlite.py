@@ -21,16 +21,18 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from gateway.errors import StoreError
-from gateway.store.base import LeaseLost, MessageStore, NotFound, default_idempotency_key
+from gateway.store.base import LeaseLost, MessageStore, NotFound
 from gateway.store.models import (
     Claim,
     Delivery,
+    DeliveryRequest,
     DeliveryState,
     Document,
     Event,
@@ -306,41 +308,35 @@ class SQLiteStore(MessageStore):
 
     # -- the delivery queue ------------------------------------------------------------------
 
-    def enqueue(
-        self,
-        document_id: int,
-        *,
-        destination: str,
-        format: str,
-        output_name: str,
-        idempotency_key: str | None = None,
-        payload_sha256: str | None = None,
-        hold: str | None = None,
-        actor: str = "router",
-    ) -> Delivery:
+    def enqueue_many(
+        self, requests: Sequence[DeliveryRequest], *, actor: str = "router"
+    ) -> list[Delivery]:
         now = time.time()
-        params = {
-            "document_id": document_id,
-            "destination": destination,
-            "format": format,
-            "idempotency_key": idempotency_key
-            or default_idempotency_key(document_id, destination, format),
-            "output_name": output_name,
-            "payload_sha256": payload_sha256,
-            "state": DeliveryState.HELD if hold else DeliveryState.PENDING,
-            "due_at": None if hold else now,
-            "now": now,
-        }
+        created = []
         with self._intake.write() as db:
-            try:
-                row = db.execute(_Q["insert_delivery"], params).fetchone()
-            except sqlite3.IntegrityError:
-                raise NotFound("document", document_id) from None
-            if row is None:
-                return delivery_from_row(db.execute(_Q["delivery_by_key"], params).fetchone())
-            action = "held" if hold else "enqueued"
-            _event(db, "delivery", row["id"], action, actor, hold or f"to {destination}")
-        return delivery_from_row(row)
+            for request in requests:
+                params = {
+                    **asdict(request),
+                    "idempotency_key": request.key,
+                    "state": DeliveryState.HELD if request.hold else DeliveryState.PENDING,
+                    "due_at": None if request.hold else now,
+                    "now": now,
+                }
+                try:
+                    row = db.execute(_Q["insert_delivery"], params).fetchone()
+                except sqlite3.IntegrityError:
+                    raise NotFound("document", request.document_id) from None  # all rolled back
+                if row is None:
+                    row = db.execute(_Q["delivery_by_key"], params).fetchone()
+                else:
+                    action, reason = (
+                        ("held", request.hold)
+                        if request.hold
+                        else ("enqueued", f"to {request.destination}")
+                    )
+                    _event(db, "delivery", row["id"], action, actor, reason)
+                created.append(delivery_from_row(row))
+        return created
 
     def get_delivery(self, delivery_id: int) -> Delivery:
         row = self._intake.one(_Q["get_delivery"], {"id": delivery_id})

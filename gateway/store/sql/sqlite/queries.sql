@@ -76,7 +76,9 @@ SELECT state, destination, count(*) AS count, min(enqueued_at) AS oldest_enqueue
   FROM deliveries GROUP BY state, destination ORDER BY destination, state;
 
 -- name: next_due
-SELECT id, state, leased_by FROM deliveries
+-- INDEXED BY: without statistics the planner prefers the (state, destination) index and sorts
+-- every waiting row on each claim; the partial due-index makes a claim one index probe.
+SELECT id, state, leased_by FROM deliveries INDEXED BY deliveries_due
  WHERE state IN ('pending', 'failed', 'leased') AND due_at <= :now
  ORDER BY due_at, id LIMIT 1;
 
