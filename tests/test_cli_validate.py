@@ -89,3 +89,13 @@ def test_bad_input_and_usage_never_give_a_traceback(tmp_path):
         assert result.returncode == code, result
         assert "Traceback" not in result.stderr
         assert result.stdout or result.stderr
+
+
+def test_ta1_rejects_an_interchange_header_of_the_wrong_width(tmp_path, capsys):
+    path, ack = tmp_path / "isa.835", tmp_path / "ta1.x12"
+    text = write_sample(path, payees=1, claims=2)
+    path.write_text(text.replace("*EXAMPLEPBM     *", "*EXAMPLEPBM*", 1), encoding="ascii")
+    assert main(["validate", str(path), "--ack", "ta1", "-o", str(ack)]) == 1
+    assert "isa-length" in capsys.readouterr().out
+    segments, _ = split_segments(ack.read_text(encoding="ascii"))
+    assert segments[1] == ["TA1", "000000001", "260105", "1200", "R", "022"]

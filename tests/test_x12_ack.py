@@ -55,6 +55,20 @@ def test_999_for_an_accepted_835_is_complete_and_valid(validator):
     assert validator.validate(io.StringIO(ack)) == []  # pyx12's 999 map: no errors
 
 
+def test_pyx12s_own_999_is_truncated_and_ours_is_not(validator):
+    """Defect 1: pyx12 takes AK203 from ST03 (the 835 has none) and stops after AK1."""
+    import pyx12.params
+    import pyx12.x12n_document
+
+    text = generated(payees=2, claims=4)
+    theirs = io.StringIO()
+    pyx12.x12n_document.x12n_document(pyx12.params.params(), io.StringIO(text), theirs, None)
+    their_ids = [s[0] for s in segments_of(theirs.getvalue())] if theirs.getvalue() else []
+    assert "AK2" not in their_ids and "AK9" not in their_ids
+    ours = [s[0] for s in segments_of(ack_999(text, []))]
+    assert ours.count("AK2") == 2 and "AK9" in ours
+
+
 def test_999_for_a_partly_rejected_835_names_segment_and_element(validator):
     text = generated(payees=3, claims=9, seed=3)
     second = text.index("ST*835*0002")

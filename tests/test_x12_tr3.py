@@ -101,13 +101,22 @@ def test_stale_rarc_list_gives_a_warning_not_a_rejection(validator):
 
 
 def test_structural_defects_that_mislead_pyx12_stop_it(validator, tmp_path):
-    """pyx12 stops silently at ``~~`` (defect 3): the structural finding must stand alone."""
-    text = generated(payees=1, claims=3).replace("~\nDTM*405", "~\n~\nDTM*405", 1)
+    """pyx12 stops silently at ``~~`` (defect 3): our reader's finding must stand alone."""
+    from gateway.x12.reader import read_835
+
+    text = generated(payees=2, claims=6).replace("~\nDTM*405", "~\n~\nDTM*405", 1)
     path = tmp_path / "empty.835"
     path.write_text(text)
-    empty = Finding("empty-segment", "empty segment", Level.SEGMENT,
-                    Location(file=str(path), segment_number=7), transaction_set="0001")
-    assert validator.validate(path, structural=[empty]) == [empty]
+    alone = validator.validate(path)
+    assert not any("empty" in f.code or "empty" in f.message.lower() for f in alone)
+    structural: list[Finding] = []
+    with open(path, "rb") as stream:
+        list(read_835(stream, file_name=str(path), findings=structural))
+    assert any(f.code == "empty-segment" and f.fatal for f in structural)
+    assert validator.validate(path, structural=structural) == structural
+    hand_made = Finding("empty-segment", "empty segment", Level.SEGMENT,
+                        Location(file=str(path), segment_number=7), transaction_set="0001")
+    assert validator.validate(path, structural=[hand_made]) == [hand_made]
 
 
 def test_leading_bytes_and_non_x12_input(validator, tmp_path):
@@ -118,3 +127,12 @@ def test_leading_bytes_and_non_x12_input(validator, tmp_path):
     junk.write_text("hello, this is not X12\n")
     (finding,) = validator.validate(junk)
     assert finding.code == "pyx12-not-x12" and finding.level is Level.INTERCHANGE
+
+
+def test_pyx12_crashing_on_odd_input_is_a_warning_not_a_traceback(validator):
+    """pyx12 raises ValueError on an empty GE01 (found by fuzzing): what it found is kept."""
+    text = generated(payees=2, claims=4).replace("GE*2*1~", "GE**1~")
+    findings = validator.validate(io.StringIO(text))
+    assert ("pyx12-gs-5", True) in [(f.code, f.fatal) for f in findings]  # GE count wrong
+    assert findings[-1].code == "tr3-incomplete" and not findings[-1].fatal
+    assert "ValueError" in findings[-1].message

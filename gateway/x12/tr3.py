@@ -98,6 +98,15 @@ class Tr3Validator:
                 findings.append(_finding("pyx12-not-x12", f"pyx12 cannot read it as X12: {exc}",
                                          Level.INTERCHANGE, Location(file=name), x12_code="022"))
                 return findings
+            except Exception as exc:  # a third-party validator's own failure
+                # pyx12 has failed on inputs it did not expect (EngineError, KeyError); what
+                # it found so far is kept and the gap is a warning, never a crash.
+                findings += self._collect(errh, name, None)
+                findings.append(_finding(
+                    "tr3-incomplete", f"TR3 validation stopped early ({type(exc).__name__}: "
+                    f"{str(exc)[:80]}); the structural checks still apply", Level.GROUP,
+                    Location(file=name), x12_code=None, fatal=False))
+                return findings
         return findings + self._collect(errh, name, map_file)
 
     def _map(self, map_file: str) -> Any:
