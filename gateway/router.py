@@ -21,12 +21,23 @@ deterministic idempotency key.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from gateway.config.members import Member, Roster, npi_is_valid
 from gateway.config.psao import Psao
-from gateway.x12.parts import Owner, Payee, ProviderRef, SplitPart, SplitResult
+from gateway.render.mapping import load_mapping
+from gateway.render.renderer import render
+from gateway.store.base import MessageStore
+from gateway.store.models import Delivery, DeliveryRequest
+from gateway.x12.control_numbers import ControlNumbers
+from gateway.x12.envelope import Party
+from gateway.x12.part_writers import StorePartWriter
+from gateway.x12.parts import Owner, PartPolicy, Payee, ProviderRef, SplitPart, SplitResult
+from gateway.x12.reader import read_835
+from gateway.x12.split import split_835
 
 
 def member_owner(member: Member) -> Owner:
@@ -185,3 +196,85 @@ def plan_deliveries(result: SplitResult | Iterable[SplitPart]) -> list[PlannedDe
                 part.owner.held_reason,
             ))
     return planned
+
+
+def route_into_store(
+    store: MessageStore,
+    file_id: int,
+    path: Path,
+    policy: PartPolicy,
+    numbers: ControlNumbers,
+    *,
+    sha256: str,
+    sender: Party | None = None,
+    mappings: Sequence[Path] = (),
+    actor: str = "router",
+) -> tuple[SplitResult, list[Delivery]]:
+    """Split a received 835 and queue every delivery it needs, in the message store.
+
+    Each part becomes a document of the file (ordinal = its place in the split, kind
+    ``835-part``, routing keys = the owner's ids) whose payload is the part's 835; each
+    (part, destination, format) becomes one delivery request with its idempotency key and
+    pre-rendered payload (CSV/JSON/XML rendered from the part through the mapping
+    ``remittance-<format>``). Held parts become held deliveries plus an ``alert`` event naming
+    the reason; the PSAO's own PLBs become ``psao-adjustment`` events on the file. Running it
+    again for the same file changes nothing: documents, payloads and keys are deterministic.
+    """
+    result = split_835(path, policy=policy, writer=StorePartWriter(store), numbers=numbers,
+                       sender=sender, sha256=sha256)
+    requests: list[DeliveryRequest] = []
+    for ordinal, part in enumerate(result.parts):
+        payload = part.location.removeprefix("payload:")
+        document = store.add_document(
+            file_id, ordinal, kind="835-part", routing_keys=_routing_keys(part),
+            source_start=part.source.start_offset, source_end=part.source.end_offset,
+            payload_sha256=payload,
+        )
+        stem = f"{part.owner.label}-{part.source.sha256[:12]}-{part.source.control_number}"
+        for planned in plan_deliveries([part]):
+            rendered = payload if planned.format == "835" else _render_part(
+                store, payload, planned.format, mappings)
+            requests.append(DeliveryRequest(
+                document.id, planned.destination, planned.format,
+                f"{stem}.{planned.format}", planned.idempotency_key, rendered,
+                planned.held_reason,
+            ))
+    deliveries = store.enqueue_many(requests, actor=actor)
+    for delivery, request in zip(deliveries, requests, strict=True):
+        if request.hold and not _alerted(store, delivery.id):
+            store.record_event("delivery", delivery.id, "alert", actor=actor,
+                               reason=f"held: {request.hold}")
+    for adjustment in result.psao_adjustments:
+        store.record_event(
+            "file", file_id, "psao-adjustment", actor=actor,
+            reason=f"ST {adjustment.control_number} PLB01 {adjustment.provider_id} "
+                   f"{adjustment.reason} {adjustment.amount} ({adjustment.why})",
+        )
+    return result, deliveries
+
+
+def _routing_keys(part: SplitPart) -> dict[str, str]:
+    owner = part.owner
+    keys = {
+        "owner": owner.key, "transaction_set": part.source.control_number,
+        "npi": owner.npi, "ncpdp_id": owner.ncpdp_id, "tin": owner.tin,
+        "pharmacy_id": owner.pharmacy_id,
+    }
+    return {name: value for name, value in keys.items() if value}
+
+
+def _render_part(
+    store: MessageStore, payload: str, fmt: str, mappings: Sequence[Path]
+) -> str:
+    """Render a part (kept as an 835 payload) in ``fmt``; keep and return the rendering."""
+    mapping = load_mapping(f"remittance-{fmt}", mappings)
+    with store.open_payload(payload) as source:
+        remittances = list(read_835(source, file_name=f"payload:{payload}"))
+    out = io.BytesIO()
+    render(remittances, mapping, out)
+    out.seek(0)
+    return store.put_payload(out)
+
+
+def _alerted(store: MessageStore, delivery_id: int) -> bool:
+    return any(event.action == "alert" for event in store.events("delivery", delivery_id))

@@ -10,13 +10,15 @@ too, so a crash never leaves half an 835 under its final name. Held parts go to 
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any, BinaryIO, Protocol
 
 from gateway.transport.folder import fsync_directory
 from gateway.transport.names import safe_name
-from gateway.x12.parts import Owner, Piece, SourceRange
+from gateway.x12.parts import Owner, Piece, SourceRange, piece_bytes
 
 
 class DirectoryPartWriter:
@@ -85,3 +87,42 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+
+
+class PayloadStore(Protocol):
+    """The one message-store operation a store writer needs."""
+
+    def put_payload(self, data: BinaryIO) -> str: ...
+
+
+class StorePartWriter:
+    """Parts kept as message-store payloads (content-addressed); location ``payload:<sha>``."""
+
+    def __init__(self, store: PayloadStore) -> None:
+        self.store = store
+
+    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> str:
+        stream = io.BufferedReader(_PiecesReader(piece_bytes(pieces)), buffer_size=1 << 20)
+        return f"payload:{self.store.put_payload(stream)}"
+
+
+class _PiecesReader(io.RawIOBase):
+    """A readable binary stream over an iterator of byte pieces."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._current = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._current:
+            try:
+                self._current = memoryview(next(self._pieces))
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self._current))
+        buffer[:size] = self._current[:size]
+        self._current = self._current[size:]
+        return size
