@@ -65,7 +65,7 @@ def test_unknown_payee_is_held_with_an_event_and_shows_in_gateway_queue(
 
 def test_members_get_every_format_they_want_and_a_rerun_adds_nothing(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/gateway.db"
-    store, file_id, source, summary, unknown, result, deliveries, numbers = _receive_and_route(
+    store, file_id, source, _, _, result, deliveries, numbers = _receive_and_route(
         tmp_path, url
     )
     pending = [d for d in deliveries if d.state is DeliveryState.PENDING]
