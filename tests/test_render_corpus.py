@@ -115,3 +115,15 @@ def test_a_misspelt_field_path_is_a_config_error_naming_the_column(tmp_path: Pat
 def test_unknown_mapping_names_the_known_ones() -> None:
     with pytest.raises(ConfigError, match="remittance-csv"):
         load_mapping("no-such-format")
+
+
+def test_the_example_site_mapping_renders_one_row_per_line(shared_corpus: Path) -> None:
+    repo_mappings = Path(__file__).resolve().parent.parent / "mappings"
+    mapping = load_mapping("line-csv", [repo_mappings])
+    path = shared_corpus / "x12" / "generated" / "pharmacy_reversals_denials_plb.835"
+    remittances = _remittances(path)
+    out = io.BytesIO()
+    render(remittances, mapping, out)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8"))))
+    lines = [line for r in remittances for c in r.claims for line in c.service_lines]
+    assert len(rows) == len(lines) and all(len(row["ndc"]) == 11 for row in rows)
