@@ -2,7 +2,7 @@
 
 A writer gets each part as a list of pieces: small ``bytes`` (envelopes, headers, PLBs) and
 :class:`SourceRange` references to the claims in the file being split. The folder writer
-copies the ranges kernel-side (``os.copy_file_range``, falling back to read/write), so the
+copies the ranges kernel-side (``os.sendfile``, falling back to read/write), so the
 bulk of a part never passes through Python. It writes atomically: a temp name in the same
 folder, then a rename; with ``durable`` (the default) the file and the folder are fsynced
 too, so a crash never leaves half an 835 under its final name. Held parts go to ``held/``.
@@ -65,15 +65,16 @@ class NullPartWriter:
 
 
 def _copy_range(source: SourceRange, fd: int) -> None:
-    """Copy a range of the source file to ``fd`` in the kernel; read/write where the file
-    systems do not support it (copy_file_range fails with EXDEV/ENOSYS/EINVAL)."""
+    """Copy a range of the source file to ``fd`` in the kernel (``sendfile``, which works
+    between any two regular files, unlike copy_file_range across file systems); plain
+    read/write where the platform refuses."""
     position = source.start
     try:
         while position < source.end:
-            copied = os.copy_file_range(source.fd, fd, source.end - position, position)
-            if copied == 0:
+            sent = os.sendfile(fd, source.fd, position, source.end - position)
+            if sent == 0:
                 raise OSError(f"the file being split ended at byte {position}")
-            position += copied
+            position += sent
         return
     except OSError as exc:
         if exc.errno is None:

@@ -94,7 +94,7 @@ class PartPolicy(Protocol):
 @dataclass(frozen=True)
 class SourceRange:
     """Bytes [start, end) of the file being split, given to writers by reference: a folder
-    writer copies them kernel-side (``os.copy_file_range``) without passing them through
+    writer copies them kernel-side (``os.sendfile``) without passing them through
     Python; a writer that needs the bytes reads them with :meth:`blocks`."""
 
     fd: int

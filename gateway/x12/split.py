@@ -23,7 +23,7 @@ Two shapes, one rule (docs/splitting.md gives the reasoning):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -182,11 +182,9 @@ class _Splitter:
 
     def _write_whole(self, tset: TransactionSet, se: Chunk, owner: Owner) -> None:
         """The set goes unchanged to one owner: copy ST..SE from the file."""
-        def body() -> Iterator[Piece]:
-            yield self._range(tset.start_offset, se.end)
-
+        body = [self._range(tset.start_offset, se.end)]
         totals = tset.totals()
-        self._emit(tset, se, owner, "whole", body(), totals.claim_count, totals.claims_paid,
+        self._emit(tset, se, owner, "whole", body, totals.claim_count, totals.claims_paid,
                    totals.adjustments, totals.payment, None, tset.segment_count(se))
 
     def _write_split(self, tset: TransactionSet, se: Chunk) -> None:
@@ -262,7 +260,7 @@ class _Splitter:
                 tset.control_number, plb.provider_id, reason, reference, amount, why))
 
     def _emit(
-        self, tset: TransactionSet, se: Chunk, owner: Owner, mode: str, body: Iterator[Piece],
+        self, tset: TransactionSet, se: Chunk, owner: Owner, mode: str, body: Iterable[Piece],
         claim_count: int, claims_paid: Decimal, adjustments: Decimal, payment: Decimal,
         forward: Decimal | None, segment_count: int,
     ) -> None:
