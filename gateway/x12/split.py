@@ -109,9 +109,10 @@ class _Splitter:
         self.group_version: str | None = None
         self.current: TransactionSet | None = None
         self.claims = ClaimReader(isa.delimiters, file)
+        self.last_kind = b""
 
     def feed(self, chunk: Chunk) -> None:
-        kind = chunk.kind
+        kind = self.last_kind = chunk.kind
         if kind == CONTINUED:
             self._inside(chunk).add_claims(chunk)
         elif kind == b"LX":
@@ -134,12 +135,17 @@ class _Splitter:
                               "unexpected-segment")
 
     def finish(self) -> None:
+        """The end of the file: every set closed, the interchange closed, something split."""
+        problem = None
         if self.current is not None:
-            raise InputError(
-                f"transaction set {self.current.control_number} has no SE",
-                code="se-missing", where=Location(file=self.file),
-                fix="ask the partner to resend the complete file",
-            )
+            problem = (f"transaction set {self.current.control_number} has no SE", "se-missing")
+        elif self.last_kind != b"IEA":
+            problem = ("the file ends without IEA (truncated?)", "iea-missing")
+        elif not self.result.transaction_sets:
+            problem = ("the file holds no 835 transaction set", "no-transaction-set")
+        if problem:
+            raise InputError(problem[0], code=problem[1], where=Location(file=self.file),
+                             fix="ask the partner to resend the complete file")
 
     def _start_interchange(self, chunk: Chunk) -> None:
         isa = read_isa(chunk.data, self.file)
