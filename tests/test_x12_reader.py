@@ -238,3 +238,25 @@ def test_cli_usage_errors_exit_2(tmp_path):
     bad_option = subprocess.run([*run, "x", "--format", "xml"], capture_output=True, text=True)
     assert missing.returncode == 2 and bad_option.returncode == 2
     assert "Traceback" not in missing.stderr + bad_option.stderr
+
+
+@pytest.mark.parametrize(
+    ("replace", "code"),
+    [
+        (("~SE*", "~ST*835*0002~SE*"), "missing-se"),
+        (("GE*1*1~", ""), "missing-ge"),
+        (("GE*1*1~IEA*1*000000001~", "GE*1*1~"), "truncated"),
+    ],
+)
+def test_unclosed_envelopes(replace, code):
+    data = x12(CLAIM).replace(replace[0].encode(), replace[1].encode(), 1)
+    findings: list[Finding] = []
+    read(data, findings=findings)
+    assert code in {f.code for f in findings}
+
+
+def test_second_interchange_without_iea_before_it():
+    data = x12(CLAIM).replace(b"IEA*1*000000001~", b"")
+    findings: list[Finding] = []
+    remittances = read(data + x12(CLAIM), findings=findings)
+    assert "missing-iea" in {f.code for f in findings} and len(remittances) == 2

@@ -89,6 +89,7 @@ def test_interchanges_with_different_delimiters_in_one_file():
         ("PK\x03\x04 not x12", "not-x12", 1),
         ("ST*835*0001~BPR*I~", "missing-isa", 1),
         (isa()[:-1], "isa-terminator", 1),
+        (isa().replace("SENDER         ", "SENDER") + "GS*HP~", "isa-length", 1),
     ],
 )
 def test_syntax_defects_raise_with_code_and_location(text, code, number):
@@ -161,3 +162,13 @@ def test_isa_like_garbage_raises_only_gateway_errors(text):
     with contextlib.suppress(GatewayError):
         tokens(("ISA" + text).encode("latin-1"))
     tokens(("ISA" + text).encode("latin-1"), findings=[])
+
+
+def test_format_is_detected_from_content_not_name():
+    from gateway.detect import detect_format
+
+    assert detect_format(b"\xef\xbb\xbf\r\nISA*00*") == "x12"
+    assert detect_format(b"ISA|00|") == "x12"
+    assert detect_format(b"ST*835*0001~") == "x12"  # the reader then says: ISA missing
+    assert detect_format(b"PK\x03\x04") is None
+    assert detect_format(b"ISAAC NEWTON") is None

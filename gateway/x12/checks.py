@@ -75,43 +75,49 @@ class EnvelopeChecker:
         )
 
     def open_interchange(self, segment: Segment) -> None:
-        if self.isa is not None:
-            self.close_missing(segment, level_names=("ST", "GS", "ISA"))
+        self.unclosed(segment, sets=True, groups=True, interchange=True)
         self.isa, self.groups = segment, 0
 
     def open_group(self, segment: Segment) -> None:
         if self.isa is None:
             self.outside(segment, "interchange (ISA..IEA)")
-        if self.gs is not None:
-            self.close_missing(segment, level_names=("ST", "GS"))
+        self.unclosed(segment, sets=True, groups=True)
         self.gs, self.sets = segment, 0
         self.groups += 1
 
     def open_set(self, segment: Segment) -> None:
         if self.gs is None:
             self.outside(segment, "functional group (GS..GE)")
-        if self.st is not None:
-            self.close_missing(segment, level_names=("ST",))
+        self.unclosed(segment, sets=True)
         self.st = segment
         self.sets += 1
 
-    def close_missing(self, segment: Segment, *, level_names: tuple[str, ...]) -> None:
-        """``segment`` opens or closes an outer level while inner ones are still open."""
-        closers = {"ST": ("missing-se", "SE", Level.TRANSACTION), "GS": ("missing-ge", "GE",
-                   Level.GROUP), "ISA": ("missing-iea", "IEA", Level.INTERCHANGE)}
-        for name in level_names:
-            if getattr(self, name.lower()) is None:
-                continue
-            code, closer, level = closers[name]
-            opened = getattr(self, name.lower())
-            self.report(
-                segment,
-                code,
-                f"{segment[2][0]} found while the {name} at segment {opened[0]} has no {closer}",
-                level,
-                "the file is incomplete or two files were joined; ask the sender to resend",
-            )
-            setattr(self, name.lower(), None)
+    def unclosed(
+        self, segment: Segment, *, sets: bool, groups: bool = False, interchange: bool = False
+    ) -> None:
+        """``segment`` opens or closes an outer level while inner ones are still open: report
+        each open ST (no SE), GS (no GE), ISA (no IEA) asked about, and forget it."""
+        if sets and self.st is not None:
+            self.missing(segment, self.st, "missing-se", "SE", Level.TRANSACTION)
+            self.st = None
+        if groups and self.gs is not None:
+            self.missing(segment, self.gs, "missing-ge", "GE", Level.GROUP)
+            self.gs = None
+        if interchange and self.isa is not None:
+            self.missing(segment, self.isa, "missing-iea", "IEA", Level.INTERCHANGE)
+            self.isa = None
+
+    def missing(
+        self, segment: Segment, opened: Segment, code: str, closer: str, level: Level
+    ) -> None:
+        self.report(
+            segment,
+            code,
+            f"{segment[2][0]} found while the {opened[2][0]} at segment {opened[0]} has no "
+            f"{closer}",
+            level,
+            "the file is incomplete or two files were joined; ask the sender to resend",
+        )
 
     def close_set(self, segment: Segment) -> None:
         st = self.st
@@ -140,8 +146,7 @@ class EnvelopeChecker:
 
     def close_group(self, segment: Segment) -> None:
         gs = self.gs
-        if self.st is not None:
-            self.close_missing(segment, level_names=("ST",))
+        self.unclosed(segment, sets=True)
         if gs is None:
             self.outside(segment, "functional group (GS..GE)")
             return
@@ -165,8 +170,7 @@ class EnvelopeChecker:
 
     def close_interchange(self, segment: Segment) -> None:
         isa = self.isa
-        if self.st is not None or self.gs is not None:
-            self.close_missing(segment, level_names=("ST", "GS"))
+        self.unclosed(segment, sets=True, groups=True)
         if isa is None:
             self.outside(segment, "interchange (ISA..IEA)")
             return

@@ -1,8 +1,9 @@
 """Loop 2100 (CLP claim) with its loop 2110 service lines, read in one pass.
 
 A central-pay file has hundreds of thousands of claims, so each claim's segments are walked
-exactly once: claim-level segments (CAS, NM1, DTM, REF) until the first SVC, then each SVC
-opens a service line that collects DTM, CAS, REF*6R, AMT*B6 and LQ*HE until the next SVC.
+exactly once: the reader noted where every CLP and SVC is while collecting the transaction
+set, so the claim-level segments (CAS, NM1, DTM, REF) and each service line's (DTM, CAS,
+REF*6R, AMT*B6, LQ*HE) are plain slices, read with local variables only.
 Balancing is checked as each line and claim closes:
 
 * line: SVC02 − sum(line CAS) = SVC03;
@@ -12,9 +13,6 @@ Balancing is checked as each line and claim closes:
 """
 
 from __future__ import annotations
-
-from datetime import date
-from decimal import Decimal
 
 from gateway.model import Adjustment, ClaimPayment, Person, Reference, ServiceLine
 from gateway.x12.checks import check_balance, check_composite
@@ -28,32 +26,26 @@ PADDING = [""] * 20
 def read_claim(
     values: Values,
     body: list[Segment],
-    start: int,
-    stop: int,
+    bounds: tuple[int, list[int], int],
     provider_id: str | None,
     component: str,
 ) -> ClaimPayment:
-    """The claim whose segments are ``body[start:stop]`` (CLP first)."""
+    """The claim in ``body[start:stop]`` (CLP first) whose service lines start at ``lines``.
+
+    ``bounds`` is (start, lines, stop): the reader noted where each SVC is while collecting
+    the transaction set, so no segment is searched for twice.
+    """
+    start, line_starts, stop = bounds
     clp = body[start]
     adjustments: list[Adjustment] = []
     references: list[Reference] = []
     others: list[Person] = []
-    lines: list[ServiceLine] = []
-    dates: dict[str, date | None] = {}
-    patient = npi = None
-    line: _Line | None = None
-    for index in range(start + 1, stop):
-        segment = body[index]
+    patient = npi = statement_start = statement_end = received = None
+    for segment in body[start + 1 : line_starts[0] if line_starts else stop]:
         elements = segment[2]
         seg_id = elements[0]
-        if seg_id == "SVC":
-            if line is not None:
-                lines.append(line.close(values))
-            line = _Line(segment, values, component)
-        elif line is not None:
-            line.add(segment, values)
-        elif seg_id == "CAS":
-            adjustments.extend(read_cas(values, segment))
+        if seg_id == "CAS":
+            adjustments += read_cas(values, segment)
         elif seg_id == "NM1":
             entity = elements[1] if len(elements) > 1 else ""
             if entity == "82":
@@ -64,19 +56,37 @@ def read_claim(
             else:
                 others.append(_person(elements))
         elif seg_id == "DTM":
-            dates[elements[1] if len(elements) > 1 else ""] = values.date(segment, 2)
+            qualifier = elements[1] if len(elements) > 1 else ""
+            if qualifier == "232":
+                statement_start = values.date(segment, 2)
+            elif qualifier == "233":
+                statement_end = values.date(segment, 2)
+            elif qualifier == "050":
+                received = values.date(segment, 2)
         elif seg_id == "REF":
             references.append(_reference(elements))
         elif seg_id not in CLAIM_IGNORED:
             values.unexpected(segment, "a claim (loop 2100)")
-    if line is not None:
-        lines.append(line.close(values))
+    ends = [*line_starts[1:], stop] if line_starts else []
+    lines = [
+        read_line(values, body, a, b, component)
+        for a, b in zip(line_starts, ends, strict=True)
+    ]
     el = clp[2] + PADDING[: max(0, 10 - len(clp[2]))]
-    claim = ClaimPayment(
+    paid = values.money(clp, 4)
+    if lines:
+        # CLP03 - all CAS = CLP04 and SVC02 - line CAS = SVC03 give this, which holds even
+        # when CLP03 is not the sum of SVC02 (the X12 examples balance only this way).
+        expected = sum([line.paid for line in lines], ZERO)
+        expected -= sum([adj.amount for adj in adjustments], ZERO)
+        if expected != paid:
+            rule = "CLP04 = sum(SVC03) - sum(claim-level CAS)"
+            check_balance(values.reporter, clp, "unbalanced-claim", rule, expected, paid)
+    return ClaimPayment(
         claim_id=el[1],
         status=el[2],
         billed=values.money(clp, 3),
-        paid=values.money(clp, 4),
+        paid=paid,
         patient_responsibility=values.optional_money(clp, 5),
         filing_indicator=el[6] or None,
         payer_claim_control_number=el[7] or None,
@@ -84,9 +94,9 @@ def read_claim(
         frequency_code=el[9] or None,
         patient=patient,
         rendering_provider_npi=npi,
-        statement_start=dates.get("232"),
-        statement_end=dates.get("233"),
-        received_date=dates.get("050"),
+        statement_start=statement_start,
+        statement_end=statement_end,
+        received_date=received,
         provider_id=provider_id,
         adjustments=tuple(adjustments),
         service_lines=tuple(lines),
@@ -94,85 +104,63 @@ def read_claim(
         others=tuple(others),
         source=values.source(body, start, stop),
     )
-    if lines:
-        check_balance(
-            values.reporter,
-            clp,
-            "unbalanced-claim",
-            "CLP04 = sum(SVC03) - sum(claim-level CAS)",
-            sum([line.paid for line in lines], ZERO)
-            - sum([adj.amount for adj in adjustments], ZERO),
-            claim.paid,
-        )
-    return claim
 
 
-class _Line:
-    """A service line being read: SVC and what follows it until the next SVC."""
-
-    __slots__ = (
-        "adjustments", "allowed", "control", "dates", "product", "references", "remarks", "svc"
-    )
-
-    def __init__(self, svc: Segment, values: Values, component: str) -> None:
-        self.svc = svc
-        self.adjustments: list[Adjustment] = []
-        self.references: list[Reference] = []
-        self.remarks: list[str] = []
-        self.dates: dict[str, date | None] = {}
-        self.control: str | None = None
-        self.allowed: Decimal | None = None
-        self.product = check_composite(values.reporter, svc, 1, component, required=True)
-
-    def add(self, segment: Segment, values: Values) -> None:
+def read_line(
+    values: Values, body: list[Segment], start: int, stop: int, component: str
+) -> ServiceLine:
+    """Loop 2110: the SVC at ``body[start]`` and its DTM, CAS, REF, AMT, LQ up to ``stop``."""
+    svc = body[start]
+    product = check_composite(values.reporter, svc, 1, component, required=True)
+    adjustments: list[Adjustment] = []
+    references: list[Reference] = []
+    remarks: list[str] = []
+    service_date = end_date = control = allowed = None
+    for segment in body[start + 1 : stop]:
         elements = segment[2]
         seg_id = elements[0]
         qualifier = elements[1] if len(elements) > 1 else ""
         if seg_id == "CAS":
-            self.adjustments.extend(read_cas(values, segment))
+            adjustments += read_cas(values, segment)
         elif seg_id == "DTM":
-            self.dates[qualifier] = values.date(segment, 2)
+            if qualifier in ("472", "150"):
+                service_date = values.date(segment, 2)
+            elif qualifier == "151":
+                end_date = values.date(segment, 2)
         elif seg_id == "REF":
             if qualifier == "6R":
-                self.control = elements[2] if len(elements) > 2 else ""
+                control = elements[2] if len(elements) > 2 else ""
             else:
-                self.references.append(_reference(elements))
+                references.append(_reference(elements))
         elif seg_id == "AMT":
             if qualifier == "B6":
-                self.allowed = values.money(segment, 2)
+                allowed = values.money(segment, 2)
         elif seg_id == "LQ":
-            self.remarks.append(elements[2] if len(elements) > 2 else "")
+            remarks.append(elements[2] if len(elements) > 2 else "")
         elif seg_id != "QTY":
             values.unexpected(segment, "a service line (loop 2110)")
-
-    def close(self, values: Values) -> ServiceLine:
-        svc, product, dates = self.svc, self.product, self.dates
-        el = svc[2]
-        line = ServiceLine(
-            product_qualifier=product[0],
-            product_id=product[1] if len(product) > 1 else "",
-            modifiers=tuple(product[2:6]),
-            billed=values.money(svc, 2),
-            paid=values.money(svc, 3),
-            revenue_code=el[4] or None if len(el) > 4 else None,
-            units=values.optional_money(svc, 5),
-            service_date=dates.get("472") or dates.get("150"),
-            service_end_date=dates.get("151"),
-            line_control_number=self.control,
-            allowed_amount=self.allowed,
-            adjustments=tuple(self.adjustments),
-            remark_codes=tuple(self.remarks),
-            references=tuple(self.references),
-        )
-        check_balance(
-            values.reporter,
-            svc,
-            "unbalanced-line",
-            "SVC02 - sum(CAS) = SVC03",
-            line.billed - sum([adj.amount for adj in self.adjustments], ZERO),
-            line.paid,
-        )
-        return line
+    el = svc[2]
+    billed, paid = values.money(svc, 2), values.money(svc, 3)
+    expected = billed - sum([adj.amount for adj in adjustments], ZERO)
+    if expected != paid:
+        rule = "SVC02 - sum(CAS) = SVC03"
+        check_balance(values.reporter, svc, "unbalanced-line", rule, expected, paid)
+    return ServiceLine(
+        product_qualifier=product[0],
+        product_id=product[1] if len(product) > 1 else "",
+        modifiers=tuple(product[2:6]),
+        billed=billed,
+        paid=paid,
+        revenue_code=(el[4] or None) if len(el) > 4 else None,
+        units=values.optional_money(svc, 5),
+        service_date=service_date,
+        service_end_date=end_date,
+        line_control_number=control,
+        allowed_amount=allowed,
+        adjustments=tuple(adjustments),
+        remark_codes=tuple(remarks),
+        references=tuple(references),
+    )
 
 
 def read_cas(values: Values, segment: Segment) -> list[Adjustment]:

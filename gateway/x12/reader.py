@@ -31,7 +31,7 @@ from gateway.x12.tokenizer import SEGMENT_ID, Segment, iter_segments
 from gateway.x12.transaction import TransactionBuilder
 
 ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
-DETAIL_MARKS = frozenset({"LX", "CLP", "PLB"})  # where groups, claims and the summary start
+DETAIL_MARKS = frozenset({"LX", "CLP", "SVC", "PLB"})  # where groups, claims, lines, PLB start
 
 
 def read_835(
@@ -47,7 +47,7 @@ def read_835(
     group: Envelope | None = None  # the open 835 group, None when it is not an 835 group
     component = ":"
     body: list[Segment] | None = None  # segments of the open ST..SE
-    marks: list[int] = []  # indexes in body of its LX, CLP and PLB segments
+    marks: list[int] = []  # indexes in body of its LX, CLP, SVC and PLB segments
     reading = False  # the open ST..SE is an 835 in an 835 group: build it at SE
     last: Segment | None = None
     for segment in iter_segments(stream, reporter=reporter):

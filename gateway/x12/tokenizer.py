@@ -114,9 +114,10 @@ class _Tokenizer:
     def batches(self) -> Iterator[Iterable[Segment]]:
         """Iterables of consecutive segments, about one per block (chained by iter_segments).
 
-        A regular block whose segment ids are all known becomes one ``zip`` of C iterators
-        (numbers, running offsets, split elements): no Python code runs per segment. Any
-        other block goes segment by segment through :meth:`checked`.
+        A regular block (one regex pass found every terminator followed by the regular line
+        break and a valid segment id) becomes one ``zip`` of C iterators (numbers, running
+        offsets, split elements): no Python code runs per segment. Any other block goes
+        segment by segment through :meth:`checked`.
         """
         self.fill(ISA_LOOKAHEAD)
         delimiters = self.first_isa()
@@ -128,8 +129,7 @@ class _Tokenizer:
             if isinstance(ends, str):
                 yield self.regular(parts, separator, ends)
                 self.trim()
-                parts = []
-            if parts:
+            elif parts:
                 self.restart = None
                 yield self.checked(parts, ends, delimiters)
                 self.trim()
@@ -156,21 +156,20 @@ class _Tokenizer:
     def regular(self, parts: list[str], separator: str, end: str) -> Iterator[Segment]:
         """The segments of a regular block, all built in C; advances number and offset."""
         step = len(end)
-        offsets = map(add, accumulate(map(len, parts), initial=self.base), count(0, step))
+        offsets = accumulate(map(add, map(len, parts), repeat(step)), initial=self.base)
         elements = map(str.split, parts, repeat(separator))
         batch = zip(count(self.number), offsets, elements, repeat(separator), repeat(end))
         self.advance(len(parts), self.regular_length)
         return batch
 
     def checked(
-        self, parts: list[str], ends: str | list[str], delimiters: Delimiters
+        self, parts: list[str], ends: list[str], delimiters: Delimiters
     ) -> Iterator[Segment]:
         """Segment by segment: ids checked, and at an ISA that changes the delimiters the
         batch stops with ``self.restart`` set."""
         known = self.known_ids
         separator = delimiters.element
-        all_ends = repeat(ends) if isinstance(ends, str) else ends
-        for part, end in zip(parts, all_ends, strict=False):
+        for part, end in zip(parts, ends, strict=False):
             number, offset = self.number, self.base
             elements = part.split(separator)
             if elements[0] not in known:
@@ -204,33 +203,28 @@ class _Tokenizer:
         belong to its end.
         """
         text = self.pending
-        term = delimiters.terminator
-        end = delimiters.end
+        term, end = delimiters.terminator, delimiters.end
         parts = text.split(end)
-        # Every terminator (but one at the very end, whose line break may be in the next
-        # block) must be followed by the regular line break.
-        regular = end == term or text.count(term) - parts[-1].count(term) == len(parts) - 1
-        following = self.hold_back(parts)
-        regular = regular and not following.startswith(("\r", "\n"))
-        if regular:
-            self.regular_length = sum(map(len, parts)) + len(end) * len(parts)
+        held = self.hold_back(parts)
+        if held and not held[0].startswith(("\r", "\n")):
+            # The held parts are joined by ``end``: what comes before them is complete.
+            self.regular_length = len(text) - sum(map(len, held)) - len(end) * (len(held) - 1)
             if _plain_ids(text, self.regular_length - len(end), delimiters):
                 return parts, end
         parts, ends = _split_exact(text, term)
         self.hold_back(parts)
         return parts, ends
 
-    def hold_back(self, parts: list[str]) -> str:
-        """Remove the parts that stay pending (see :meth:`split_pending`); return the first
-        of them (the text that follows the last complete segment), or ""."""
+    def hold_back(self, parts: list[str]) -> list[str]:
+        """Remove and return the parts that stay pending (see :meth:`split_pending`)."""
         keep = 1
         if not self.final and len(parts) > 1 and not parts[-1].strip(LINE_BREAKS):
             keep = 2
         elif self.final and parts[-1] and not parts[-1].strip(LINE_BREAKS):
             keep = 0  # trailing line breaks: not a segment; they make the exact split
-        following = parts[len(parts) - keep] if keep else ""
+        held = parts[len(parts) - keep :]
         del parts[len(parts) - keep :]
-        return following
+        return held
 
     def first_isa(self) -> Delimiters | None:
         """Skip a byte order mark or blank space before the first ISA (reported) and read it."""
@@ -364,15 +358,19 @@ def _split_exact(text: str, term: str) -> tuple[list[str], list[str]]:
 
 @lru_cache(maxsize=64)
 def _id_patterns(element: str, terminator: str, end: str) -> tuple[re.Pattern, re.Pattern]:
-    """Regexes that find a segment start without a plain, valid id (or with ISA)."""
+    """A regex for a plain valid segment start (id other than ISA, then a separator or the
+    terminator) and one that finds any terminator *not* followed by exactly the regular line
+    break and such a start."""
     plain_id = rf"(?!ISA)[A-Z][A-Z0-9]{{1,2}}[{re.escape(element + terminator)}]"
-    return re.compile(plain_id), re.compile(rf"{re.escape(end)}(?!{plain_id})")
+    suffix = re.escape(end[len(terminator) :])
+    return re.compile(plain_id), re.compile(rf"{re.escape(terminator)}(?!{suffix}{plain_id})")
 
 
 def _plain_ids(text: str, last_end: int, delimiters: Delimiters) -> bool:
-    """True when every segment before ``last_end`` (where the end of the last complete
-    segment starts) starts with a valid segment id other than ISA: one regex pass in C, which
-    lets the whole block skip the per-segment checks."""
+    """True when, before ``last_end`` (where the end of the last complete segment starts),
+    every terminator is followed by exactly the regular line break and every segment starts
+    with a valid id other than ISA: one regex pass in C, which lets the whole block skip the
+    per-segment checks (and tells that splitting on terminator + line break was exact)."""
     if last_end <= 0:
         return False
     first, rest = _id_patterns(delimiters.element, delimiters.terminator, delimiters.end)

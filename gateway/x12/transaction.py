@@ -1,17 +1,15 @@
 """One 835 transaction set (the segments of one ST..SE) into a canonical Remittance.
 
-The reader collects the segments of the open transaction set and hands them here at SE, so
-memory is bounded by the largest transaction set. The set is walked once: header (BPR, TRN,
-REF, DTM, N1 loops), then detail (LX/TS3 groups, CLP claims with their SVC lines), then PLB.
-Each claim's segments are handed to :meth:`TransactionBuilder.claim` as one slice, each line's
-to :meth:`TransactionBuilder.line`, so there is one Python call per claim and per line, not
-per segment. Dates that are not dates become None (with a warning); amounts that are not
-numbers are fatal (``bad-amount``): money must never be guessed.
+The reader collects the segments of the open transaction set and hands them here at SE, with
+the positions of its LX, CLP, SVC and PLB segments (noted while collecting), so memory is
+bounded by the largest transaction set and no segment is searched for twice: the header (BPR,
+TRN, REF, DTM, N1 loops) is the slice before the first mark, each claim and service line is a
+slice read by :mod:`gateway.x12.claims`, then come the PLBs. Dates that are not dates become
+None (with a warning); amounts that are not numbers are fatal (``bad-amount``): money must
+never be guessed. The payment balances when BPR02 = sum(CLP04) - sum(PLB amounts).
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from gateway.model import (
     ClaimPayment,
@@ -30,12 +28,7 @@ from gateway.x12.findings import Level
 from gateway.x12.tokenizer import Segment, segment_text
 from gateway.x12.values import Values
 
-ZERO = Decimal(0)
-DETAIL_START = frozenset({"LX", "CLP", "PLB"})
 HEADER_IGNORED = frozenset({"CUR", "N2", "N3", "N4", "PER", "RDM"})  # kept in the source only
-CLAIM_IGNORED = frozenset({"MIA", "MOA", "AMT", "QTY", "PER"})
-LINE_IGNORED = frozenset({"QTY"})
-NUMBER_CHARS = "0123456789.-"
 
 
 class TransactionBuilder(Values):
@@ -166,21 +159,32 @@ class TransactionBuilder(Values):
     def detail(
         self, body: list[Segment], marks: list[int]
     ) -> tuple[tuple[ProviderGroup, ...], tuple[ProviderAdjustment, ...]]:
-        """LX/TS3 groups of CLP claims, then PLB. Claims before any LX form group "0"."""
+        """LX/TS3 groups of CLP claims, then PLB. Claims before any LX form group "0".
+
+        ``marks`` are the indexes of LX, CLP, SVC and PLB: each run from one LX, CLP or PLB
+        to the next (with the SVCs in between) is one loop.
+        """
         groups: list[ProviderGroup] = []
         adjustments: list[ProviderAdjustment] = []
         claims: list[ClaimPayment] = []
         group_start: int | None = None  # index of the LX (or first CLP) of the open group
         ts3: Segment | None = None
-        bounds = [*marks, len(body) - 1]  # each detail run ends where the next one starts
-        for position, start in enumerate(marks):
-            stop = bounds[position + 1]
+        last, count, position = len(body) - 1, len(marks), 0
+        while position < count:
+            start = marks[position]
             seg_id = body[start][2][0]
+            following = position + 1
+            while following < count and body[marks[following]][2][0] == "SVC":
+                following += 1
+            lines = marks[position + 1 : following]
+            stop = marks[following] if following < count else last
+            position = following
             if seg_id == "CLP":
                 if group_start is None:
                     group_start = start
                 provider = (element(ts3, 1) or None) if ts3 else None
-                claims.append(read_claim(self, body, start, stop, provider, self.component))
+                bounds = (start, lines, stop)
+                claims.append(read_claim(self, body, bounds, provider, self.component))
                 continue
             if group_start is not None:
                 groups.append(self.group(body, group_start, start, ts3, claims))
@@ -188,12 +192,15 @@ class TransactionBuilder(Values):
             if seg_id == "LX":
                 group_start = start
                 ts3 = self.group_header(body, start + 1, stop)
-            else:
+            elif seg_id == "PLB":
                 adjustments.extend(self.plb(body[start]))
                 for segment in body[start + 1 : stop]:
                     self.unexpected(segment, "the summary (after PLB)")
+            else:  # service lines outside any claim
+                for segment in body[start:stop]:
+                    self.unexpected(segment, "the detail (no CLP before it)")
         if group_start is not None:
-            groups.append(self.group(body, group_start, len(body) - 1, ts3, claims))
+            groups.append(self.group(body, group_start, last, ts3, claims))
         return tuple(groups), tuple(adjustments)
 
     def group_header(self, body: list[Segment], start: int, stop: int) -> Segment | None:
