@@ -113,7 +113,8 @@ def test_single_st_central_pay_balances_and_names_every_pharmacy(delimiters):
     (reported,) = summary.sets
     assert found.claims == 80 and found.bpr02 == reported.payment
     npis = {p.npi for p in summary.pharmacies}
-    assert found.payee_npi == reported.payee_npi and found.payee_npi not in npis
+    assert found.payee_npi == reported.payee_npi == summary.psao.npi
+    assert found.payee_npi not in npis
     assert found.plb_providers == npis | {found.payee_npi}  # pharmacies' PLBs and the PSAO's
     segments, _ = split_segments(text)
     assert [s[1] for s in segments if s[0] == "TS3"] == [p.npi for p in summary.pharmacies]

@@ -136,3 +136,29 @@ def test_pyx12_crashing_on_odd_input_is_a_warning_not_a_traceback(validator):
     assert ("pyx12-gs-5", True) in [(f.code, f.fatal) for f in findings]  # GE count wrong
     assert findings[-1].code == "tr3-incomplete" and not findings[-1].fatal
     assert "ValueError" in findings[-1].message
+
+
+CORPUS_VALID = [
+    "835/badx12/X221-multiple-claims-single-check.edi",
+    "835/badx12/X221-secondary-payments.edi",
+    "835/edi-835-parser/emedny_sample.txt",
+    "835/pyx12/835_mult_loops.txt",
+    "835/pyx12/835id_4010_crlf.txt",
+    # pyx12 alone rejects it ("Loop FOOTER exceeded max count"): several PLBs (defect 2).
+    "835/hdi-api-examples/835-provider-level-adjustment.dat",
+]
+
+
+def test_corpus_files_pyx12_accepts_pass_and_malformed_ones_never_crash(validator,
+                                                                        shared_corpus):
+    for name in CORPUS_VALID:
+        assert validator.validate(shared_corpus / "x12" / name) == [], name
+    for path in sorted((shared_corpus / "x12" / "malformed").iterdir()):
+        if "expected997" in path.name:
+            continue
+        findings = validator.validate(path)
+        assert findings and any(f.fatal for f in findings), path.name
+        assert not any(f.code == "tr3-incomplete" for f in findings), path.name
+    (unsupported,) = validator.validate(
+        shared_corpus / "x12" / "malformed" / "badx12_error_validation.edi")
+    assert unsupported.code == "tr3-unsupported-version"  # GS01 HPO: pyx12 raised here

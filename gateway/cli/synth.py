@@ -37,17 +37,22 @@ def _register_835(kinds: argparse._SubParsersAction) -> None:
                    help="multi-st: one ST per pharmacy; single-st: PSAO payee, LX/TS3 groups")
     p.add_argument("--payees", type=int, default=5, help="pharmacies in the file (default 5)")
     p.add_argument("--claims", type=int, default=40, help="claims in the whole file")
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--reversal-rate", type=float, default=Spec.reversal_rate)
-    p.add_argument("--denial-rate", type=float, default=Spec.denial_rate)
-    p.add_argument("--compound-rate", type=float, default=Spec.compound_rate)
-    p.add_argument("--dir-rate", type=float, default=Spec.dir_rate)
-    p.add_argument("--plb-rate", type=float, default=Spec.plb_rate)
+    p.add_argument("--seed", type=int, default=1, help="same seed, same bytes (default 1)")
+    p.add_argument("--reversal-rate", type=float, default=Spec.reversal_rate,
+                   help="share of claims that are reversals, CLP02=22 (default %(default)s)")
+    p.add_argument("--denial-rate", type=float, default=Spec.denial_rate,
+                   help="share of denied claims, CLP02=4 (default %(default)s)")
+    p.add_argument("--compound-rate", type=float, default=Spec.compound_rate,
+                   help="share of claims with 2-3 service lines (default %(default)s)")
+    p.add_argument("--dir-rate", type=float, default=Spec.dir_rate,
+                   help="share of lines with a CARC 295 DIR adjustment (default %(default)s)")
+    p.add_argument("--plb-rate", type=float, default=Spec.plb_rate,
+                   help="share of pharmacies with PLB adjustments (default %(default)s)")
     p.add_argument("--control-number", type=int, default=1, help="ISA13/GS06 (default 1)")
     p.add_argument("--element", default="*", help="element separator (default *)")
     p.add_argument("--component", default=":", help="component separator, ISA16 (default :)")
     p.add_argument("--repetition", default="^", help="repetition separator, ISA11 (default ^)")
-    p.add_argument("--terminator", "--segment", dest="segment", default="~",
+    p.add_argument("--terminator", "--segment", dest="segment", default="~", metavar="CHAR",
                    help="segment terminator (default ~; 'newline' for a line break)")
     p.add_argument("--suffix", choices=tuple(SUFFIXES), default="lf",
                    help="written after each terminator (default lf)")

@@ -22,7 +22,7 @@ from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.errors import ConfigError, InputError
 from gateway.x12.ack import write_999, write_ta1
 from gateway.x12.findings import Finding, Level
-from gateway.x12.received import ReceivedInterchange, received_interchanges
+from gateway.x12.received import read_envelopes
 from gateway.x12.tr3 import Tr3Validator, pyx12_can_run
 
 
@@ -92,7 +92,8 @@ def print_findings(findings: list[Finding], out: TextIO) -> None:
 
 def write_ack(path: Path, args: argparse.Namespace, findings: list[Finding]) -> None:
     """Write one acknowledgment per interchange of the file to --out or stdout."""
-    interchanges = envelopes(path)
+    with open(path, "rb") as stream:
+        interchanges = read_envelopes(stream)
     if not interchanges:
         raise InputError("no interchange (ISA) could be read, so there is nothing to "
                          "acknowledge", code="no-interchange", fix="check the file is X12")
@@ -107,18 +108,12 @@ def write_ack(path: Path, args: argparse.Namespace, findings: list[Finding]) -> 
             raise InputError("the interchange has no functional group (GS) for a 999 to "
                              "answer", code="no-group", fix="send a TA1 instead (--ack ta1)")
         else:
+            if any(f.fatal and f.level is Level.INTERCHANGE for f in mine):
+                print("note: the interchange envelope itself is rejected; the partner also "
+                      "needs a TA1 (--ack ta1)", file=sys.stderr)
             parts.append(write_999(interchange, mine, control_numbers=counter, now=now))
     text = "".join(parts)
     if args.out is None:
         sys.stdout.write(text)
     else:
         args.out.write_text(text, encoding="ascii")
-
-
-def envelopes(path: Path) -> list[ReceivedInterchange]:
-    """The ISA/GS/ST headers of the file, read leniently (defects are already reported)."""
-    from gateway.x12.tokenizer import iter_segments
-
-    with open(path, "rb") as stream:
-        segments = iter_segments(stream, file_name=str(path), findings=[])
-        return received_interchanges(segment[2] for segment in segments)

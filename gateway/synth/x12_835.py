@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import TextIO
 
 from gateway.synth.pharmacies import Pharmacy, make_npi, make_pharmacies
@@ -90,6 +91,7 @@ class Summary:
     pharmacies: tuple[Pharmacy, ...]
     sets: tuple[SetSummary, ...]
     segments: int  # every segment in the file, ISA..IEA
+    psao: Pharmacy  # the payee of a single-ST file, and PLB01 of the PSAO's own fees
 
     @property
     def claims(self) -> int:
@@ -161,10 +163,10 @@ def write_835(out: TextIO, spec: Spec) -> Summary:
     icn = f"{spec.interchange_control_number:09d}"
     writer.segment("GE", str(len(sets)), str(spec.interchange_control_number))
     writer.segment("IEA", "1", icn)
-    return Summary(tuple(pharmacies), tuple(sets), writer.count)
+    return Summary(tuple(pharmacies), tuple(sets), writer.count, psao)
 
 
-def write_835_file(path: str, spec: Spec) -> Summary:
+def write_835_file(path: str | Path, spec: Spec) -> Summary:
     """``write_835`` into a file (ASCII, 1 MiB buffer, no newline translation)."""
     with open(path, "w", encoding="ascii", newline="", buffering=1 << 20) as out:
         return write_835(out, spec)

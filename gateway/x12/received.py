@@ -14,8 +14,10 @@ import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from gateway.x12.findings import Finding, Level
+from gateway.x12.tokenizer import iter_segments
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,12 @@ class ReceivedInterchange:
     def holds(self, finding: Finding) -> bool:
         """True when ``finding`` is about this interchange (by its segment number)."""
         return _within(finding.location.segment_number, self.first_segment, self.last_segment)
+
+
+def read_envelopes(stream: BinaryIO) -> list[ReceivedInterchange]:
+    """The envelopes of an X12 file, read leniently (the checks report the defects)."""
+    segments = iter_segments(stream, findings=[])
+    return received_interchanges(segment[2] for segment in segments)
 
 
 def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInterchange]:
