@@ -266,7 +266,7 @@ class DeliveryWorker:
 
 
 def run_until_idle(worker: DeliveryWorker, *, limit: int | None = None) -> list[Outcome]:
-    """Deliver everything due now (tests, ``gateway deliveries`` one-shot runs)."""
+    """Deliver everything due now, in this thread (tests, one-shot runs)."""
     outcomes: list[Outcome] = []
     while limit is None or len(outcomes) < limit:
         outcome = worker.run_once()

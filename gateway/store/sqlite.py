@@ -127,11 +127,6 @@ def _event(
     ).fetchone()
 
 
-def claim_reason(previous_state: str, previous_worker: str | None, attempt: int) -> str:
-    expired = f"lease of {previous_worker} expired; " if previous_state == "leased" else ""
-    return f"{expired}attempt {attempt}"
-
-
 class SQLiteStore(MessageStore):
     """One database file (WAL) and a payload directory beside it."""
 
@@ -378,8 +373,9 @@ class SQLiteStore(MessageStore):
                     "lease": lease_seconds,
                 },
             ).fetchone()
-            reason = claim_reason(due["state"], due["leased_by"], row["attempts"])
-            _event(db, "delivery", row["id"], "leased", f"worker:{worker}", reason)
+            if due["state"] == DeliveryState.LEASED:  # see MessageStore.claim: only a takeover
+                reason = f"lease of {due['leased_by']} expired; attempt {row['attempts']}"
+                _event(db, "delivery", row["id"], "reclaimed", f"worker:{worker}", reason)
         delivery = delivery_from_row(row)
         return Claim(delivery, token, delivery.due_at)  # type: ignore[arg-type]
 
@@ -401,7 +397,7 @@ class SQLiteStore(MessageStore):
             row = db.execute(_Q["ack"], params).fetchone()
             if row is None:
                 raise LeaseLost(delivery_id)
-            reason = f"{location} sha256 {output_sha256}"
+            reason = f"attempt {row['attempts']}: {location} sha256 {output_sha256}"
             _event(db, "delivery", delivery_id, "delivered", f"worker:{row['leased_by']}", reason)
         return delivery_from_row(row)
 
@@ -425,7 +421,7 @@ class SQLiteStore(MessageStore):
                 delivery_id,
                 params["state"],
                 f"worker:{row['leased_by']}",
-                f"{error}; {outcome}",
+                f"attempt {row['attempts']}: {error}; {outcome}",
             )
         return delivery_from_row(row)
 

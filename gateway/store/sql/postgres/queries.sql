@@ -100,7 +100,8 @@ SELECT state, destination, count(*) AS count, min(enqueued_at) AS oldest_enqueue
   FROM deliveries GROUP BY state, destination ORDER BY destination, state;
 
 -- name: claim
--- One short statement: pick the next due row no other worker has locked, lease it, log it.
+-- One short statement: pick the next due row no other worker has locked, lease it, and log
+-- an event when it takes over an expired lease (see MessageStore.claim).
 WITH next AS (
     SELECT id, state AS previous_state, leased_by AS previous_worker
       FROM deliveries
@@ -117,11 +118,10 @@ WITH next AS (
     RETURNING d.*, next.previous_state, next.previous_worker
 ), logged AS (
     INSERT INTO events (at, actor, entity_type, entity_id, action, reason)
-    SELECT now(), 'worker:' || %(worker)s, 'delivery', id::text, 'leased',
-           CASE WHEN previous_state = 'leased'
-                THEN 'lease of ' || previous_worker || ' expired; ' ELSE '' END
-           || 'attempt ' || attempts
+    SELECT now(), 'worker:' || %(worker)s, 'delivery', id::text, 'reclaimed',
+           'lease of ' || previous_worker || ' expired; attempt ' || attempts
       FROM claimed
+     WHERE previous_state = 'leased'
 )
 SELECT * FROM claimed;
 
@@ -139,7 +139,7 @@ WITH acked AS (
 ), logged AS (
     INSERT INTO events (at, actor, entity_type, entity_id, action, reason)
     SELECT now(), 'worker:' || leased_by, 'delivery', id::text, 'delivered',
-           location || ' sha256 ' || output_sha256
+           'attempt ' || attempts || ': ' || location || ' sha256 ' || output_sha256
       FROM acked
 )
 SELECT * FROM acked;
@@ -154,7 +154,8 @@ WITH failed AS (
     RETURNING *
 ), logged AS (
     INSERT INTO events (at, actor, entity_type, entity_id, action, reason)
-    SELECT now(), 'worker:' || leased_by, 'delivery', id::text, state, %(reason)s
+    SELECT now(), 'worker:' || leased_by, 'delivery', id::text, state,
+           'attempt ' || attempts || ': ' || %(reason)s
       FROM failed
 )
 SELECT * FROM failed;
