@@ -23,8 +23,8 @@ from gateway.x12.control_numbers import SqliteControlNumbers
 from gateway.x12.split import file_sha256
 
 
-def _receive_and_route(tmp_path: Path, url: str):  # type: ignore[no-untyped-def]
-    source, summary = generate(tmp_path, shape="single-st", payees=3, claims=18, seed=31)
+def _receive_and_route(tmp_path: Path, url: str, shape: str = "single-st"):  # type: ignore[no-untyped-def]
+    source, summary = generate(tmp_path, shape=shape, payees=3, claims=18, seed=31)
     unknown, *members = summary.pharmacies
     roster = load_roster(write_members(tmp_path, members, formats="835|csv|xml"))
     sha = file_sha256(source)
@@ -40,20 +40,24 @@ def _receive_and_route(tmp_path: Path, url: str):  # type: ignore[no-untyped-def
     return store, receipt.file.id, source, summary, unknown, result, deliveries, numbers
 
 
+@pytest.mark.parametrize(("shape", "who"), [("multi-st", "payee"), ("single-st", "provider")])
 def test_unknown_payee_is_held_with_an_event_and_shows_in_gateway_queue(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], shape: str, who: str
 ) -> None:
     url = f"sqlite:///{tmp_path}/gateway.db"
-    store, file_id, *_, unknown, result, deliveries, numbers = _receive_and_route(tmp_path, url)
+    store, file_id, *_, unknown, result, deliveries, numbers = _receive_and_route(
+        tmp_path, url, shape
+    )
     held = [d for d in deliveries if d.state is DeliveryState.HELD]
     assert len(held) == 1 and held[0].format == "835"
     reasons = [(e.action, e.reason) for e in store.events("delivery", held[0].id)]
-    assert ("alert", f"held: provider {unknown.npi} is not in the member roster") in reasons
+    assert ("alert", f"held: {who} {unknown.npi} is not in the member roster") in reasons
     assert len(reasons) >= 2  # the store's own 'held' event, then the router's alert
     document = store.get_document(held[0].document_id)
     assert document.routing_keys["npi"] == unknown.npi and document.kind == "835-part"
     psao_events = [e for e in store.events("file", file_id) if e.action == "psao-adjustment"]
-    assert len(psao_events) == len(result.psao_adjustments) > 0
+    assert len(psao_events) == len(result.psao_adjustments)
+    assert (len(psao_events) > 0) == (shape == "single-st")  # the PSAO is only in central pay
     store.close()
     numbers.close()
 
