@@ -106,7 +106,8 @@ class _Splitter:
         self.policy, self.writer, self.numbers = policy, writer, numbers
         self.sender = sender
         self.result = SplitResult(file=file, sha256=sha256)
-        self.group_version: str | None = None
+        self.group_version: str | None = None  # GS08 of the open group
+        self.group_receiver = ""  # its GS03: the PSAO's group id, the default part sender
         self.current: TransactionSet | None = None
         self.claims = ClaimReader(isa.delimiters, file)
         self.last_kind = b""
@@ -160,6 +161,7 @@ class _Splitter:
             raise self._error(chunk, f"functional group {elements[1:2]} is not an 835 (HP) group",
                               "not-835", fix="send only 835 remittances to the splitter")
         self.group_version = elements[8]
+        self.group_receiver = elements[3]
 
     def _start_set(self, chunk: Chunk) -> None:
         if self.current is not None:
@@ -276,7 +278,7 @@ class _Splitter:
         number = self.numbers.assign(owner.destination, part_key)
         receiver = Party("ZZ", owner.npi or owner.label, owner.npi or owner.label)
         sender = self.sender or Party(self.isa.receiver_qualifier, self.isa.receiver_id,
-                                      self.isa.receiver_id)
+                                      self.group_receiver or self.isa.receiver_id)
         start = interchange_start(self.isa, sender, receiver, number, self.group_version or "")
         end = interchange_end(self.isa, number)
         pieces = [start, *body, end]  # bytes and SourceRanges; the claims stay in the file
