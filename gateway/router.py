@@ -28,6 +28,7 @@ from pathlib import Path
 
 from gateway.config.members import Member, Roster, npi_is_valid
 from gateway.config.psao import Psao
+from gateway.model import ClaimPayment, Remittance
 from gateway.render.mapping import load_mapping
 from gateway.render.renderer import render
 from gateway.store.base import MessageStore
@@ -152,6 +153,32 @@ class ProviderPolicy:
 
     def is_psao(self, identifier: str) -> bool:
         return identifier in self.psao_ids
+
+
+def owners_of(remittance: Remittance, policy: PartPolicy) -> list[Owner]:
+    """Who a canonical remittance (one transaction set from ``read_835``) goes to, by the same
+    rules the splitter applies to the raw file: its payee's member for the whole set, or —
+    central pay — each claim's provider (NM1*82, else TS301) in order of first appearance."""
+    payee = Payee(
+        remittance.payee.name, remittance.payee.id_qualifier or "",
+        remittance.payee.identifier or "", remittance.payee.ncpdp_id, remittance.payee.tin,
+    )
+    refs = [_claim_ref(claim) for claim in remittance.claims]
+    whole = policy.whole_owner(payee, frozenset(ref for ref in refs if ref is not None))
+    if whole is not None:
+        return [whole]
+    owners: dict[str, Owner] = {}
+    for ref in refs:
+        if ref is not None:
+            owner = policy.provider_owner(ref, None)
+            owners.setdefault(owner.key, owner)
+    return list(owners.values())
+
+
+def _claim_ref(claim: ClaimPayment) -> ProviderRef | None:
+    if claim.rendering_provider_npi:
+        return ProviderRef("XX", claim.rendering_provider_npi)
+    return ProviderRef("", claim.provider_id) if claim.provider_id else None
 
 
 def _names_others(payee: Payee, providers: frozenset[ProviderRef]) -> bool:
