@@ -22,7 +22,7 @@ from gateway.cli.codes import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from gateway.errors import ConfigError, GatewayError
 
 # One module per command group, each with register(subparsers). Add new ones here.
-COMMANDS: tuple[ModuleType, ...] = (parse, synth, validate, queue, split)
+COMMANDS: tuple[ModuleType, ...] = (parse, validate, synth, queue, split)
 
 
 def build_parser() -> argparse.ArgumentParser:
