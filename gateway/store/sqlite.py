@@ -57,6 +57,7 @@ class _Connection:
     """One sqlite3 connection, the lock that serialises it, and its transaction helpers."""
 
     def __init__(self, path: Path, synchronous: str) -> None:
+        self.path = str(path)
         self.db = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
         )
@@ -70,22 +71,37 @@ class _Connection:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """A read-then-write transaction holding the write lock from its first statement."""
-        with self.lock:
+        with self.lock, self._errors():
             self.db.execute("BEGIN IMMEDIATE")
             try:
                 yield self.db
+                self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
                 raise
-            self.db.execute("COMMIT")
 
     def one(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Row | None:
-        with self.lock:
+        with self.lock, self._errors():
             return self.db.execute(sql, params).fetchone()
 
     def all(self, sql: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
-        with self.lock:
+        with self.lock, self._errors():
             return self.db.execute(sql, params).fetchall()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite's operational errors (locked past the busy timeout, disk full, I/O) as
+        StoreError: the operator sees one line saying what and where, not a traceback."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"SQLite failed: {exc}",
+                where=self.path,
+                fix="the operation was not done; if the database stays locked, look for a "
+                "process holding a long transaction; check free disk space",
+            ) from exc
 
     def close(self) -> None:
         with self.lock:
