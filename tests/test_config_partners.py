@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway.config.configuration import load_configuration
-from gateway.config.partners import FolderTransport, SftpTransport, load_partner, load_partners
+from gateway.config.partners import load_partner, load_partners
 from gateway.config.problems import ConfigProblems
 from gateway.config.psao import load_psao
 from gateway.errors import ConfigError
@@ -15,29 +15,34 @@ from gateway.errors import ConfigError
 REPO = Path(__file__).resolve().parent.parent
 
 
-def test_sample_configuration_loads() -> None:
+def test_sample_configuration_loads_and_builds_transports() -> None:
     config = load_configuration(REPO / "partners")
     pbm = config.pbms["example-pbm"]
-    assert isinstance(pbm.transport, SftpTransport)
-    assert pbm.transport.known_hosts and pbm.acknowledgment.kind == "999"
+    assert pbm.inbound is not None and pbm.inbound["known_hosts"]
+    assert pbm.archive == "archive" and pbm.acknowledgment.kind == "999"
     assert pbm.sla is not None and pbm.sla.expected_by == "10:00" and pbm.sla.business_days
-    assert isinstance(config.pbms["local-pbm"].transport, FolderTransport)
+    assert "SftpSource" in repr(pbm.source())
+    assert "FolderSource" in repr(config.pbms["local-pbm"].source())
+    assert config.pbms["local-pbm"].archive == "delete"
     assert config.psao.isa_id == "EXAMPLEPSAO"
     assert "1234567893" in config.psao.identifiers
     assert len(config.roster) == 5
+    moore = config.roster.by_id("1000080")
+    assert moore is not None
+    assert repr(config.sink_for(moore.destination)) == (
+        "SftpSink('sftp://psao@sftp.moore-rx.test:22/inbox (moore-rx-sftp)')"
+    )
 
 
 def test_partner_problems_are_all_reported(tmp_path: Path) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(
         'id = "Bad PBM"\n'
-        'archive = "shred"\n'
         'validation = "deep"\n'
         'colour = "blue"\n'
-        "[transport]\n"
+        "[inbound]\n"
         'type = "sftp"\n'
         'host = "h"\n'
-        "port = 70000\n"
         "[schedule]\n"
         'window_start = "25:00"\n'
         "[acknowledgment]\n"
@@ -45,12 +50,12 @@ def test_partner_problems_are_all_reported(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigProblems) as caught:
         load_partner(path)
-    keys = {p.key for p in caught.value.problems}
+    problems = {p.key: p for p in caught.value.problems}
     assert {
-        "id", "name", "archive", "validation", "colour", "transport.port", "transport.user",
-        "transport.key_file", "transport.known_hosts", "schedule.window_start",
+        "id", "name", "validation", "colour", "inbound", "schedule.window_start",
         "acknowledgment.kind",
-    } <= keys
+    } <= set(problems)
+    assert "user" in problems["inbound"].what  # the transport module's own check
     assert str(path) in str(caught.value)
 
 
@@ -63,20 +68,21 @@ def test_toml_syntax_error_names_the_line(tmp_path: Path) -> None:
 
 
 def test_duplicate_partner_ids(tmp_path: Path) -> None:
-    body = (
-        'id = "same"\nname = "N"\narchive = "delete"\n[transport]\ntype = "folder"\npath = "/x"\n'
-    )
+    body = 'id = "same"\nname = "N"\n[inbound]\ntype = "folder"\npath = "/x"\n'
     (tmp_path / "a.toml").write_text(body)
     (tmp_path / "b.toml").write_text(body)
     with pytest.raises(ConfigProblems, match="also the id in"):
         load_partners(tmp_path)
 
 
-def test_archive_needs_an_archive_dir(tmp_path: Path) -> None:
+def test_a_partner_must_have_the_transport_its_role_needs(tmp_path: Path) -> None:
     path = tmp_path / "p.toml"
-    path.write_text('id = "p"\nname = "N"\n[transport]\ntype = "folder"\npath = "/x"\n')
-    with pytest.raises(ConfigProblems, match="archive_dir"):
+    path.write_text('id = "p"\nname = "N"\n[acknowledgment]\nkind = "999"\n')
+    with pytest.raises(ConfigProblems) as caught:
         load_partner(path)
+    assert {p.key for p in caught.value.problems} == {"inbound", "acknowledgment.kind"}
+    with pytest.raises(ConfigProblems, match="outbound"):
+        load_partners(tmp_path, requires="outbound")
 
 
 def test_psao_identity_validation(tmp_path: Path) -> None:

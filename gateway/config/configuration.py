@@ -2,7 +2,7 @@
 
     partners/psao.toml            the PSAO's own identifiers
     partners/pbms/*.toml          PBM trading partners (where to pull 835s from)
-    partners/destinations/*.toml  SFTP servers of pharmacies or their vendors (where to push)
+    partners/destinations/*.toml  SFTP servers of pharmacies or their vendors ([outbound])
     partners/members.csv          the member roster
 
 A roster destination ``sftp:<id>:/dir`` must name a file in destinations/ (or a PBM).
@@ -13,10 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.config.members import Roster, load_roster
+from gateway.config.members import Destination, Roster, load_roster
 from gateway.config.partners import Partner, load_partners
 from gateway.config.psao import Psao, load_psao
 from gateway.errors import ConfigError
+from gateway.transport.base import Sink
+from gateway.transport.folder import FolderSink
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,15 @@ class Configuration:
     pbms: dict[str, Partner]
     destinations: dict[str, Partner]
     roster: Roster
+
+    def sink_for(self, destination: Destination) -> Sink:
+        """Where a member's deliveries go: its folder, or its SFTP server's [outbound]
+        transport pointed at the member's own directory."""
+        if destination.kind == "folder":
+            return FolderSink(destination.path)
+        assert destination.transport is not None  # parse_destination guarantees it
+        partner = self.destinations.get(destination.transport) or self.pbms[destination.transport]
+        return partner.sink(destination.path)
 
 
 def load_configuration(directory: Path) -> Configuration:
@@ -37,8 +48,7 @@ def load_configuration(directory: Path) -> Configuration:
         )
     psao = load_psao(directory / "psao.toml")
     pbms = load_partners(directory / "pbms")
-    destinations = load_partners(directory / "destinations")
-    roster = load_roster(
-        directory / "members.csv", sftp_transports=set(pbms) | set(destinations)
-    )
+    destinations = load_partners(directory / "destinations", requires="outbound")
+    pushable = {pid for pid, p in (pbms | destinations).items() if p.outbound is not None}
+    roster = load_roster(directory / "members.csv", sftp_transports=pushable)
     return Configuration(psao, pbms, destinations, roster)

@@ -1,14 +1,19 @@
-"""PBM trading partners: one TOML file per partner under ``partners/pbms/``.
+"""Trading partners as TOML: PBMs under ``partners/pbms/``, pharmacy SFTP servers under
+``partners/destinations/`` — one file each.
 
-Each file says how to reach the partner (an SFTP server or a local folder), which files to
-take, when to poll, what to do with the partner's copy after the store has committed it,
-which acknowledgment the partner wants and how deeply to validate its files, and optionally
-by when its daily file is expected (an SLA the daemon alerts on). See partners/pbms/*.toml.
+A file says how to reach the partner — ``[inbound]`` (where its files are pulled from) and/or
+``[outbound]`` (where we push to it), each a transport table exactly as
+``gateway.transport.config`` reads it (``type = "sftp"`` with host, user, key_file,
+known_hosts, remote_dir, after_fetch = "archive"|"delete", archive_dir, ...; or
+``type = "folder"`` with path) — plus which files to take, when to poll, which
+acknowledgment the partner wants, how deeply to validate its files, and optionally by when
+its daily file is expected (an SLA the daemon alerts on). See partners/pbms/*.toml.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,43 +28,15 @@ from gateway.config.tables import (
     text,
     unknown_keys,
 )
+from gateway.errors import ConfigError
+from gateway.transport.base import Sink, Source
+from gateway.transport.config import sink_from_config, source_from_config
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TOP_KEYS = {
-    "id", "name", "isa_qualifier", "isa_id", "transport", "files", "schedule", "archive",
+    "id", "name", "isa_qualifier", "isa_id", "inbound", "outbound", "files", "schedule",
     "acknowledgment", "validation", "sla",
 }
-_SFTP_KEYS = {
-    "type", "host", "port", "user", "key_file", "known_hosts", "inbound_dir", "archive_dir",
-    "outbound_dir", "timeout",
-}
-_FOLDER_KEYS = {"type", "path", "archive_dir", "outbound_dir"}
-
-
-@dataclass(frozen=True)
-class SftpTransport:
-    """An SFTP server with a pinned host key (``known_hosts``); the key file holds the secret."""
-
-    host: str
-    port: int
-    user: str
-    key_file: str
-    known_hosts: str
-    inbound_dir: str
-    archive_dir: str | None
-    outbound_dir: str | None
-    timeout: int = 30
-    type: str = "sftp"
-
-
-@dataclass(frozen=True)
-class FolderTransport:
-    """A local or mounted drop folder."""
-
-    path: str
-    archive_dir: str | None
-    outbound_dir: str | None
-    type: str = "folder"
 
 
 @dataclass(frozen=True)
@@ -73,10 +50,9 @@ class Schedule:
 
 @dataclass(frozen=True)
 class Acknowledgment:
-    """``kind`` none, ta1 or 999; ``push_to`` the partner directory acknowledgments go to."""
+    """``kind`` none, ta1 or 999, pushed through the partner's ``[outbound]`` transport."""
 
     kind: str
-    push_to: str | None
 
 
 @dataclass(frozen=True)
@@ -90,29 +66,55 @@ class Sla:
 
 @dataclass(frozen=True)
 class Partner:
-    """One PBM trading partner."""
+    """One trading partner. ``inbound``/``outbound`` are validated transport tables."""
 
     id: str
     name: str
     isa_qualifier: str | None
     isa_id: str | None
-    transport: SftpTransport | FolderTransport
+    inbound: dict[str, Any] | None
+    outbound: dict[str, Any] | None
     patterns: tuple[str, ...]
     schedule: Schedule
-    archive: str  # "archive" or "delete": what to do with the partner's copy once stored
     acknowledgment: Acknowledgment
     validation: str  # "structure" or "tr3"
     sla: Sla | None
     file: str
 
+    @property
+    def archive(self) -> str:
+        """What to do with the partner's copy once the store has it: archive or delete."""
+        return (self.inbound or {}).get("after_fetch", "archive")
 
-def load_partners(directory: Path) -> dict[str, Partner]:
-    """Every ``*.toml`` under ``directory``, by partner id; all problems raised together."""
+    def source(self) -> Source:
+        """The Source to poll (``[inbound]``)."""
+        if self.inbound is None:
+            raise ConfigError(f"partner {self.id} has no [inbound] transport", where=self.file,
+                              fix="add an [inbound] table to pull files from it")
+        return source_from_config(self.inbound, partner=self.id, where=f"{self.file} [inbound]",
+                                  base_dir=Path(self.file).parent)
+
+    def sink(self, directory: str | None = None) -> Sink:
+        """The Sink to push to (``[outbound]``), into ``directory`` instead of its own."""
+        if self.outbound is None:
+            raise ConfigError(f"partner {self.id} has no [outbound] transport", where=self.file,
+                              fix="add an [outbound] table to deliver to it")
+        table = _with_directory(self.outbound, directory)
+        return sink_from_config(table, partner=self.id, where=f"{self.file} [outbound]",
+                                base_dir=Path(self.file).parent)
+
+
+def load_partners(directory: Path, *, requires: str = "inbound") -> dict[str, Partner]:
+    """Every ``*.toml`` under ``directory``, by partner id; all problems raised together.
+
+    ``requires`` names the transport table every file there must have: ``inbound`` for PBMs
+    (we pull from them), ``outbound`` for pharmacy destinations (we push to them).
+    """
     problems = Problems(directory)
     partners: dict[str, Partner] = {}
     for path in sorted(directory.glob("*.toml")):
         file_problems = Problems(path)
-        partner = _partner(path, file_problems)
+        partner = _partner(path, file_problems, requires)
         problems.found.extend(file_problems.found)
         if partner is None:
             continue
@@ -125,16 +127,16 @@ def load_partners(directory: Path) -> dict[str, Partner]:
     return partners
 
 
-def load_partner(path: Path) -> Partner:
+def load_partner(path: Path, *, requires: str = "inbound") -> Partner:
     """One partner file, validated."""
     problems = Problems(path)
-    partner = _partner(path, problems)
+    partner = _partner(path, problems, requires)
     problems.raise_if_any()
     assert partner is not None  # no problems means a partner was built
     return partner
 
 
-def _partner(path: Path, problems: Problems) -> Partner | None:
+def _partner(path: Path, problems: Problems, requires: str) -> Partner | None:
     data = read_toml(path, problems)
     if data is None:
         return None
@@ -145,7 +147,12 @@ def _partner(path: Path, problems: Problems) -> Partner | None:
         problems.add(None, "id", f"{partner_id!r} is not a plain id",
                      "use lower-case letters, digits, - and _ (it names folders and logs)")
     name = text(data, "name", "", problems)
-    transport = _transport(_table(data, "transport", problems, required=True), problems)
+    label = partner_id or path.stem
+    inbound = _transport(data, "inbound", label, path, problems, source_from_config)
+    outbound = _transport(data, "outbound", label, path, problems, sink_from_config)
+    if requires not in data:
+        problems.add(None, requires, "table is missing",
+                     f"add an [{requires}] transport table (type = \"sftp\" or \"folder\")")
     files = _table(data, "files", problems)
     unknown_keys(files, {"patterns"}, "files.", problems)
     patterns = files.get("patterns", ["*"])
@@ -154,28 +161,23 @@ def _partner(path: Path, problems: Problems) -> Partner | None:
                      'write patterns = ["*.835", "*.edi"]')
         patterns = ["*"]
     schedule = _schedule(_table(data, "schedule", problems), problems)
-    archive = choice(data, "archive", "", problems, ("archive", "delete"), "archive")
-    if archive == "archive" and transport is not None and not transport.archive_dir:
-        problems.add(None, "transport.archive_dir", "is missing but archive = \"archive\"",
-                     "set archive_dir, or archive = \"delete\"")
     ack_table = _table(data, "acknowledgment", problems)
-    unknown_keys(ack_table, {"kind", "push_to"}, "acknowledgment.", problems)
+    unknown_keys(ack_table, {"kind"}, "acknowledgment.", problems)
     ack = Acknowledgment(
         choice(ack_table, "kind", "acknowledgment.", problems, ("none", "ta1", "999"), "none"),
-        text(ack_table, "push_to", "acknowledgment.", problems, required=False),
     )
-    if ack.kind != "none" and not (ack.push_to or (transport and transport.outbound_dir)):
-        problems.add(None, "acknowledgment.push_to", f"{ack.kind} acknowledgments have nowhere "
-                     "to go", "set acknowledgment.push_to or transport.outbound_dir")
+    if ack.kind != "none" and outbound is None:
+        problems.add(None, "acknowledgment.kind", f"{ack.kind} acknowledgments have nowhere "
+                     "to go", "add an [outbound] transport table, or kind = \"none\"")
     validation = choice(data, "validation", "", problems, ("structure", "tr3"), "structure")
     sla = _sla(data.get("sla"), problems)
-    if len(problems.found) != before or transport is None:
+    if len(problems.found) != before:
         return None
     return Partner(
         id=partner_id or "", name=name or "",
         isa_qualifier=text(data, "isa_qualifier", "", problems, required=False),
         isa_id=text(data, "isa_id", "", problems, required=False),
-        transport=transport, patterns=tuple(patterns), schedule=schedule, archive=archive,
+        inbound=inbound, outbound=outbound, patterns=tuple(patterns), schedule=schedule,
         acknowledgment=ack, validation=validation, sla=sla, file=str(path),
     )
 
@@ -194,30 +196,30 @@ def _table(
     return value
 
 
-def _transport(table: dict[str, Any], problems: Problems) -> SftpTransport | FolderTransport | None:
-    if not table:
+def _transport(
+    data: dict[str, Any], key: str, partner: str, path: Path, problems: Problems,
+    build: Callable[..., object],
+) -> dict[str, Any] | None:
+    """A transport table, checked by building its Source or Sink (nothing is contacted)."""
+    table = data.get(key)
+    if table is None:
         return None
-    kind = table.get("type")
-    if kind == "sftp":
-        unknown_keys(table, _SFTP_KEYS, "transport.", problems)
-        values = {k: text(table, k, "transport.", problems)
-                  for k in ("host", "user", "key_file", "known_hosts", "inbound_dir")}
-        optional = {k: text(table, k, "transport.", problems, required=False)
-                    for k in ("archive_dir", "outbound_dir")}
-        port = integer(table, "port", "transport.", problems, 22, 1, 65535)
-        timeout = integer(table, "timeout", "transport.", problems, 30, 1, 600)
-        if any(v is None for v in values.values()):
-            return None
-        return SftpTransport(port=port, timeout=timeout, **values, **optional)  # type: ignore[arg-type]
-    if kind == "folder":
-        unknown_keys(table, _FOLDER_KEYS, "transport.", problems)
-        path = text(table, "path", "transport.", problems)
-        optional = {k: text(table, k, "transport.", problems, required=False)
-                    for k in ("archive_dir", "outbound_dir")}
-        return FolderTransport(path, **optional) if path else None  # type: ignore[arg-type]
-    problems.add(None, "transport.type", f"{kind!r} is not a known transport",
-                 'use type = "sftp" or type = "folder"')
-    return None
+    if not isinstance(table, dict):
+        problems.add(None, key, "is not a table", f"write [{key}] with the transport keys below")
+        return None
+    try:
+        build(table, partner=partner, where=f"[{key}]", base_dir=path.parent)
+    except ConfigError as exc:
+        problems.add(None, key, exc.what, exc.fix or "see gateway/transport/config.py")
+        return None
+    return table
+
+
+def _with_directory(table: dict[str, Any], directory: str | None) -> dict[str, Any]:
+    """The transport table pointed at another directory (a member's own inbox)."""
+    if directory is None:
+        return table
+    return {**table, ("remote_dir" if table.get("type") == "sftp" else "path"): directory}
 
 
 def _schedule(table: dict[str, Any], problems: Problems) -> Schedule:
