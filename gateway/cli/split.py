@@ -135,6 +135,8 @@ def _print_balance(result: SplitResult) -> None:
         own = sum((a.amount for a in result.psao_adjustments
                    if a.control_number == totals.control_number), Decimal(0))
         verdict = "balances" if shares - own == totals.payment else "DOES NOT BALANCE"
+        if not totals.balanced:
+            verdict += " (the PBM's own transaction set does not balance: BPR02 != CLP04 - PLB)"
         print(f"{totals.control_number}  shares {shares} - PSAO PLBs {own} = {shares - own}; "
               f"BPR02 {totals.payment}: {verdict}")
 

@@ -24,9 +24,6 @@ class ProviderRef:
     qualifier: str
     identifier: str
 
-    def __str__(self) -> str:
-        return f"{self.qualifier}:{self.identifier}" if self.qualifier else self.identifier
-
 
 @dataclass(frozen=True)
 class Payee:
