@@ -3,14 +3,17 @@
 PBMs name files whatever they like (``.txt``, ``.dat``, ``.835``, no extension at all), so
 the name proves nothing. The content does: an X12 interchange starts with ``ISA`` followed by
 its element separator. A byte order mark or blank space before it is tolerated here (the
-tokenizer reports it). Detectors are tried in order; other standards (NCPDP) add theirs to
-DETECTORS.
+tokenizer reports it). NCPDP batch files start with STX and a ``00`` header record; a single
+D.0 transmission has its first separator right after its fixed-length header. Detectors are
+tried in order.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+
+from gateway.ncpdp.reader import sniff as sniff_ncpdp
 
 HEAD_SIZE = 128  # bytes read to decide
 BOM = b"\xef\xbb\xbf"
@@ -25,11 +28,25 @@ def looks_like_x12(head: bytes) -> bool:
     return _X12.match(_strip_leading(head)) is not None
 
 
-DETECTORS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (("x12", looks_like_x12),)
+def looks_like_ncpdp_batch(head: bytes) -> bool:
+    """True for an NCPDP Batch Standard file (STX, ``00`` header, transmission type)."""
+    return sniff_ncpdp(head) == "ncpdp-batch"
+
+
+def looks_like_ncpdp_transmission(head: bytes) -> bool:
+    """True for a single NCPDP D.0 request or response transmission."""
+    return sniff_ncpdp(head) == "ncpdp-transmission"
+
+
+DETECTORS: tuple[tuple[str, Callable[[bytes], bool]], ...] = (
+    ("x12", looks_like_x12),
+    ("ncpdp-batch", looks_like_ncpdp_batch),
+    ("ncpdp-transmission", looks_like_ncpdp_transmission),
+)
 
 
 def detect_format(head: bytes) -> str | None:
-    """The name of the format (``"x12"``) of a file starting with ``head``, or None."""
+    """The format (``x12``, ``ncpdp-batch``, ``ncpdp-transmission``) ``head`` starts, or None."""
     for name, matches in DETECTORS:
         if matches(head):
             return name

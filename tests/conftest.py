@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from store_backends import pg_url, store, store_url  # noqa: F401  (message store fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GATEWAY_SHARED", REPO.parent / "shared"))
@@ -37,3 +38,13 @@ def shared_corpus() -> Path:
         "check out the project's shared/ folder beside the repository or set GATEWAY_SHARED",
     )
     return corpus
+
+
+@pytest.fixture(scope="session")
+def sshd_server(tmp_path_factory: pytest.TempPathFactory):
+    """A real OpenSSH sshd on 127.0.0.1 with its own keys (see tests/sshd.py for its API)."""
+    from sshd import INSTALL_HINT, SSHD, running_sshd, sshd_available
+
+    require(sshd_available(), f"OpenSSH sshd ({SSHD})", INSTALL_HINT)
+    with running_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server

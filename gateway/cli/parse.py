@@ -1,10 +1,12 @@
-"""``gateway parse FILE``: read a remittance file and print it as canonical JSON or a summary.
+"""``gateway parse FILE``: read an X12 835 or NCPDP file and print canonical JSON or a summary.
 
 The format is detected from the content (gateway.detect), never from the file name. Output is
 streamed: ``json`` writes one array element per transaction set as it is read, ``jsonl`` one
 remittance per line, ``summary`` one line per remittance with the numbers an operator checks
-first (payee, claim count, sum of CLP04, sum of PLB, BPR02). Invalid input stops with exit
-code 1 and one line on stderr naming the defect, the segment and the byte offset.
+first (payee, claim count, sum of CLP04, sum of PLB, BPR02; for NCPDP the transaction code,
+pharmacy, claim count and statuses). ``visible`` shows an NCPDP file's control characters as
+<FS>, <GS>, <RS>, <STX>, <ETX>. Invalid input stops with exit code 1 and one line on stderr
+naming the defect, the segment and the byte offset.
 """
 
 from __future__ import annotations
@@ -14,29 +16,33 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from gateway.cli.codes import EXIT_OK, EXIT_USAGE
 from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
 from gateway.jsonable import to_jsonable
 from gateway.model import Remittance
+from gateway.ncpdp import ClaimRequest, Document, parse_file, render_visible, to_json
 from gateway.x12.reader import read_835
+
+_VISIBLE_CHUNK = 1 << 20
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "parse",
-        help="parse an X12 835 file into canonical JSON",
+        help="parse an X12 835 or NCPDP file into canonical JSON",
         description="Parse a remittance file (format detected from its content) and print "
         "the canonical documents. Exit 0 valid, 1 invalid input, 2 usage.",
     )
     parser.add_argument("file", type=Path, help="the file to read")
     parser.add_argument(
         "--format",
-        choices=("json", "jsonl", "summary"),
+        choices=("json", "jsonl", "summary", "visible"),
         default="json",
-        help="json: one array; jsonl: one remittance per line; summary: one line each",
+        help="json: one array; jsonl: one document per line; summary: one line each; "
+        "visible: NCPDP with control characters shown",
     )
     parser.set_defaults(handler=run)
 
@@ -48,25 +54,43 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with path.open("rb") as stream:
         head = stream.read(HEAD_SIZE)
-        if detect_format(head) != "x12":
+        kind = detect_format(head)
+        stream.seek(0)
+        if kind is None:
+            seen = f"starts with {printable_prefix(head)}" if head.strip() else "is empty"
             raise InputError(
-                f"not a recognised format: the file starts with {printable_prefix(head)}",
+                f"not a recognised format: the file {seen}",
                 code="unknown-format",
                 where=Location(file=path.name, byte_offset=0),
-                fix="the gateway reads X12 835 files (starting with ISA); check the file",
+                fix="the gateway reads X12 835 files (starting with ISA) and NCPDP batch files "
+                "or D.0 transmissions; check the file",
             )
-        stream.seek(0)
-        remittances = read_835(stream, file_name=path.name)
-        WRITERS[args.format](remittances, sys.stdout)
+        if args.format == "visible":
+            _write_visible(stream, sys.stdout)
+        elif kind == "x12":
+            WRITERS[args.format](read_835(stream, file_name=path.name), sys.stdout)
+        else:
+            NCPDP_WRITERS[args.format](parse_file(stream), sys.stdout)
     return EXIT_OK
+
+
+def _write_visible(stream: BinaryIO, out: TextIO) -> None:
+    """Control characters made visible, chunk by chunk (one byte is one character)."""
+    while chunk := stream.read(_VISIBLE_CHUNK):
+        out.write(render_visible(chunk))
+    out.write("\n")
 
 
 def write_json(remittances: Iterable[Remittance], out: TextIO) -> None:
     """A JSON array, written element by element (never the whole list in memory)."""
+    _write_array((to_jsonable(remittance) for remittance in remittances), out)
+
+
+def _write_array(items: Iterable[object], out: TextIO) -> None:
     separator = "[\n"
-    for remittance in remittances:
+    for item in items:
         out.write(separator)
-        out.write(json.dumps(to_jsonable(remittance)))
+        out.write(json.dumps(item))
         separator = ",\n"
     out.write("[]\n" if separator == "[\n" else "\n]\n")
 
@@ -91,3 +115,39 @@ def write_summary(remittances: Iterable[Remittance], out: TextIO) -> None:
 
 
 WRITERS = {"json": write_json, "jsonl": write_jsonl, "summary": write_summary}
+
+
+def write_ncpdp_json(documents: Iterable[Document], out: TextIO) -> None:
+    _write_array((to_json(document) for document in documents), out)
+
+
+def write_ncpdp_jsonl(documents: Iterable[Document], out: TextIO) -> None:
+    for document in documents:
+        out.write(json.dumps(to_json(document)))
+        out.write("\n")
+
+
+def write_ncpdp_summary(documents: Iterable[Document], out: TextIO) -> None:
+    """One line per transmission: record, request/response, code, pharmacy, statuses."""
+    for document in documents:
+        header = document.header
+        if isinstance(document, ClaimRequest):
+            kind, statuses = "request", "-"
+        else:
+            kind = "response"
+            statuses = ",".join(
+                ((t.status.status if t.status else None) or "?") for t in document.transactions
+            ) or "-"
+        out.write(
+            f"record={document.source.record_number or '-'} kind={kind} "
+            f"code={header.transaction_code} provider={header.service_provider_id or '-'} "
+            f"transactions={len(document.transactions)} status={statuses} "
+            f"findings={len(document.findings)}\n"
+        )
+
+
+NCPDP_WRITERS = {
+    "json": write_ncpdp_json,
+    "jsonl": write_ncpdp_jsonl,
+    "summary": write_ncpdp_summary,
+}

@@ -46,18 +46,33 @@ class Delivered:
 
 
 class Source(Protocol):
-    """Where partners leave files for the gateway."""
+    """Where partners leave files for the gateway.
+
+    The order is the whole point (DESIGN.md, "the walk of one file")::
+
+        for remote in source.list_ready():
+            fetched = source.fetch(remote, inbox)   # partner's copy untouched
+            store.receive(partner, remote, fetched) # the caller commits (the Source never knows)
+            source.acknowledge(remote)              # only now archive/delete the partner's copy
+
+    A crash before the commit means the file is fetched again next poll; a crash after it and
+    before ``acknowledge`` means the store sees the same SHA-256 again (a duplicate, not a loss).
+    """
 
     def list_ready(self) -> list[RemoteFile]:
         """Files that are complete (stable across polls, or marked done by the partner)."""
         ...
 
     def fetch(self, remote: RemoteFile, local_dir: Path) -> Fetched:
-        """Copy one file to a temp file under ``local_dir``, fsync it and hash it."""
+        """Copy one file to a temp file under ``local_dir``, fsync it and hash it; the
+        partner's copy is left in place. On failure no temp file remains."""
         ...
 
     def acknowledge(self, remote: RemoteFile) -> None:
-        """Archive or delete the partner's copy. Call only after the store has committed."""
+        """Archive (never overwriting) or delete the partner's copy, and its marker if any.
+
+        Call only after the store has committed the fetched file. Idempotent: a file that is
+        already gone is not an error."""
         ...
 
     def close(self) -> None: ...

@@ -17,13 +17,15 @@ from gateway.x12.findings import Finding, Level
 class Reporter:
     """Strict (``findings is None``: raise ``InputError``) or collecting (append a Finding).
 
-    Non-fatal findings (warnings) never raise: in strict mode they are logged with their code
-    and location only (no segment contents: they may hold PHI).
+    Non-fatal findings (warnings) never raise: in strict mode the first of each code is
+    logged with its location only (no segment contents: they may hold PHI), so a file with a
+    bad date on every claim gives one log line, not thousands.
     """
 
     def __init__(self, file_name: str | None = None, findings: list[Finding] | None = None):
         self.file_name = file_name
         self.findings = findings
+        self.logged: set[str] = set()
 
     @property
     def strict(self) -> bool:
@@ -54,9 +56,11 @@ class Reporter:
         if self.findings is None:
             if fatal:
                 raise InputError(message, code=code, where=location, fix=fix)
-            get_logger(component="x12").warning(
-                "x12_warning", code=code, file=self.file_name, segment_number=number
-            )
+            if code not in self.logged:
+                self.logged.add(code)
+                get_logger(component="x12").warning(
+                    "x12_warning", code=code, file=self.file_name, segment_number=number
+                )
             return
         text = f"{message}. {fix}" if fix else message
         self.findings.append(

@@ -156,7 +156,7 @@ class _Tokenizer:
     def regular(self, parts: list[str], separator: str, end: str) -> Iterator[Segment]:
         """The segments of a regular block, all built in C; advances number and offset."""
         step = len(end)
-        offsets = map(add, accumulate(map(len, parts), initial=self.base), count(0, step))
+        offsets = accumulate(map(add, map(len, parts), repeat(step)), initial=self.base)
         elements = map(str.split, parts, repeat(separator))
         batch = zip(count(self.number), offsets, elements, repeat(separator), repeat(end))
         self.advance(len(parts), self.regular_length)

@@ -1,0 +1,100 @@
+"""Writing NCPDP: documents and batch records back to wire bytes, and new ones from values.
+
+A parsed document is written from the raw transmission it holds, so a round trip is
+byte-identical, oddities included. New transmissions (the synthetic generator, replies) are
+built from business values: fixed headers are padded to their layout and typed field values
+are encoded through the field dictionary (overpunch, implied decimals, CCYYMMDD).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import BinaryIO
+
+from gateway.ncpdp import batch
+from gateway.ncpdp import transmission as tm
+from gateway.ncpdp.fields import lookup
+from gateway.ncpdp.framing import ENCODING, ETX, STX
+from gateway.ncpdp.model import Document, RequestHeader, ResponseHeader
+
+Value = str | int | Decimal | date | None
+
+
+def write_document(document: Document) -> bytes:
+    """The exact bytes of the transmission the document was read from (or built as)."""
+    return document.text.encode(ENCODING)
+
+
+def record_bytes(item: batch.BatchItem) -> bytes:
+    """One batch record: STX, content, ETX, and the CR/LF that followed it when read."""
+    trailing = item.record.trailing if item.record else ""
+    return (STX + item.content() + ETX + trailing).encode(ENCODING)
+
+
+def write_batch(items: Iterable[batch.BatchItem], out: BinaryIO) -> int:
+    """Write records to ``out`` one at a time (streaming); returns the number of records."""
+    count = 0
+    for item in items:
+        out.write(record_bytes(item))
+        count += 1
+    return count
+
+
+def encode(field_id: str, value: Value) -> str:
+    """Wire text of a typed value for a field (text as is when the dictionary does not know it)."""
+    definition = lookup(field_id)
+    if definition is None:
+        return "" if value is None else str(value)
+    return definition.format.encode(value)
+
+
+def segment(code: str, values: Iterable[tuple[str, Value]]) -> tm.Segment:
+    """A segment from ``(field id, typed value)`` pairs; None values are left out."""
+    return tm.Segment.build(code, ((fid, encode(fid, v)) for fid, v in values if v is not None))
+
+
+def request_header(h: RequestHeader) -> str:
+    """The fixed 56-character request header (text left-justified, space-filled)."""
+    dos = h.date_of_service.strftime("%Y%m%d") if h.date_of_service else ""
+    values = (
+        h.bin,
+        h.version,
+        h.transaction_code,
+        h.pcn,
+        h.transaction_count,
+        h.service_provider_id_qualifier,
+        h.service_provider_id,
+        dos,
+        h.software_vendor_id,
+    )
+    return "".join(v.ljust(n)[:n] for v, (_, _, n) in zip(values, tm.REQUEST_HEADER, strict=True))
+
+
+def response_header(h: ResponseHeader) -> str:
+    """The fixed 31-character response header."""
+    dos = h.date_of_service.strftime("%Y%m%d") if h.date_of_service else ""
+    values = (
+        h.version,
+        h.transaction_code,
+        h.transaction_count,
+        h.header_response_status,
+        h.service_provider_id_qualifier,
+        h.service_provider_id,
+        dos,
+    )
+    return "".join(v.ljust(n)[:n] for v, (_, _, n) in zip(values, tm.RESPONSE_HEADER, strict=True))
+
+
+def transmission(
+    header: RequestHeader | ResponseHeader,
+    segments: Sequence[tm.Segment],
+    groups: Sequence[Sequence[tm.Segment]],
+) -> tm.Transmission:
+    """A new transmission from its header, transmission-level segments and transaction groups."""
+    if isinstance(header, RequestHeader):
+        kind, text = "request", request_header(header)
+    else:
+        kind, text = "response", response_header(header)
+    return tm.Transmission(kind, text, tuple(segments), tuple(tm.Group(tuple(g)) for g in groups))

@@ -1,0 +1,272 @@
+"""What the message store holds, as frozen dataclasses every back end returns.
+
+The walk of one file (DESIGN.md) in rows: a **received file** (the raw bytes kept unchanged as
+a payload), the **documents** parsed from it, one **delivery** per (document, destination,
+format), and an append-only **event** for every state change. Times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+def utc(value: float | datetime | None) -> datetime | None:
+    """A time column as an aware UTC datetime: SQLite keeps epoch seconds, PostgreSQL
+    timestamptz. None stays None."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromtimestamp(value, UTC)
+
+
+class FileStatus(StrEnum):
+    """Where a received file is in the walk."""
+
+    RECEIVED = "received"  # recorded and kept; not parsed yet
+    DUPLICATE = "duplicate"  # same SHA-256 already received from this partner: not processed
+    PARSED = "parsed"  # documents recorded
+    ROUTED = "routed"  # deliveries created for every document
+    QUARANTINED = "quarantined"  # structurally broken: kept, not processed, reason in `error`
+
+
+class DeliveryState(StrEnum):
+    """The life of one delivery (guaranteed delivery with a dead letter channel).
+
+    ``pending`` → ``leased`` (a worker holds it until ``due_at``) → ``delivered``; on an error
+    ``failed`` (retried at ``due_at``) and, past the retry policy's limits, ``dead``. ``held``
+    is for a destination the router could not resolve (unknown or inactive member): visible,
+    never dropped, released by an operator.
+    """
+
+    PENDING = "pending"
+    LEASED = "leased"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD = "dead"
+    HELD = "held"
+
+
+# States a worker may claim from (a leased one only once its lease has expired).
+CLAIMABLE = (DeliveryState.PENDING, DeliveryState.FAILED, DeliveryState.LEASED)
+
+
+@dataclass(frozen=True)
+class ReceivedFile:
+    """A file pulled from a partner, recorded before the partner's copy is removed."""
+
+    id: int
+    partner: str
+    remote_path: str
+    original_name: str
+    size: int
+    mtime: datetime | None
+    sha256: str  # also the payload key: the raw bytes, unchanged
+    received_at: datetime
+    status: FileStatus
+    error: str | None = None
+    duplicate_of: int | None = None
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What :meth:`MessageStore.record_received` did: a new file, or a recorded duplicate."""
+
+    file: ReceivedFile
+
+    @property
+    def duplicate(self) -> bool:
+        return self.file.status is FileStatus.DUPLICATE
+
+
+@dataclass(frozen=True)
+class Document:
+    """One document parsed from a file (an 835 transaction set, an NCPDP batch, ...).
+
+    ``ordinal`` is its position in the file (from 0), which makes recording it idempotent.
+    ``routing_keys`` are what the router matches members on (``payee_npi``, ``ncpdp_id``,
+    ``tin``, ...). ``source_start``/``source_end`` locate it in the raw file (byte offsets or
+    segment numbers, as the parser documents). ``payload_sha256`` names the rendered or split
+    bytes, if the parser stored them.
+    """
+
+    id: int
+    file_id: int
+    ordinal: int
+    kind: str
+    routing_keys: dict[str, str] = field(default_factory=dict)
+    source_start: int | None = None
+    source_end: int | None = None
+    payload_sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One (document, destination, format) in the delivery queue.
+
+    ``due_at`` is when a worker may next take it: the next attempt time while pending or
+    failed, the lease expiry while leased. ``enqueued_at`` starts the retry policy's age clock
+    and is reset when an operator retries or replays.
+    """
+
+    id: int
+    document_id: int
+    destination: str
+    format: str
+    idempotency_key: str
+    output_name: str
+    state: DeliveryState
+    attempts: int
+    due_at: datetime | None
+    enqueued_at: datetime
+    created_at: datetime
+    lease_token: str | None = None
+    leased_by: str | None = None
+    last_error: str | None = None
+    output_sha256: str | None = None
+    location: str | None = None
+    payload_sha256: str | None = None
+    delivered_at: datetime | None = None
+
+    @property
+    def lease_expires_at(self) -> datetime | None:
+        return self.due_at if self.state is DeliveryState.LEASED else None
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """What the router asks for: send this document to this destination in this format.
+
+    ``output_name`` is the deterministic name at the destination (a redo overwrites it).
+    ``idempotency_key`` defaults to (document, destination, format). ``hold`` (a reason)
+    records the delivery as held: an unknown or inactive member. ``payload_sha256`` names
+    pre-rendered bytes; without it the document's payload is sent.
+    """
+
+    document_id: int
+    destination: str
+    format: str
+    output_name: str
+    idempotency_key: str | None = None
+    payload_sha256: str | None = None
+    hold: str | None = None
+
+    @property
+    def key(self) -> str:
+        return self.idempotency_key or (
+            f"doc:{self.document_id}|to:{self.destination}|as:{self.format}"
+        )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A delivery a worker now holds. ``token`` fences every later heartbeat, ack and fail."""
+
+    delivery: Delivery
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Event:
+    """An append-only audit record: who did what to which entity, when and why."""
+
+    id: int
+    at: datetime
+    actor: str
+    entity_type: str  # "file", "document", "delivery", "partner"
+    entity_id: str
+    action: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    """One line of ``gateway queue``: how many deliveries per state and destination."""
+
+    state: DeliveryState
+    destination: str
+    count: int
+    oldest_enqueued_at: datetime | None
+
+
+# -- rows to models (both back ends return mappings with the same column names) -------------
+
+Row = Mapping[str, Any]
+
+
+def file_from_row(row: Row) -> ReceivedFile:
+    return ReceivedFile(
+        id=row["id"],
+        partner=row["partner"],
+        remote_path=row["remote_path"],
+        original_name=row["original_name"],
+        size=row["size"],
+        mtime=utc(row["mtime"]),
+        sha256=row["sha256"],
+        received_at=utc(row["received_at"]),  # type: ignore[arg-type]
+        status=FileStatus(row["status"]),
+        error=row["error"],
+        duplicate_of=row["duplicate_of"],
+    )
+
+
+def document_from_row(row: Row) -> Document:
+    keys = row["routing_keys"]
+    return Document(
+        id=row["id"],
+        file_id=row["file_id"],
+        ordinal=row["ordinal"],
+        kind=row["kind"],
+        routing_keys=json.loads(keys) if isinstance(keys, str) else dict(keys),
+        source_start=row["source_start"],
+        source_end=row["source_end"],
+        payload_sha256=row["payload_sha256"],
+    )
+
+
+def delivery_from_row(row: Row) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        document_id=row["document_id"],
+        destination=row["destination"],
+        format=row["format"],
+        idempotency_key=row["idempotency_key"],
+        output_name=row["output_name"],
+        state=DeliveryState(row["state"]),
+        attempts=row["attempts"],
+        due_at=utc(row["due_at"]),
+        enqueued_at=utc(row["enqueued_at"]),  # type: ignore[arg-type]
+        created_at=utc(row["created_at"]),  # type: ignore[arg-type]
+        lease_token=row["lease_token"],
+        leased_by=row["leased_by"],
+        last_error=row["last_error"],
+        output_sha256=row["output_sha256"],
+        location=row["location"],
+        payload_sha256=row["payload_sha256"],
+        delivered_at=utc(row["delivered_at"]),
+    )
+
+
+def event_from_row(row: Row) -> Event:
+    return Event(
+        id=row["id"],
+        at=utc(row["at"]),  # type: ignore[arg-type]
+        actor=row["actor"],
+        entity_type=row["entity_type"],
+        entity_id=row["entity_id"],
+        action=row["action"],
+        reason=row["reason"],
+    )
+
+
+def depth_from_row(row: Row) -> QueueDepth:
+    return QueueDepth(
+        state=DeliveryState(row["state"]),
+        destination=row["destination"],
+        count=row["count"],
+        oldest_enqueued_at=utc(row["oldest_enqueued_at"]),
+    )
