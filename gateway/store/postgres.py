@@ -72,7 +72,7 @@ def _event(
         "entity_type": entity_type,
         "entity_id": str(entity_id),
         "action": action,
-        "reason": reason,
+        "reason": reason.rstrip("; "),  # an empty operator reason leaves no dangling ";"
     }
     return db.execute(_Q["insert_event"], params).fetchone()  # type: ignore[return-value]
 
@@ -405,7 +405,7 @@ class PostgresStore(MessageStore):
                 if current is None:
                     raise NotFound("delivery", delivery_id)
                 raise StoreError(f"delivery {delivery_id} is {current['state']}, not held")
-            why = f"to {row['destination']}; {reason}".rstrip("; ")
+            why = f"to {row['destination']}; {reason}"
             _event(db, "delivery", delivery_id, "released", actor, why)
         return delivery_from_row(row)
 

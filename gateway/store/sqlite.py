@@ -67,7 +67,7 @@ def _event(
             "entity_type": entity_type,
             "entity_id": str(entity_id),
             "action": action,
-            "reason": reason,
+            "reason": reason.rstrip("; "),  # an empty operator reason leaves no dangling ";"
         },
     ).fetchone()
 
@@ -395,7 +395,7 @@ class SQLiteStore(MessageStore):
                 delivery_id,
                 "released",
                 actor,
-                f"to {row['destination']}; {reason}".rstrip("; "),
+                f"to {row['destination']}; {reason}",
             )
         return delivery_from_row(row)
 
