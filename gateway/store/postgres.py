@@ -269,8 +269,10 @@ class PostgresStore(MessageStore):
         self, requests: Sequence[DeliveryRequest], *, actor: str = "router"
     ) -> list[Delivery]:
         created = []
+        # One request is one statement (delivery + event), atomic without a transaction.
+        scope = self._intake.transaction() if len(requests) > 1 else self._intake.session()
         try:
-            with self._intake.transaction() as db:
+            with scope as db:
                 for request in requests:
                     params = {
                         **asdict(request),
@@ -279,17 +281,11 @@ class PostgresStore(MessageStore):
                             DeliveryState.HELD if request.hold else DeliveryState.PENDING
                         ).value,
                         "held": request.hold is not None,
+                        "actor": actor,
                     }
                     row = db.execute(_Q["insert_delivery"], params).fetchone()
                     if row is None:
                         row = db.execute(_Q["delivery_by_key"], params).fetchone()
-                    else:
-                        action, reason = (
-                            ("held", request.hold)
-                            if request.hold
-                            else ("enqueued", f"to {request.destination}")
-                        )
-                        _event(db, "delivery", row["id"], action, actor, reason)
                     created.append(delivery_from_row(row))  # type: ignore[arg-type]
         except psycopg.errors.ForeignKeyViolation:
             ids = ", ".join(sorted({str(r.document_id) for r in requests}))
