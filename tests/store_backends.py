@@ -50,7 +50,7 @@ def pg_url() -> Iterator[str]:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def _empty_postgres(url: str) -> None:
+def empty_postgres(url: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
         tables = [
             row[0]
@@ -68,7 +68,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/var/gateway.db"
     url = request.getfixturevalue("pg_url")
-    _empty_postgres(url)
+    empty_postgres(url)
     return url
 
 

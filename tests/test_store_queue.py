@@ -11,7 +11,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import psycopg
 import pytest
+from store_backends import empty_postgres
 
 from gateway.errors import StoreError
 from gateway.store import (
@@ -202,3 +204,20 @@ def test_concurrent_workers_never_take_the_same_delivery(store, store_url):
     for thread in threads:
         thread.join()
     assert set(acked) == ids and set(acked.values()) == {1}
+
+
+def test_a_lost_postgres_connection_is_reopened(pg_url):
+    """PostgreSQL restarts (or a proxy drops idle connections): one call fails with a clear
+    StoreError, the next one reconnects. The worker loop logs the first and carries on."""
+    empty_postgres(pg_url)
+    with open_store(pg_url) as store:
+        delivery = enqueue(store, document(store))
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        with pytest.raises(StoreError, match="PostgreSQL failed"):
+            store.claim("w1", 30)
+        claim = store.claim("w1", 30)
+        assert claim is not None and claim.delivery.id == delivery.id

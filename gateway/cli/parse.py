@@ -16,7 +16,7 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from gateway.cli.codes import EXIT_OK, EXIT_USAGE
 from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
@@ -67,10 +67,16 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.format == "visible":
             _write_visible(stream, sys.stdout)
-        elif kind == "x12":
-            WRITERS[args.format](read_835(stream, file_name=path.name), sys.stdout)
+            return EXIT_OK
+        if kind == "x12":
+            documents: Iterable[Any] = read_835(stream, file_name=path.name)
+            as_json, summary = to_jsonable, write_summary
         else:
-            NCPDP_WRITERS[args.format](parse_file(stream), sys.stdout)
+            documents, as_json, summary = parse_file(stream), to_json, write_ncpdp_summary
+        if args.format == "summary":
+            summary(documents, sys.stdout)
+        else:
+            WRITERS[args.format]((as_json(document) for document in documents), sys.stdout)
     return EXIT_OK
 
 
@@ -81,12 +87,8 @@ def _write_visible(stream: BinaryIO, out: TextIO) -> None:
     out.write("\n")
 
 
-def write_json(remittances: Iterable[Remittance], out: TextIO) -> None:
+def write_json(items: Iterable[object], out: TextIO) -> None:
     """A JSON array, written element by element (never the whole list in memory)."""
-    _write_array((to_jsonable(remittance) for remittance in remittances), out)
-
-
-def _write_array(items: Iterable[object], out: TextIO) -> None:
     separator = "[\n"
     for item in items:
         out.write(separator)
@@ -95,9 +97,10 @@ def _write_array(items: Iterable[object], out: TextIO) -> None:
     out.write("[]\n" if separator == "[\n" else "\n]\n")
 
 
-def write_jsonl(remittances: Iterable[Remittance], out: TextIO) -> None:
-    for remittance in remittances:
-        out.write(json.dumps(to_jsonable(remittance)))
+def write_jsonl(items: Iterable[object], out: TextIO) -> None:
+    """One JSON document per line."""
+    for item in items:
+        out.write(json.dumps(item))
         out.write("\n")
 
 
@@ -114,17 +117,7 @@ def write_summary(remittances: Iterable[Remittance], out: TextIO) -> None:
         )
 
 
-WRITERS = {"json": write_json, "jsonl": write_jsonl, "summary": write_summary}
-
-
-def write_ncpdp_json(documents: Iterable[Document], out: TextIO) -> None:
-    _write_array((to_json(document) for document in documents), out)
-
-
-def write_ncpdp_jsonl(documents: Iterable[Document], out: TextIO) -> None:
-    for document in documents:
-        out.write(json.dumps(to_json(document)))
-        out.write("\n")
+WRITERS = {"json": write_json, "jsonl": write_jsonl}
 
 
 def write_ncpdp_summary(documents: Iterable[Document], out: TextIO) -> None:
@@ -144,10 +137,3 @@ def write_ncpdp_summary(documents: Iterable[Document], out: TextIO) -> None:
             f"transactions={len(document.transactions)} status={statuses} "
             f"findings={len(document.findings)}\n"
         )
-
-
-NCPDP_WRITERS = {
-    "json": write_ncpdp_json,
-    "jsonl": write_ncpdp_jsonl,
-    "summary": write_ncpdp_summary,
-}

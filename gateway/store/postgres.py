@@ -22,16 +22,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import tempfile
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, BinaryIO
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from gateway.errors import StoreError
@@ -54,74 +51,12 @@ from gateway.store.models import (
     file_from_row,
 )
 from gateway.store.payloads import check_sha256, copy_hashing
-from gateway.store.sqlfiles import migrations, queries
+from gateway.store.postgres_connection import PostgresConnection, Row, describe_url, migrate
+from gateway.store.sqlfiles import queries
 
 CHUNK = 1 << 20
 _SPOOL = 8 << 20
 _Q = queries("postgres")
-Row = dict[str, Any]
-
-
-def describe_url(url: str) -> str:
-    """host:port/dbname, never the password."""
-    info = conninfo_to_dict(url)
-    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
-
-
-class _Connection:
-    """One psycopg connection (autocommit), the lock that serialises it, reconnection."""
-
-    def __init__(self, url: str, *, synchronous_commit: bool) -> None:
-        self.url = url
-        self.synchronous_commit = synchronous_commit
-        self.lock = threading.Lock()
-        self.db = self._connect()
-
-    def _connect(self) -> psycopg.Connection[Row]:
-        try:
-            db = psycopg.connect(
-                self.url, autocommit=True, row_factory=dict_row, connect_timeout=10
-            )
-        except psycopg.OperationalError as exc:
-            raise StoreError(
-                f"cannot connect to PostgreSQL: {str(exc).strip().splitlines()[0]}",
-                where=describe_url(self.url),
-                fix="check that the server runs and the store URL (--store / GATEWAY_STORE)",
-            ) from None
-        if not self.synchronous_commit:
-            db.execute("SET synchronous_commit = off")
-        return db
-
-    @contextmanager
-    def session(self) -> Iterator[psycopg.Connection[Row]]:
-        with self.lock:
-            if self.db.closed or self.db.broken:
-                self.db = self._connect()
-            try:
-                yield self.db
-            except psycopg.OperationalError as exc:
-                raise StoreError(
-                    f"PostgreSQL failed: {str(exc).strip().splitlines()[0]}",
-                    where=describe_url(self.url),
-                    fix="the operation was not done; it is retried when the server is back",
-                ) from exc
-
-    @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection[Row]]:
-        with self.session() as db, db.transaction():
-            yield db
-
-    def one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
-        with self.session() as db:
-            return db.execute(sql, params).fetchone()
-
-    def all(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
-        with self.session() as db:
-            return db.execute(sql, params).fetchall()
-
-    def close(self) -> None:
-        with self.lock:
-            self.db.close()
 
 
 def _event(
@@ -137,7 +72,7 @@ def _event(
         "entity_type": entity_type,
         "entity_id": str(entity_id),
         "action": action,
-        "reason": reason,
+        "reason": reason.rstrip("; "),  # an empty operator reason leaves no dangling ";"
     }
     return db.execute(_Q["insert_event"], params).fetchone()  # type: ignore[return-value]
 
@@ -164,8 +99,8 @@ class PostgresStore(MessageStore):
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._intake = _Connection(url, synchronous_commit=True)
-        self._queue = _Connection(url, synchronous_commit=False)
+        self._intake = PostgresConnection(url, synchronous_commit=True)
+        self._queue = PostgresConnection(url, synchronous_commit=False)
 
     def __repr__(self) -> str:
         return f"PostgresStore({describe_url(self.url)!r})"
@@ -173,32 +108,7 @@ class PostgresStore(MessageStore):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def migrate(self) -> int:
-        known = migrations("postgres")
-        with self._intake.transaction() as db:
-            # One daemon migrates; the others wait here and then find nothing to do.
-            db.execute("SELECT pg_advisory_xact_lock(hashtext('psao-gateway-migrate'))")
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY,"
-                " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-            )
-            row = db.execute("SELECT coalesce(max(version), 0) AS v FROM schema_version").fetchone()
-            version = row["v"] if row else 0
-            if known and version > known[-1].version:
-                raise StoreError(
-                    f"the database is at schema version {version}, newer than this gateway "
-                    f"knows ({known[-1].version})",
-                    where=describe_url(self.url),
-                    fix="upgrade the gateway to the version that created this database",
-                )
-            for migration in known:
-                if migration.version > version:
-                    db.execute(migration.sql.encode())  # several statements, no parameters
-                    db.execute(
-                        "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
-                        (migration.version, migration.name),
-                    )
-                    version = migration.version
-        return version
+        return migrate(self._intake)
 
     def close(self) -> None:
         self._intake.close()
@@ -359,8 +269,10 @@ class PostgresStore(MessageStore):
         self, requests: Sequence[DeliveryRequest], *, actor: str = "router"
     ) -> list[Delivery]:
         created = []
+        # One request is one statement (delivery + event), atomic without a transaction.
+        scope = self._intake.transaction() if len(requests) > 1 else self._intake.session()
         try:
-            with self._intake.transaction() as db:
+            with scope as db:
                 for request in requests:
                     params = {
                         **asdict(request),
@@ -369,17 +281,11 @@ class PostgresStore(MessageStore):
                             DeliveryState.HELD if request.hold else DeliveryState.PENDING
                         ).value,
                         "held": request.hold is not None,
+                        "actor": actor,
                     }
                     row = db.execute(_Q["insert_delivery"], params).fetchone()
                     if row is None:
                         row = db.execute(_Q["delivery_by_key"], params).fetchone()
-                    else:
-                        action, reason = (
-                            ("held", request.hold)
-                            if request.hold
-                            else ("enqueued", f"to {request.destination}")
-                        )
-                        _event(db, "delivery", row["id"], action, actor, reason)
                     created.append(delivery_from_row(row))  # type: ignore[arg-type]
         except psycopg.errors.ForeignKeyViolation:
             ids = ", ".join(sorted({str(r.document_id) for r in requests}))
@@ -495,7 +401,7 @@ class PostgresStore(MessageStore):
                 if current is None:
                     raise NotFound("delivery", delivery_id)
                 raise StoreError(f"delivery {delivery_id} is {current['state']}, not held")
-            why = f"to {row['destination']}; {reason}".rstrip("; ")
+            why = f"to {row['destination']}; {reason}"
             _event(db, "delivery", delivery_id, "released", actor, why)
         return delivery_from_row(row)
 

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from importlib.resources import files
 
+from gateway.errors import StoreError
+
 _MIGRATION = re.compile(r"(\d{3})_([a-z0-9_]+)\.sql")
 _NAME = re.compile(r"^-- name: ([a-z_]+)\s*$", re.MULTILINE)
 
@@ -40,3 +42,16 @@ def queries(backend: str) -> dict[str, str]:
     return {
         name: body.strip().rstrip(";") for name, body in zip(parts[1::2], parts[2::2], strict=True)
     }
+
+
+def pending(backend: str, version: int, where: str) -> list[Migration]:
+    """The migrations to apply to a database at ``version``; refuses a newer database."""
+    known = migrations(backend)
+    if known and version > known[-1].version:
+        raise StoreError(
+            f"the database is at schema version {version}, newer than this gateway knows "
+            f"({known[-1].version})",
+            where=where,
+            fix="upgrade the gateway to the version that created this database",
+        )
+    return [migration for migration in known if migration.version > version]

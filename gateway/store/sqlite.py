@@ -2,9 +2,8 @@
 
 Durability settings follow the measurements in shared/reference/transport-and-queue.md:
 
-- WAL, ``busy_timeout`` 10 s, ``isolation_level=None`` and an explicit ``BEGIN IMMEDIATE`` for
-  every read-then-write (a deferred transaction that upgrades to a writer can fail with
-  SQLITE_BUSY without waiting).
+- WAL, ``busy_timeout`` 10 s, ``isolation_level=None`` and ``BEGIN IMMEDIATE`` for every
+  read-then-write (see sqlite_connection.py).
 - Two connections. The *intake* connection (receiving files, routing, operator actions) runs
   ``synchronous=FULL``: its commits are promises to partners and operators and must survive a
   power cut. The *queue* connection (claim, heartbeat, ack, fail) runs ``NORMAL``: a commit
@@ -19,13 +18,12 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from gateway.errors import StoreError
 from gateway.store.base import LeaseLost, MessageStore, NotFound
@@ -47,63 +45,10 @@ from gateway.store.models import (
     file_from_row,
 )
 from gateway.store.payloads import PayloadDirectory
-from gateway.store.sqlfiles import migrations, queries
+from gateway.store.sqlfiles import queries
+from gateway.store.sqlite_connection import SQLiteConnection, migrate
 
-BUSY_TIMEOUT_MS = 10_000
 _Q = queries("sqlite")
-
-
-class _Connection:
-    """One sqlite3 connection, the lock that serialises it, and its transaction helpers."""
-
-    def __init__(self, path: Path, synchronous: str) -> None:
-        self.db = sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        self.db.row_factory = sqlite3.Row
-        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.db.execute("PRAGMA journal_mode = WAL")
-        self.db.execute(f"PRAGMA synchronous = {synchronous}")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.lock = threading.Lock()
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """A read-then-write transaction holding the write lock from its first statement."""
-        with self.lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-
-    def one(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Row | None:
-        with self.lock:
-            return self.db.execute(sql, params).fetchone()
-
-    def all(self, sql: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
-        with self.lock:
-            return self.db.execute(sql, params).fetchall()
-
-    def close(self) -> None:
-        with self.lock:
-            self.db.close()
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a migration into statements (triggers contain ``;`` inside BEGIN ... END)."""
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            yield buffer
-            buffer = ""
-    if buffer.strip() and not all(
-        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
-    ):
-        raise StoreError("a migration ends with an incomplete statement", where=buffer[:80])
 
 
 def _event(
@@ -122,7 +67,7 @@ def _event(
             "entity_type": entity_type,
             "entity_id": str(entity_id),
             "action": action,
-            "reason": reason,
+            "reason": reason.rstrip("; "),  # an empty operator reason leaves no dangling ";"
         },
     ).fetchone()
 
@@ -136,8 +81,8 @@ class SQLiteStore(MessageStore):
         self.payloads = PayloadDirectory(
             Path(payload_dir) if payload_dir else self.path.with_name(self.path.stem + "-payloads")
         )
-        self._intake = _Connection(self.path, "FULL")
-        self._queue = _Connection(self.path, "NORMAL")
+        self._intake = SQLiteConnection(self.path, "FULL")
+        self._queue = SQLiteConnection(self.path, "NORMAL")
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
@@ -145,31 +90,7 @@ class SQLiteStore(MessageStore):
     # -- lifecycle ---------------------------------------------------------------------------
 
     def migrate(self) -> int:
-        known = migrations("sqlite")
-        with self._intake.write() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
-                " name TEXT NOT NULL, applied_at REAL NOT NULL)"
-            )
-            current = db.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
-            version = current[0]
-            if known and version > known[-1].version:
-                raise StoreError(
-                    f"the database is at schema version {version}, newer than this gateway "
-                    f"knows ({known[-1].version})",
-                    where=str(self.path),
-                    fix="upgrade the gateway to the version that created this database",
-                )
-            for migration in known:
-                if migration.version > version:
-                    for statement in _statements(migration.sql):
-                        db.execute(statement)
-                    db.execute(
-                        "INSERT INTO schema_version VALUES (?, ?, ?)",
-                        (migration.version, migration.name, time.time()),
-                    )
-                    version = migration.version
-        return version
+        return migrate(self._intake)
 
     def close(self) -> None:
         self._intake.close()
@@ -474,7 +395,7 @@ class SQLiteStore(MessageStore):
                 delivery_id,
                 "released",
                 actor,
-                f"to {row['destination']}; {reason}".rstrip("; "),
+                f"to {row['destination']}; {reason}",
             )
         return delivery_from_row(row)
 

@@ -71,13 +71,23 @@ SELECT d.* FROM documents d
  ORDER BY d.id DESC LIMIT %(limit)s;
 
 -- name: insert_delivery
-INSERT INTO deliveries (document_id, destination, format, idempotency_key, output_name,
-                        payload_sha256, state, due_at, enqueued_at, created_at)
-VALUES (%(document_id)s, %(destination)s, %(format)s, %(idempotency_key)s, %(output_name)s,
-        %(payload_sha256)s, %(state)s, CASE WHEN %(held)s THEN NULL ELSE now() END,
-        now(), now())
-ON CONFLICT (idempotency_key) DO NOTHING
-RETURNING *;
+-- The delivery and its event in one statement; nothing when the idempotency key exists.
+WITH inserted AS (
+    INSERT INTO deliveries (document_id, destination, format, idempotency_key, output_name,
+                            payload_sha256, state, due_at, enqueued_at, created_at)
+    VALUES (%(document_id)s, %(destination)s, %(format)s, %(idempotency_key)s,
+            %(output_name)s, %(payload_sha256)s, %(state)s,
+            CASE WHEN %(held)s THEN NULL ELSE now() END, now(), now())
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING *
+), logged AS (
+    INSERT INTO events (at, actor, entity_type, entity_id, action, reason)
+    SELECT now(), %(actor)s, 'delivery', id::text,
+           CASE WHEN %(held)s THEN 'held' ELSE 'enqueued' END,
+           coalesce(%(hold)s::text, 'to ' || destination)
+      FROM inserted
+)
+SELECT * FROM inserted;
 
 -- name: delivery_by_key
 SELECT * FROM deliveries WHERE idempotency_key = %(idempotency_key)s;

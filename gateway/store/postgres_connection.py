@@ -1,0 +1,106 @@
+"""How the shared store talks to PostgreSQL: autocommit, short transactions, reconnection.
+
+Every statement runs in autocommit unless a ``transaction()`` is asked for, so the queue
+statements are one short statement each. ``synchronous_commit`` is chosen per connection by the
+store. A connection the server dropped (restart, idle timeout) is reopened on the next call;
+the call that found it dropped fails with a StoreError.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import dict_row
+
+from gateway.errors import StoreError
+from gateway.store.sqlfiles import pending
+
+Row = dict[str, Any]
+
+
+def describe_url(url: str) -> str:
+    """host:port/dbname, never the password."""
+    info = conninfo_to_dict(url)
+    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+class PostgresConnection:
+    """One psycopg connection (autocommit), the lock that serialises it, reconnection."""
+
+    def __init__(self, url: str, *, synchronous_commit: bool) -> None:
+        self.url = url
+        self.synchronous_commit = synchronous_commit
+        self.lock = threading.Lock()
+        self.db = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Row]:
+        try:
+            db = psycopg.connect(
+                self.url, autocommit=True, row_factory=dict_row, connect_timeout=10
+            )
+        except psycopg.OperationalError as exc:
+            raise StoreError(
+                f"cannot connect to PostgreSQL: {str(exc).strip().splitlines()[0]}",
+                where=describe_url(self.url),
+                fix="check that the server runs and the store URL (--store / GATEWAY_STORE)",
+            ) from None
+        if not self.synchronous_commit:
+            db.execute("SET synchronous_commit = off")
+        return db
+
+    @contextmanager
+    def session(self) -> Iterator[psycopg.Connection[Row]]:
+        with self.lock:
+            if self.db.closed or self.db.broken:
+                self.db = self._connect()
+            try:
+                yield self.db
+            except psycopg.OperationalError as exc:
+                raise StoreError(
+                    f"PostgreSQL failed: {str(exc).strip().splitlines()[0]}",
+                    where=describe_url(self.url),
+                    fix="the operation was not done; it is retried when the server is back",
+                ) from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Row]]:
+        with self.session() as db, db.transaction():
+            yield db
+
+    def one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
+        with self.session() as db:
+            return db.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+        with self.session() as db:
+            return db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+
+def migrate(connection: PostgresConnection) -> int:
+    """Apply the pending migrations in one transaction; return the schema version in force."""
+    with connection.transaction() as db:
+        # One daemon migrates; the others wait here and then find nothing to do.
+        db.execute("SELECT pg_advisory_xact_lock(hashtext('psao-gateway-migrate'))")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY,"
+            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        row = db.execute("SELECT coalesce(max(version), 0) AS v FROM schema_version").fetchone()
+        version = row["v"] if row else 0
+        for migration in pending("postgres", version, describe_url(connection.url)):
+            db.execute(migration.sql.encode())  # several statements, no parameters
+            db.execute(
+                "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
+                (migration.version, migration.name),
+            )
+            version = migration.version
+    return version

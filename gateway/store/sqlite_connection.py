@@ -1,0 +1,111 @@
+"""How the embedded store talks to SQLite: WAL, BEGIN IMMEDIATE, busy timeout, migrations.
+
+Following shared/reference/transport-and-queue.md: ``isolation_level=None`` for explicit
+transactions, ``BEGIN IMMEDIATE`` for every read-then-write (a deferred transaction that
+upgrades to a writer can fail with SQLITE_BUSY without honouring the busy timeout), a busy
+timeout of 10 s, and ``synchronous`` chosen per connection by the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from gateway.errors import StoreError
+from gateway.store.sqlfiles import pending
+
+BUSY_TIMEOUT_MS = 10_000
+
+
+class SQLiteConnection:
+    """One sqlite3 connection, the lock that serialises it, and its transaction helpers."""
+
+    def __init__(self, path: Path, synchronous: str) -> None:
+        self.path = str(path)
+        self.db = sqlite3.connect(
+            path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        self.db.row_factory = sqlite3.Row
+        self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.db.execute("PRAGMA journal_mode = WAL")
+        self.db.execute(f"PRAGMA synchronous = {synchronous}")
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """A read-then-write transaction holding the write lock from its first statement."""
+        with self.lock, self._errors():
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+
+    def one(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Row | None:
+        with self.lock, self._errors():
+            return self.db.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
+        with self.lock, self._errors():
+            return self.db.execute(sql, params).fetchall()
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """SQLite's operational errors (locked past the busy timeout, disk full, I/O) as
+        StoreError: the operator sees one line saying what and where, not a traceback."""
+        try:
+            yield
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"SQLite failed: {exc}",
+                where=self.path,
+                fix="the operation was not done; if the database stays locked, look for a "
+                "process holding a long transaction; check free disk space",
+            ) from exc
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a migration into statements (triggers contain ``;`` inside BEGIN ... END)."""
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            yield buffer
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        raise StoreError("a migration ends with an incomplete statement", where=buffer[:80])
+
+
+def migrate(connection: SQLiteConnection) -> int:
+    """Apply the pending migrations in one IMMEDIATE transaction (so two processes starting
+    together do not both apply them); return the schema version now in force."""
+    with connection.write() as db:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+            " name TEXT NOT NULL, applied_at REAL NOT NULL)"
+        )
+        version = db.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+        for migration in pending("sqlite", version, connection.path):
+            for statement in _statements(migration.sql):
+                db.execute(statement)
+            db.execute(
+                "INSERT INTO schema_version VALUES (?, ?, ?)",
+                (migration.version, migration.name, time.time()),
+            )
+            version = migration.version
+    return version
