@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from daemon_support import big_workspace, outputs, start_daemon, wait_for
-from store_backends import _empty_postgres, pg_url  # noqa: F401 (pg_url is a fixture)
+from store_backends import empty_postgres, pg_url  # noqa: F401 (pg_url is a fixture)
 
 from gateway.settings import load_settings
 from gateway.store import open_store
@@ -15,7 +15,7 @@ from gateway.store.models import DeliveryState, FileStatus
 
 @pytest.fixture
 def shared(tmp_path, pg_url):  # noqa: F811
-    _empty_postgres(pg_url)
+    empty_postgres(pg_url)
     root = tmp_path / "a"
     config_a, samples = big_workspace(root, files=4)
     text = config_a.read_text().replace('store = "sqlite:///data/gateway.db"',
