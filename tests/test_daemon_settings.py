@@ -76,3 +76,19 @@ def test_errors_name_file_key_and_fix(tmp_path, text, where, fix):
 def test_missing_file_says_how_to_make_one(tmp_path):
     with pytest.raises(ConfigError, match="gateway init"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_the_contrib_files_stay_valid():
+    """contrib/gateway.toml loads, and the systemd unit only calls commands that exist."""
+    from conftest import REPO
+
+    from gateway.cli import build_parser
+
+    settings = load_settings(REPO / "contrib" / "gateway.toml")
+    assert settings.store_url.startswith("postgresql://") and settings.workers == 4
+    unit = (REPO / "contrib" / "gateway.service").read_text()
+    commands = [line.split("=", 1)[1].split()[1:] for line in unit.splitlines()
+                if line.startswith(("ExecStart=", "ExecStartPre="))]
+    assert [c[0] for c in commands] == ["check", "run"]
+    for command in commands:
+        build_parser().parse_args(command)  # argparse exits on an unknown option
