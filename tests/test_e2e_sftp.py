@@ -27,6 +27,7 @@ from daemon_support import (
     start_daemon,
     wait_for,
 )
+from sshd import keygen, public_key
 
 from gateway.demo import PBM_ID, member_id, write_samples, write_workspace
 from gateway.settings import load_settings
@@ -65,7 +66,8 @@ def pbm(sshd_server, tmp_path):
         f'id = "{SFTP_DESTINATION}"\nname = "A pharmacy vendor SFTP"\n'
         f'[outbound]\ntype = "sftp"\n{login}remote_dir = "{sftp_inbox.parent}"\n')
     return {"root": root, "config": config, "samples": samples, "remote": remote, "port": port,
-            "inputs": inputs, "sftp_inbox": sftp_inbox, "by_sftp": by_sftp}
+            "inputs": inputs, "sftp_inbox": sftp_inbox, "by_sftp": by_sftp,
+            "known_hosts": known_hosts}
 
 
 def inbox_of(pbm, pharmacy) -> Path:
@@ -189,5 +191,29 @@ def test_sighup_reloads_members_and_sigterm_stops_cleanly(pbm, tmp_path):
         stopped_at = time.monotonic()
         assert daemon.stop(timeout=30) == 0
         assert time.monotonic() - stopped_at < 15
+    finally:
+        daemon.kill()
+
+
+def test_an_unreachable_pbm_never_stops_the_daemon(pbm, sshd_server, tmp_path):
+    """The PBM's host key does not match what we pinned: every poll fails (counted, logged
+    with the offered fingerprint), the daemon stays healthy and delivers nothing; once the
+    operator pins the right key and reloads, the files flow."""
+    known_hosts, port = pbm["known_hosts"], pbm["port"]
+    other = keygen(tmp_path / "other_host_key")
+    known_hosts.write_text(f"[127.0.0.1]:{sshd_server.port} {public_key(other).read_text()}")
+    daemon = start_daemon(pbm["config"], tmp_path / "daemon.log")
+    try:
+        wait_for(lambda: healthy(port) and sample(scrape(port), "gateway_polls_total",
+                                                  partner=PBM_ID, outcome="failed") >= 1,
+                 timeout=30, what="a failed poll", process=daemon.process)
+        failure = next(e for e in daemon.events() if e.get("event") == "poll failed")
+        assert "SHA256:" in failure["detail"]
+        assert len(list((pbm["remote"] / "outbound").iterdir())) == len(pbm["inputs"])
+        sshd_server.write_known_hosts(known_hosts)
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: len(list((pbm["remote"] / "inbound").glob("*.999"))) == 3,
+                 timeout=60, what="the files after the fix", process=daemon.process)
+        assert daemon.stop() == 0
     finally:
         daemon.kill()
