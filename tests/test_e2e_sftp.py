@@ -2,11 +2,13 @@
 
 The PBM's outbound folder holds a multi-ST central pay, a single-ST central pay paid to the
 PSAO, the first file again under another name, and a truncated file. Member pharmacies are
-local folders, except one that receives over SFTP. We check from the outside: each pharmacy
+local folders, except one that receives over SFTP; a pharmacy claims switch drops an NCPDP
+batch (with patient names, birth dates and cardholder ids) into a folder beside it. We check
+from the outside: each pharmacy
 has exactly its part, once; the broken file is quarantined with its reason and a rejecting
 999 lands in the PBM's inbound folder; /metrics agrees with what we counted ourselves; the
-daemon stops cleanly on SIGTERM; and no log line carries a patient name, member id, birth
-date or Rx number from the input files.
+daemon stops cleanly on SIGTERM; and no log line carries a patient name, member or
+cardholder id, birth date or Rx number from any input file.
 """
 
 from __future__ import annotations
@@ -30,9 +32,11 @@ from daemon_support import (
 from sshd import keygen, public_key
 
 from gateway.demo import PBM_ID, member_id, write_samples, write_workspace
+from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.settings import load_settings
 from gateway.store import open_store
 from gateway.store.models import FileStatus
+from gateway.synth.ncpdp import SynthOptions, write_batches
 from gateway.synth.x12_835 import Spec, write_835_file
 
 SFTP_DESTINATION = "pharmacy-sftp"
@@ -76,8 +80,40 @@ def inbox_of(pbm, pharmacy) -> Path:
     return pbm["root"] / "pharmacies" / member_id(pharmacy) / "inbox"
 
 
+def add_claims_switch(root: Path, drop: Path) -> tuple[Path, int]:
+    """A second partner: a pharmacy switch dropping NCPDP claim batches in a local folder.
+    Returns the batch and its number of transmissions."""
+    drop.mkdir(parents=True)
+    with (drop / "claims-20260115.dat").open("wb") as requests, \
+            (drop.parent / "responses.dat").open("wb") as responses:
+        details = write_batches(SynthOptions(seed=3, transmissions=8), requests, responses)
+    (root / "partners" / "pbms" / "switch.toml").write_text(
+        'id = "switch"\nname = "Pharmacy claims switch"\n[inbound]\ntype = "folder"\n'
+        f'path = "{drop}"\nafter_fetch = "delete"\nsettle_seconds = 0.2\n'
+        '[files]\npatterns = ["*.dat"]\n[schedule]\ninterval = 10\n')
+    return drop / "claims-20260115.dat", details
+
+
+def ncpdp_phi(path: Path) -> set[str]:
+    """Patient names, birth dates (as sent and as ISO dates), cardholder ids in a batch."""
+    values: set[str] = set()
+    with path.open("rb") as stream:
+        for claim in read_ncpdp(stream):
+            patient, insurance = claim.patient, claim.insurance
+            if patient is not None:
+                values |= {patient.first_name or "", patient.last_name or ""}
+                if patient.date_of_birth:
+                    values |= {patient.date_of_birth.strftime("%Y%m%d"),
+                               patient.date_of_birth.isoformat()}
+            if insurance is not None:
+                values.add(insurance.cardholder_id or "")
+    return {v for v in values if len(v) >= 5}
+
+
 def test_daemon_end_to_end_over_sftp(pbm, tmp_path):
     samples, remote, port = pbm["samples"], pbm["remote"], pbm["port"]
+    claims, transmissions = add_claims_switch(pbm["root"], tmp_path / "switch-drop")
+    claims_phi = ncpdp_phi(claims)
     started = time.time()
     daemon = start_daemon(pbm["config"], tmp_path / "daemon.log")
     try:
@@ -86,7 +122,8 @@ def test_daemon_end_to_end_over_sftp(pbm, tmp_path):
         def settled() -> bool:
             landed = all(any(inbox_of(pbm, p).glob("*.835")) for p in samples.pharmacies)
             acks = len(list((remote / "inbound").glob("*.999"))) == 3
-            return landed and acks and not any((remote / "outbound").iterdir())
+            return (landed and acks and not any((remote / "outbound").iterdir())
+                    and not any(claims.parent.iterdir()))
 
         wait_for(settled, timeout=60, what="every pharmacy's part and 3 acks",
                  process=daemon.process)
@@ -133,6 +170,10 @@ def test_daemon_end_to_end_over_sftp(pbm, tmp_path):
     completed = sum(v for (n, _), v in metrics.items()
                     if n == "gateway_deliveries_completed_total")
     assert completed == delivered + 3
+    assert sample(metrics, "gateway_files_received_total", partner="switch",
+                  outcome="accepted") == 1
+    assert sample(metrics, "gateway_documents_total", partner="switch",
+                  format="ncpdp-request") == transmissions
     assert sample(metrics, "gateway_dead_letters_total") == 0
     assert all(v == 0 for (n, _), v in metrics.items() if n == "gateway_queue_depth")
     last_poll = sample(metrics, "gateway_last_successful_poll_timestamp_seconds",
@@ -144,7 +185,8 @@ def test_daemon_end_to_end_over_sftp(pbm, tmp_path):
     assert len(lines) > 10
     phi = phi_values([remote / "archive" / n for n in archived])
     phi |= rx_numbers([remote / "archive" / n for n in archived])
-    assert len(phi) > 20
+    assert len(phi) > 20 and len(claims_phi) > 10
+    phi |= claims_phi
     leaks = [(value, line) for line in lines for value in phi
              if value in set(re.findall(r"[A-Za-z0-9]+", line))]
     assert not leaks, leaks[:3]
