@@ -4,11 +4,10 @@ The PBM's outbound folder holds a multi-ST central pay, a single-ST central pay 
 PSAO, the first file again under another name, and a truncated file. Member pharmacies are
 local folders, except one that receives over SFTP; a pharmacy claims switch drops an NCPDP
 batch (with patient names, birth dates and cardholder ids) into a folder beside it. We check
-from the outside: each pharmacy
-has exactly its part, once; the broken file is quarantined with its reason and a rejecting
-999 lands in the PBM's inbound folder; /metrics agrees with what we counted ourselves; the
-daemon stops cleanly on SIGTERM; and no log line carries a patient name, member or
-cardholder id, birth date or Rx number from any input file.
+from the outside: each pharmacy has exactly its part, once; the broken file is quarantined
+with its reason and a rejecting 999 lands in the PBM's inbound folder; /metrics agrees with
+what we counted ourselves; the daemon stops cleanly on SIGTERM; and no log line carries a
+patient name, member or cardholder id, birth date or Rx number from any input file.
 """
 
 from __future__ import annotations
