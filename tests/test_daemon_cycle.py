@@ -156,3 +156,16 @@ def test_a_start_sweeps_old_temp_files_but_not_fresh_ones(workspace):
     os.utime(stale, (two_hours_ago, two_hours_ago))
     run_once(config)
     assert not stale.exists() and fresh.exists()
+
+
+def test_a_partner_asking_for_ta1_gets_ta1(workspace):
+    root, config, _ = workspace
+    pbm = root / "partners" / "pbms" / "demo-pbm.toml"
+    pbm.write_text(pbm.read_text().replace('kind = "999"', 'kind = "ta1"'))
+    run_once(config)
+    acks = {p.name.split(".835.")[0]: p.read_text() for p in (root / "pbm" / "inbound").iterdir()}
+    assert sorted(acks) == ["era-20260105-broken", "era-20260105-central", "era-20260105-multi"]
+    assert all(name.endswith(".ta1") for name in os.listdir(root / "pbm" / "inbound"))
+    assert "TA1*000000103*" in acks["era-20260105-broken"]
+    assert "*R*" in acks["era-20260105-broken"].split("TA1*")[1]  # TA104 rejected
+    assert "*A*000" in acks["era-20260105-multi"]  # TA104 accepted, TA105 no error
