@@ -7,9 +7,10 @@ dead-lettered, traced and replayed like everything else, and a crash between qua
 send cannot lose it: the pipeline queues the acknowledgment *before* it moves the file on, and
 queuing is idempotent.
 
-Findings come from reading the file again in collecting mode (every defect, not just the
-first), which is what the 999's IK3/IK4/IK5 and the TA1's TA105 are made from. Control
-numbers derive from the file id, so a redone acknowledgment is the same acknowledgment.
+Findings come from the pipeline's own reading of the file, which collects every defect (not
+just the first) — what the 999's IK3/IK4/IK5 and the TA1's TA105 are made from; only a file
+that could not be read to its end is read again here. Control numbers derive from the file
+id, so a redone acknowledgment is the same acknowledgment.
 """
 
 from __future__ import annotations
@@ -46,11 +47,16 @@ class Acknowledger:
         self.clock = clock
         self.log = get_logger(component="acknowledger")
 
-    def __call__(self, received: ReceivedFile, error: InputError | None) -> None:
+    def __call__(self, received: ReceivedFile, error: InputError | None,
+                 findings: list[Finding] | None = None) -> None:
+        """Queue the acknowledgment of ``received``; ``findings`` are the parse's (read again
+        when None: the file could not be read to its end)."""
         kind, destination = self.ack_kinds.get(received.partner, ("none", None))
         if kind == "none" or destination is None or not self._is_x12(received):
             return  # TA1 and 999 answer X12 interchanges only
-        findings, interchanges = self._read(received, kind)
+        if findings is None:
+            findings = self._findings(received)
+        interchanges = self._envelopes(received, kind)
         if not interchanges:
             self.log.warning("no acknowledgment possible: no X12 envelope to answer",
                              partner=received.partner, file_id=received.id, kind=kind)
@@ -69,8 +75,7 @@ class Acknowledger:
         with self.store.open_payload(received.sha256) as stream:
             return detect_format(stream.read(HEAD_SIZE)) == "x12"
 
-    def _read(self, received: ReceivedFile,
-              kind: str) -> tuple[list[Finding], list[ReceivedInterchange]]:
+    def _findings(self, received: ReceivedFile) -> list[Finding]:
         findings: list[Finding] = []
         with self.store.open_payload(received.sha256) as stream:
             try:
@@ -78,10 +83,13 @@ class Acknowledger:
                     pass
             except InputError as exc:  # a defect the reader cannot read past, even collecting
                 findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))
+        return findings
+
+    def _envelopes(self, received: ReceivedFile, kind: str) -> list[ReceivedInterchange]:
+        """The ISA/GS/ST headers the acknowledgment answers (a fast tokenizer pass)."""
         with self.store.open_payload(received.sha256) as stream:
             segments = (s[2] for s in iter_segments(stream, findings=[]))
-            interchanges = received_interchanges(segments)
-        return findings, [i for i in interchanges if answerable(i, kind)]
+            return [i for i in received_interchanges(segments) if answerable(i, kind)]
 
     def _queue(self, received: ReceivedFile, n: int, kind: str, destination: str, data: bytes,
                *, accepted: bool) -> None:

@@ -34,6 +34,7 @@ from gateway.ncpdp.model import ClaimRequest, ClaimResponse
 from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
+from gateway.x12.findings import Finding
 from gateway.x12.reader import read_835
 
 if TYPE_CHECKING:
@@ -53,12 +54,29 @@ class PollOutcome:
     error: str | None = None
 
 
-# A validator: parse the whole file; return document counts by kind, or raise InputError.
-Validator = Callable[[BinaryIO, ReceivedFile], dict[str, int]]
+@dataclass(frozen=True)
+class Parsed:
+    """What reading a whole file found: documents by kind and every finding (an X12 file is
+    read collecting, so the acknowledgment can name every defect without a second read)."""
+
+    documents: dict[str, int]
+    findings: list[Finding]
+
+    def refusal(self) -> InputError | None:
+        """The first fatal finding as the error the file is quarantined for, if any."""
+        fatal = next((f for f in self.findings if f.fatal), None)
+        if fatal is None:
+            return None
+        return InputError(fatal.message, code=fatal.code, where=fatal.location)
+
+
+# A validator: read the whole file (InputError when it cannot be read at all).
+Validator = Callable[[BinaryIO, ReceivedFile], Parsed]
 # A router: split and route a parsed file into documents and deliveries; return how many.
 Router = Callable[[ReceivedFile], int]
-# An acknowledger: given the file and the error (None: accepted), queue what the partner wants.
-Acknowledger = Callable[[ReceivedFile, InputError | None], None]
+# An acknowledger: given the file, the error it is refused for (None: accepted) and the
+# findings of the parse (None: read them again), queue what the partner wants.
+Acknowledger = Callable[[ReceivedFile, InputError | None, list[Finding] | None], None]
 
 
 def file_format(stream: BinaryIO, received: ReceivedFile) -> str:
@@ -74,18 +92,20 @@ def file_format(stream: BinaryIO, received: ReceivedFile) -> str:
     return found
 
 
-def parse_file(stream: BinaryIO, received: ReceivedFile) -> dict[str, int]:
-    """Parse the whole file through, strictly; return its document counts by kind.
-
-    An X12 835 counts one document per transaction set, an NCPDP file one per transmission.
+def parse_file(stream: BinaryIO, received: ReceivedFile) -> Parsed:
+    """Read the whole file: an X12 835 collecting its findings (one document per transaction
+    set), an NCPDP file strictly (one per transmission; its acknowledgments are not X12's).
     """
     if file_format(stream, received) == "x12":
-        return {"835": sum(1 for _ in read_835(stream, file_name=received.original_name))}
+        findings: list[Finding] = []
+        sets = sum(1 for _ in read_835(stream, file_name=received.original_name,
+                                       findings=findings))
+        return Parsed({"835": sets}, findings)
     counts: dict[str, int] = {}
     for document in read_ncpdp(stream, strict=True):
         kind = ncpdp_kind(document)
         counts[kind] = counts.get(kind, 0) + 1
-    return counts
+    return Parsed(counts, [])
 
 
 def ncpdp_kind(document: ClaimRequest | ClaimResponse) -> str:
@@ -218,9 +238,10 @@ class Pipeline:
     def process(self, received: ReceivedFile) -> None:
         """Parse (unless already parsed) and route one file."""
         if received.status is FileStatus.RECEIVED:
-            if not self._parse_and_record(received):
-                return
-            self._send_ack(received, None)
+            parsed = self._parse_whole(received)
+            if parsed is None:
+                return  # quarantined
+            self._send_ack(received, None, parsed.findings)
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
             queued = self._route(received)
@@ -229,27 +250,33 @@ class Pipeline:
             self.log.info("file routed", partner=received.partner, file_id=received.id,
                           deliveries=queued)
 
-    def _parse_and_record(self, received: ReceivedFile) -> bool:
-        """Parse the whole file through. False if it was quarantined."""
+    def _parse_whole(self, received: ReceivedFile) -> Parsed | None:
+        """Read the whole file; None when it was quarantined instead."""
         try:
             with self.store.open_payload(received.sha256) as stream:
-                kinds = self._parse(stream, received)
-        except InputError as exc:
-            self.quarantine(received, exc)
-            return False
-        for kind, n in kinds.items():
+                parsed = self._parse(stream, received)
+        except InputError as exc:  # not even readable to the end
+            self.quarantine(received, exc, None)
+            return None
+        error = parsed.refusal()
+        if error is not None:
+            self.quarantine(received, error, parsed.findings)
+            return None
+        for kind, n in parsed.documents.items():
             self.metrics.documents.labels(received.partner, kind).inc(n)
         self.log.info("file parsed", partner=received.partner, file_id=received.id,
-                      documents=sum(kinds.values()))
-        return True
+                      documents=sum(parsed.documents.values()),
+                      warnings=len(parsed.findings))
+        return parsed
 
-    def quarantine(self, received: ReceivedFile, error: InputError) -> None:
+    def quarantine(self, received: ReceivedFile, error: InputError,
+                   findings: list[Finding] | None) -> None:
         """Keep the file (its bytes stay in the store), say why, and tell the partner.
 
         The negative acknowledgment is queued first: once the file is quarantined nothing
         looks at it again, so a crash in between must not be able to lose the answer.
         """
-        self._send_ack(received, error)
+        self._send_ack(received, error, findings)
         reason = f"{error.code}: {error}"
         self.store.set_file_status(received.id, FileStatus.QUARANTINED, actor=ACTOR,
                                    reason=reason)
@@ -261,10 +288,11 @@ class Pipeline:
                          segment_id=error.location.segment_id,
                          byte_offset=error.location.byte_offset)
 
-    def _send_ack(self, received: ReceivedFile, error: InputError | None) -> None:
+    def _send_ack(self, received: ReceivedFile, error: InputError | None,
+                  findings: list[Finding] | None) -> None:
         """Queue the partner's acknowledgment; a failure here never blocks the file."""
         try:
-            self._acknowledge(received, error)
+            self._acknowledge(received, error, findings)
         except Exception as exc:
             self.log.exception("acknowledgment failed", partner=received.partner,
                                file_id=received.id, error=type(exc).__name__)
