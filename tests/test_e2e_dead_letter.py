@@ -54,7 +54,11 @@ def test_dead_letter_then_operator_retry(sshd_server, tmp_path, capsys):
         assert not any(inbox.iterdir())
 
         assert main(["status", "--config", str(config)]) == 0
-        assert "DEAD LETTERS 1" in capsys.readouterr().out
+        screen = capsys.readouterr().out
+        assert "daemon: running, healthy" in screen
+        assert "DEAD LETTERS 1" in screen and f"#{letter.id} sftp:vendor:" in screen
+        (partner_line,) = [line for line in screen.splitlines() if line.startswith("demo-pbm")]
+        assert partner_line.split()[1] != "-"  # the last poll, read from the daemon's /metrics
 
         sshd_server.write_known_hosts(wrong)  # the operator pins the right key ...
         assert main(["deliveries", "retry", f"D{letter.id}", "--store",
