@@ -27,7 +27,7 @@ from gateway.x12.tokenizer import Segment
 from gateway.x12.values import ZERO, Values, new_source
 
 CLAIM_IGNORED = frozenset({"MIA", "MOA", "AMT", "QTY", "PER"})  # kept in the source only
-PADDING = [""] * 20
+PADDING = [""] * 20  # elements + PADDING: absent trailing elements read as ""
 
 # Positional constructors: every field in the model's declaration order (see gateway.model).
 new_claim = fast_constructor(ClaimPayment)
@@ -73,7 +73,7 @@ def read_claim(
             else:
                 others.append(_person(elements))
         elif seg_id == "DTM":
-            el = elements + PADDING[:2]
+            el = elements + PADDING
             day = dates.get(el[2]) or values.date(segment, 2)
             if el[1] == "232":
                 statement_start = day
@@ -89,7 +89,7 @@ def read_claim(
     lines = [
         read_line(values, loop, a, b, component) for a, b in zip(line_starts, ends, strict=True)
     ]
-    el = clp[2] + PADDING[:10]
+    el = clp[2] + PADDING
     paid = amounts.get(el[4]) or values.money(clp, 4)
     if lines:
         # CLP03 - all CAS = CLP04 and SVC02 - line CAS = SVC03 give this, which holds even
@@ -130,7 +130,7 @@ def read_line(
     """Loop 2110: the SVC at ``loop[start]`` and its DTM, CAS, REF, AMT, LQ up to ``stop``."""
     amounts = values.amounts
     svc = loop[start]
-    el = svc[2] + PADDING[:6]
+    el = svc[2] + PADDING
     if component in el[1]:
         product = el[1].split(component)
     else:
@@ -145,7 +145,7 @@ def read_line(
         if seg_id == "CAS":
             adjustments += read_cas(values, segment)
             continue
-        padded = elements + PADDING[:2]
+        padded = elements + PADDING
         qualifier = padded[1]
         if seg_id == "DTM":
             if qualifier in ("472", "150"):
@@ -205,10 +205,10 @@ def read_cas(values: Values, segment: Segment) -> list[Adjustment]:
 
 
 def _reference(elements: list[str]) -> Reference:
-    el = elements + PADDING[:2]
+    el = elements + PADDING
     return new_reference(el[1], el[2])
 
 
 def _person(elements: list[str]) -> Person:
-    el = elements + PADDING[:9]
+    el = elements + PADDING
     return new_person(el[1], el[3] or None, el[4] or None, el[8] or None, el[9] or None)

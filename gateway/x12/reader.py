@@ -48,6 +48,7 @@ from gateway.x12.transaction import TransactionReader
 
 ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 DETAIL_MARKS = frozenset({"LX", "CLP", "SVC", "PLB"})  # where groups, claims, lines, PLB start
+LOOP_OR_ENVELOPE_IDS = ENVELOPE_IDS | DETAIL_MARKS
 
 Item = TransactionHeader | ProviderGroup | ClaimPayment | ProviderAdjustment | TransactionEnd
 
@@ -66,19 +67,19 @@ def iter_835(
     component = ":"
     in_set = False  # an ST..SE is open
     loop: list[Segment] | None = None  # the open loop of the open 835 set (None: not read)
-    last: Segment | None = None
+    segment: Segment | None = None
     for segment in iter_segments(stream, reporter=reporter):
-        last = segment
         seg_id = segment[2][0]
-        if in_set and seg_id not in ENVELOPE_IDS:
-            if loop is None:
-                continue  # a set that is not read (not an 835): skipped to its SE
+        if loop is not None:  # in an 835 set: most segments just join the open loop
+            if seg_id not in LOOP_OR_ENVELOPE_IDS:
+                loop.append(segment)
+                continue
             if seg_id in DETAIL_MARKS:
                 yield from transaction.mark(segment)
                 loop = transaction.loop
-            else:
-                loop.append(segment)
-            continue
+                continue
+        elif in_set and seg_id not in ENVELOPE_IDS:
+            continue  # a set that is not read (not an 835): skipped to its SE
         if seg_id == "SE":
             items = transaction.close(segment) if in_set and loop is not None else []
             envelope.close_set(segment)
@@ -109,7 +110,7 @@ def iter_835(
         elif SEGMENT_ID.fullmatch(seg_id):
             where = "transaction set (ST..SE)" if envelope.gs else "functional group (GS..GE)"
             envelope.outside(segment, where if envelope.isa else "interchange (ISA..IEA)")
-    envelope.finish(last)
+    envelope.finish(segment)  # the last segment of the file
 
 
 def read_835(

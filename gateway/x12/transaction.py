@@ -63,14 +63,14 @@ class TransactionReader(Values):
         self.claim_paid = ZERO
         self.adjusted = ZERO
 
-    def mark(self, segment: Segment) -> list:
+    def mark(self, segment: Segment) -> list | tuple:
         """``segment`` is an LX, CLP, SVC or PLB: it starts a loop (an SVC in a claim: a line)."""
         seg_id = segment[2][0]
         if seg_id == "SVC" and self.kind != HEADER:
             if self.kind == "CLP":
                 self.lines.append(len(self.loop))
             self.loop.append(segment)  # after LX or PLB it is unexpected there: reported later
-            return []
+            return ()
         items = self.finish_loop(segment)
         if seg_id != "CLP":
             self.in_group, self.provider = False, None
