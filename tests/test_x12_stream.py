@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import subprocess
+import sys
 import tracemalloc
 from decimal import Decimal
 from pathlib import Path
@@ -176,3 +178,20 @@ def test_single_st_file_streams_in_memory_that_does_not_grow_with_the_file(tmp_p
         assert streamed == claims
     assert peaks[16_000] < 1.25 * peaks[4_000], peaks
     assert peaks[16_000] < 24 * 2**20, peaks
+
+
+def test_cli_summary_streams_the_same_totals_as_read_835(tmp_path: Path):
+    path = tmp_path / "single.835"
+    write_835_file(path, Spec(shape="single-st", payees=4, claims=300, seed=9))
+    with path.open("rb") as stream:
+        (remittance,) = read_835(stream)
+    result = subprocess.run(
+        [sys.executable, "-m", "gateway", "parse", str(path), "--format", "summary"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    fields = dict(part.split("=", 1) for part in result.stdout.split())
+    assert fields["claims"] == "300" == str(len(remittance.claims))
+    assert Decimal(fields["clp04_sum"]) == remittance.total_claim_paid
+    assert Decimal(fields["plb_sum"]) == remittance.total_provider_adjustments
+    assert Decimal(fields["bpr02"]) == remittance.payment.amount
