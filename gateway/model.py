@@ -185,7 +185,12 @@ class ClaimPayment:
 
 @dataclass(frozen=True, slots=True)
 class ProviderGroup:
-    """Loop 2000: LX header number, and in central-pay files the TS3 provider summary."""
+    """Loop 2000: LX header number, and in central-pay files the TS3 provider summary.
+
+    In ``iter_835``'s stream a group comes before its claims, with ``claims=()`` and a source
+    covering its LX/TS3/TS2 (empty for group "0"); ``read_835`` gives it its claims and
+    extends its source to the end of its last claim.
+    """
 
     number: str  # LX01
     provider_id: str | None  # TS301 provider identifier

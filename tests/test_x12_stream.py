@@ -195,3 +195,14 @@ def test_cli_summary_streams_the_same_totals_as_read_835(tmp_path: Path):
     assert Decimal(fields["clp04_sum"]) == remittance.total_claim_paid
     assert Decimal(fields["plb_sum"]) == remittance.total_provider_adjustments
     assert Decimal(fields["bpr02"]) == remittance.payment.amount
+
+
+def test_a_set_cut_off_before_se_has_no_transaction_end():
+    data = x12(CLAIM)
+    data = data[: data.index(b"SE*")]  # the file ends after the claim's last segment
+    findings: list[Finding] = []
+    items = list(iter_835(io.BytesIO(data), findings=findings))
+    assert [type(item).__name__ for item in items] == ["TransactionHeader", "ProviderGroup"]
+    assert not any(isinstance(item, TransactionEnd) for item in items)
+    assert list(read_835(io.BytesIO(data), findings=[])) == []
+    assert [finding.code for finding in findings] == ["truncated"]  # the set never closed

@@ -6,6 +6,9 @@
 :class:`~gateway.model.ProviderAdjustment` (PLB pair), and a
 :class:`~gateway.model.TransactionEnd`. Only the open loop (one claim, say) is in memory, so a
 single-ST central-pay file of any size is read in bounded memory; the splitter uses it.
+A set is complete only at its ``TransactionEnd`` (payment balance checked there): a set cut
+off before its SE, or a fatal defect in strict mode, stops the stream after items of that set
+were yielded, so a consumer commits nothing of a set before its ``TransactionEnd``.
 
 :func:`read_835` collects those items into one :class:`~gateway.model.Remittance` per ST..SE.
 That is the convenient shape for a per-pharmacy set, and it holds a whole set in memory: use

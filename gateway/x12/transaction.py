@@ -76,8 +76,9 @@ class TransactionReader(Values):
             self.in_group, self.provider = False, None
         elif not self.in_group:  # claims before any LX form group "0"
             self.in_group = True
-            source = SourceRef(self.file_name, segment[0], segment[0] - 1, segment[1], segment[1])
-            if self.header:
+            if self.header:  # it has no segments of its own: an empty source where it starts
+                number, offset = segment[0], segment[1]
+                source = SourceRef(self.file_name, number, number - 1, offset, offset)
                 items.append(ProviderGroup("0", None, None, None, None, None, (), source))
         self.kind = seg_id
         self.loop = [segment]
