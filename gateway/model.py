@@ -8,13 +8,54 @@ text is always recoverable from the source segments, see :class:`SourceRef`).
 
 The model is immutable (frozen dataclasses, tuples) so documents can be shared between the
 router, the splitter and the renderers without defensive copies.
+
+Fast construction for parsers (:func:`fast_constructor`): a frozen dataclass's ``__init__``
+stores every field through ``object.__setattr__`` (frozen classes forbid plain stores), and a
+central-pay file builds millions of objects. Measured on Python 3.11 (2026-11-23, 20-field
+ClaimPayment): keyword call 3.7 µs, positional call 2.4-2.7 µs, ``object.__new__`` + a cached
+slot setter per field 1.4 µs, NamedTuple 0.33 µs, fast constructor 0.35 µs. NamedTuple would
+change what the classes are (iterable, equal to plain tuples, no ``dataclasses.fields``), so
+the parsers use the fast constructor instead: the objects it makes ARE instances of the frozen
+classes (same ``==``, hash, repr, ``fields()``, ``replace()``, pickling, immutability).
+
+Streaming (:mod:`gateway.x12.reader` ``iter_835``): a single-ST central-pay file is one
+transaction set of hundreds of thousands of claims, too big to hold. The stream gives a
+:class:`TransactionHeader`, then each :class:`ProviderGroup` (with ``claims=()``) before its
+claims, each :class:`ClaimPayment`, each :class:`ProviderAdjustment`, and a
+:class:`TransactionEnd` with the running totals; ``read_835`` assembles them into Remittances.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, make_dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def fast_constructor(cls: type[T]) -> Callable[..., T]:
+    """A positional constructor (every field, in declaration order) for frozen slotted ``cls``.
+
+    It is a mutable slotted twin of ``cls`` (same slots, same order, so CPython allows
+    ``__class__`` assignment between the two): its generated ``__init__`` stores the fields
+    with plain attribute stores, then ``__post_init__`` turns the new object into a ``cls``.
+    For hot parsers only; everyone else calls ``cls(...)`` with keywords as usual.
+    """
+
+    def become_frozen(self: object) -> None:
+        self.__class__ = cls
+
+    return make_dataclass(
+        f"{cls.__name__}Draft",
+        [item.name for item in fields(cls)],  # type: ignore[arg-type]
+        slots=True,
+        eq=False,
+        repr=False,
+        namespace={"__post_init__": become_frozen},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +185,12 @@ class ClaimPayment:
 
 @dataclass(frozen=True, slots=True)
 class ProviderGroup:
-    """Loop 2000: LX header number, and in central-pay files the TS3 provider summary."""
+    """Loop 2000: LX header number, and in central-pay files the TS3 provider summary.
+
+    In ``iter_835``'s stream a group comes before its claims, with ``claims=()`` and a source
+    covering its LX/TS3/TS2 (empty for group "0"); ``read_835`` gives it its claims and
+    extends its source to the end of its last claim.
+    """
 
     number: str  # LX01
     provider_id: str | None  # TS301 provider identifier
@@ -181,6 +227,38 @@ class Envelope:
     group_receiver: str  # GS03
     group_control_number: str  # GS06
     version: str  # GS08: 005010X221A1
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionHeader:
+    """Streaming: what is known of a transaction set before its first LX/CLP/PLB.
+
+    ``source`` covers ST up to (not including) that first detail segment.
+    """
+
+    control_number: str  # ST02
+    envelope: Envelope
+    payment: Payment  # BPR + TRN
+    payer: Party  # loop 1000A
+    payee: Party  # loop 1000B
+    production_date: date | None  # DTM*405
+    receiver_id: str | None  # REF*EV
+    references: tuple[Reference, ...]  # header REF other than EV
+    source: SourceRef
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEnd:
+    """Streaming: the SE of a transaction set, with totals summed while its claims streamed.
+
+    ``source`` covers the whole set (ST..SE), like :attr:`Remittance.source`.
+    """
+
+    control_number: str  # ST02
+    claim_count: int
+    total_claim_paid: Decimal  # sum of CLP04
+    total_provider_adjustments: Decimal  # sum of PLB amounts
+    source: SourceRef
 
 
 @dataclass(frozen=True, slots=True)

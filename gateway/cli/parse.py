@@ -4,9 +4,11 @@ The format is detected from the content (gateway.detect), never from the file na
 streamed: ``json`` writes one array element per transaction set as it is read, ``jsonl`` one
 remittance per line, ``summary`` one line per remittance with the numbers an operator checks
 first (payee, claim count, sum of CLP04, sum of PLB, BPR02; for NCPDP the transaction code,
-pharmacy, claim count and statuses). ``visible`` shows an NCPDP file's control characters as
-<FS>, <GS>, <RS>, <STX>, <ETX>. Invalid input stops with exit code 1 and one line on stderr
-naming the defect, the segment and the byte offset.
+pharmacy, claim count and statuses). The X12 summary streams (``iter_835``): it reads a
+single-ST central-pay file of any size in bounded memory, where JSON needs each whole set.
+``visible`` shows an NCPDP file's control characters as <FS>, <GS>, <RS>, <STX>, <ETX>.
+Invalid input stops with exit code 1 and one line on stderr naming the defect, the segment
+and the byte offset.
 """
 
 from __future__ import annotations
@@ -22,9 +24,9 @@ from gateway.cli.codes import EXIT_OK, EXIT_USAGE
 from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
 from gateway.jsonable import to_jsonable
-from gateway.model import Remittance
+from gateway.model import TransactionEnd, TransactionHeader
 from gateway.ncpdp import ClaimRequest, Document, parse_file, render_visible, to_json
-from gateway.x12.reader import read_835
+from gateway.x12.reader import Item, iter_835, read_835
 
 _VISIBLE_CHUNK = 1 << 20
 
@@ -69,7 +71,10 @@ def run(args: argparse.Namespace) -> int:
             _write_visible(stream, sys.stdout)
             return EXIT_OK
         if kind == "x12":
-            documents: Iterable[Any] = read_835(stream, file_name=path.name)
+            # The summary streams claim by claim (a single-ST central pay is one huge set);
+            # JSON needs each set whole.
+            reader = iter_835 if args.format == "summary" else read_835
+            documents: Iterable[Any] = reader(stream, file_name=path.name)
             as_json, summary = to_jsonable, write_summary
         else:
             documents, as_json, summary = parse_file(stream), to_json, write_ncpdp_summary
@@ -104,17 +109,21 @@ def write_jsonl(items: Iterable[object], out: TextIO) -> None:
         out.write("\n")
 
 
-def write_summary(remittances: Iterable[Remittance], out: TextIO) -> None:
+def write_summary(items: Iterable[Item], out: TextIO) -> None:
     """One line per remittance: ST02, payee ids, claim count, sum CLP04, sum PLB, BPR02."""
-    for remittance in remittances:
-        payee = remittance.payee
-        out.write(
-            f"st={remittance.control_number} payee_npi={payee.npi or '-'} "
-            f"ncpdp={payee.ncpdp_id or '-'} tin={payee.tin or '-'} "
-            f"claims={len(remittance.claims)} clp04_sum={remittance.total_claim_paid} "
-            f"plb_sum={remittance.total_provider_adjustments} "
-            f"bpr02={remittance.payment.amount}\n"
-        )
+    header: TransactionHeader | None = None
+    for item in items:
+        if type(item) is TransactionHeader:
+            header = item
+        elif type(item) is TransactionEnd and header is not None:
+            payee = header.payee
+            out.write(
+                f"st={item.control_number} payee_npi={payee.npi or '-'} "
+                f"ncpdp={payee.ncpdp_id or '-'} tin={payee.tin or '-'} "
+                f"claims={item.claim_count} clp04_sum={item.total_claim_paid} "
+                f"plb_sum={item.total_provider_adjustments} "
+                f"bpr02={header.payment.amount}\n"
+            )
 
 
 WRITERS = {"json": write_json, "jsonl": write_jsonl}

@@ -14,34 +14,51 @@ Balancing is checked as each line and claim closes:
 
 from __future__ import annotations
 
-from gateway.model import Adjustment, ClaimPayment, Person, Reference, ServiceLine
+from gateway.model import (
+    Adjustment,
+    ClaimPayment,
+    Person,
+    Reference,
+    ServiceLine,
+    fast_constructor,
+)
 from gateway.x12.checks import check_balance, check_composite
 from gateway.x12.tokenizer import Segment
-from gateway.x12.values import ZERO, Values
+from gateway.x12.values import ZERO, Values, new_source
 
 CLAIM_IGNORED = frozenset({"MIA", "MOA", "AMT", "QTY", "PER"})  # kept in the source only
-PADDING = [""] * 20
+PADDING = [""] * 20  # elements + PADDING: absent trailing elements read as ""
+
+# Positional constructors: every field in the model's declaration order (see gateway.model).
+new_claim = fast_constructor(ClaimPayment)
+new_line = fast_constructor(ServiceLine)
+new_adjustment = fast_constructor(Adjustment)
+new_reference = fast_constructor(Reference)
+new_person = fast_constructor(Person)
 
 
 def read_claim(
     values: Values,
-    body: list[Segment],
-    bounds: tuple[int, list[int], int],
+    loop: list[Segment],
+    line_starts: list[int],
     provider_id: str | None,
     component: str,
 ) -> ClaimPayment:
-    """The claim in ``body[start:stop]`` (CLP first) whose service lines start at ``lines``.
+    """The claim in ``loop`` (CLP first; the last item is the segment after the claim, where
+    its source ends) whose service lines (SVC) are at the indexes ``line_starts``.
 
-    ``bounds`` is (start, lines, stop): the reader noted where each SVC is while collecting
-    the transaction set, so no segment is searched for twice.
+    Amounts and dates are looked up in the file's caches first (``values.amounts``,
+    ``values.dates``): a hit costs a dict lookup, a miss (or a cached zero) falls back to the
+    checking conversion. A method call per element would cost as much as all the rest.
     """
-    start, line_starts, stop = bounds
-    clp = body[start]
+    amounts, dates = values.amounts, values.dates
+    stop = len(loop) - 1
+    clp = loop[0]
     adjustments: list[Adjustment] = []
     references: list[Reference] = []
     others: list[Person] = []
     patient = npi = statement_start = statement_end = received = None
-    for segment in body[start + 1 : line_starts[0] if line_starts else stop]:
+    for segment in loop[1 : line_starts[0] if line_starts else stop]:
         elements = segment[2]
         seg_id = elements[0]
         if seg_id == "CAS":
@@ -56,24 +73,24 @@ def read_claim(
             else:
                 others.append(_person(elements))
         elif seg_id == "DTM":
-            qualifier = elements[1] if len(elements) > 1 else ""
-            if qualifier == "232":
-                statement_start = values.date(segment, 2)
-            elif qualifier == "233":
-                statement_end = values.date(segment, 2)
-            elif qualifier == "050":
-                received = values.date(segment, 2)
+            el = elements + PADDING
+            day = dates.get(el[2]) or values.date(segment, 2)
+            if el[1] == "232":
+                statement_start = day
+            elif el[1] == "233":
+                statement_end = day
+            elif el[1] == "050":
+                received = day
         elif seg_id == "REF":
             references.append(_reference(elements))
         elif seg_id not in CLAIM_IGNORED:
             values.unexpected(segment, "a claim (loop 2100)")
     ends = [*line_starts[1:], stop] if line_starts else []
     lines = [
-        read_line(values, body, a, b, component)
-        for a, b in zip(line_starts, ends, strict=True)
+        read_line(values, loop, a, b, component) for a, b in zip(line_starts, ends, strict=True)
     ]
-    el = clp[2] + PADDING[: max(0, 10 - len(clp[2]))]
-    paid = values.money(clp, 4)
+    el = clp[2] + PADDING
+    paid = amounts.get(el[4]) or values.money(clp, 4)
     if lines:
         # CLP03 - all CAS = CLP04 and SVC02 - line CAS = SVC03 give this, which holds even
         # when CLP03 is not the sum of SVC02 (the X12 examples balance only this way).
@@ -82,111 +99,116 @@ def read_claim(
         if expected != paid:
             rule = "CLP04 = sum(SVC03) - sum(claim-level CAS)"
             check_balance(values.reporter, clp, "unbalanced-claim", rule, expected, paid)
-    return ClaimPayment(
-        claim_id=el[1],
-        status=el[2],
-        billed=values.money(clp, 3),
-        paid=paid,
-        patient_responsibility=values.optional_money(clp, 5),
-        filing_indicator=el[6] or None,
-        payer_claim_control_number=el[7] or None,
-        facility_code=el[8] or None,
-        frequency_code=el[9] or None,
-        patient=patient,
-        rendering_provider_npi=npi,
-        statement_start=statement_start,
-        statement_end=statement_end,
-        received_date=received,
-        provider_id=provider_id,
-        adjustments=tuple(adjustments),
-        service_lines=tuple(lines),
-        references=tuple(references),
-        others=tuple(others),
-        source=values.source(body, start, stop),
+    following = loop[stop]
+    return new_claim(
+        el[1],  # claim_id
+        el[2],  # status
+        amounts.get(el[3]) or values.money(clp, 3),  # billed
+        paid,
+        (amounts.get(el[5]) or values.money(clp, 5)) if el[5] else None,  # patient resp.
+        el[6] or None,  # filing_indicator
+        el[7] or None,  # payer_claim_control_number
+        el[8] or None,  # facility_code
+        el[9] or None,  # frequency_code
+        patient,
+        npi,  # rendering_provider_npi
+        statement_start,
+        statement_end,
+        received,  # received_date
+        provider_id,
+        tuple(adjustments),
+        tuple(lines),  # service_lines
+        tuple(references),
+        tuple(others),
+        new_source(values.file_name, clp[0], following[0] - 1, clp[1], following[1]),
     )
 
 
 def read_line(
-    values: Values, body: list[Segment], start: int, stop: int, component: str
+    values: Values, loop: list[Segment], start: int, stop: int, component: str
 ) -> ServiceLine:
-    """Loop 2110: the SVC at ``body[start]`` and its DTM, CAS, REF, AMT, LQ up to ``stop``."""
-    svc = body[start]
-    product = check_composite(values.reporter, svc, 1, component, required=True)
+    """Loop 2110: the SVC at ``loop[start]`` and its DTM, CAS, REF, AMT, LQ up to ``stop``."""
+    amounts = values.amounts
+    svc = loop[start]
+    el = svc[2] + PADDING
+    if component in el[1]:
+        product = el[1].split(component)
+    else:
+        product = check_composite(values.reporter, svc, 1, component, required=True)
     adjustments: list[Adjustment] = []
     references: list[Reference] = []
     remarks: list[str] = []
     service_date = end_date = control = allowed = None
-    for segment in body[start + 1 : stop]:
+    for segment in loop[start + 1 : stop]:
         elements = segment[2]
         seg_id = elements[0]
-        qualifier = elements[1] if len(elements) > 1 else ""
         if seg_id == "CAS":
             adjustments += read_cas(values, segment)
-        elif seg_id == "DTM":
+            continue
+        padded = elements + PADDING
+        qualifier = padded[1]
+        if seg_id == "DTM":
             if qualifier in ("472", "150"):
-                service_date = values.date(segment, 2)
+                service_date = values.dates.get(padded[2]) or values.date(segment, 2)
             elif qualifier == "151":
-                end_date = values.date(segment, 2)
+                end_date = values.dates.get(padded[2]) or values.date(segment, 2)
         elif seg_id == "REF":
             if qualifier == "6R":
-                control = elements[2] if len(elements) > 2 else ""
+                control = padded[2]
             else:
                 references.append(_reference(elements))
         elif seg_id == "AMT":
             if qualifier == "B6":
-                allowed = values.money(segment, 2)
+                allowed = amounts.get(padded[2]) or values.money(segment, 2)
         elif seg_id == "LQ":
-            remarks.append(elements[2] if len(elements) > 2 else "")
+            remarks.append(padded[2])
         elif seg_id != "QTY":
             values.unexpected(segment, "a service line (loop 2110)")
-    el = svc[2]
-    billed, paid = values.money(svc, 2), values.money(svc, 3)
+    billed = amounts.get(el[2]) or values.money(svc, 2)
+    paid = amounts.get(el[3]) or values.money(svc, 3)
     expected = billed - sum([adj.amount for adj in adjustments], ZERO)
     if expected != paid:
         rule = "SVC02 - sum(CAS) = SVC03"
         check_balance(values.reporter, svc, "unbalanced-line", rule, expected, paid)
-    return ServiceLine(
-        product_qualifier=product[0],
-        product_id=product[1] if len(product) > 1 else "",
-        modifiers=tuple(product[2:6]),
-        billed=billed,
-        paid=paid,
-        revenue_code=(el[4] or None) if len(el) > 4 else None,
-        units=values.optional_money(svc, 5),
-        service_date=service_date,
-        service_end_date=end_date,
-        line_control_number=control,
-        allowed_amount=allowed,
-        adjustments=tuple(adjustments),
-        remark_codes=tuple(remarks),
-        references=tuple(references),
+    return new_line(
+        product[0],  # product_qualifier
+        product[1] if len(product) > 1 else "",  # product_id
+        tuple(product[2:6]),  # modifiers
+        billed,
+        paid,
+        el[4] or None,  # revenue_code
+        (amounts.get(el[5]) or values.money(svc, 5)) if el[5] else None,  # units
+        service_date,
+        end_date,  # service_end_date
+        control,  # line_control_number
+        allowed,  # allowed_amount
+        tuple(adjustments),
+        tuple(remarks),  # remark_codes
+        tuple(references),
     )
 
 
 def read_cas(values: Values, segment: Segment) -> list[Adjustment]:
     """CAS01 group, then up to six reason/amount/quantity triplets."""
-    elements = segment[2]
-    group = elements[1] if len(elements) > 1 else ""
+    amounts = values.amounts
+    el = segment[2] + PADDING
+    group = el[1]
     found = []
-    for index in range(2, min(len(elements), 20), 3):
-        if elements[index]:
-            quantity = values.optional_money(segment, index + 2)
-            amount = values.money(segment, index + 1)
-            found.append(Adjustment(group, elements[index], amount, quantity))
+    for index in range(2, min(len(segment[2]), 20), 3):
+        if el[index]:
+            quantity = None
+            if el[index + 2]:
+                quantity = amounts.get(el[index + 2]) or values.money(segment, index + 2)
+            amount = amounts.get(el[index + 1]) or values.money(segment, index + 1)
+            found.append(new_adjustment(group, el[index], amount, quantity))
     return found
 
 
 def _reference(elements: list[str]) -> Reference:
-    el = elements + PADDING[: max(0, 3 - len(elements))]
-    return Reference(el[1], el[2])
+    el = elements + PADDING
+    return new_reference(el[1], el[2])
 
 
 def _person(elements: list[str]) -> Person:
-    el = elements + PADDING[: max(0, 10 - len(elements))]
-    return Person(
-        entity_code=el[1],
-        last_name=el[3] or None,
-        first_name=el[4] or None,
-        id_qualifier=el[8] or None,
-        identifier=el[9] or None,
-    )
+    el = elements + PADDING
+    return new_person(el[1], el[3] or None, el[4] or None, el[8] or None, el[9] or None)

@@ -1,10 +1,19 @@
-"""Streaming X12 835 reader: a binary stream in, one canonical Remittance per ST..SE out.
+"""Streaming X12 835 reader: a binary stream in, canonical items or Remittances out.
 
-The reader keeps only the segments of the open transaction set: memory is bounded by the
-largest transaction set, never by the file. Envelope segments go to the
-:class:`~gateway.x12.checks.EnvelopeChecker`; a transaction set's segments are collected and
-turned into a :class:`~gateway.model.Remittance` at its SE
-(:class:`~gateway.x12.transaction.TransactionBuilder`).
+:func:`iter_835` is the one parser. It yields, per 835 transaction set and in file order, a
+:class:`~gateway.model.TransactionHeader`, then each :class:`~gateway.model.ProviderGroup`
+(``claims=()``, before its claims), each :class:`~gateway.model.ClaimPayment`, each
+:class:`~gateway.model.ProviderAdjustment` (PLB pair), and a
+:class:`~gateway.model.TransactionEnd`. Only the open loop (one claim, say) is in memory, so a
+single-ST central-pay file of any size is read in bounded memory; the splitter uses it.
+A set is complete only at its ``TransactionEnd`` (payment balance checked there): a set cut
+off before its SE, or a fatal defect in strict mode, stops the stream after items of that set
+were yielded, so a consumer commits nothing of a set before its ``TransactionEnd``.
+
+:func:`read_835` collects those items into one :class:`~gateway.model.Remittance` per ST..SE.
+That is the convenient shape for a per-pharmacy set, and it holds a whole set in memory: use
+it when sets are of normal size, ``iter_835`` when one set can be huge (central pay with the
+PSAO as payee). Both run the same checks and report the same findings.
 
 Two modes, as everywhere in ``gateway.x12``: without ``findings`` the first fatal defect
 raises :class:`~gateway.errors.InputError` (code, segment number, id and byte offset); with a
@@ -15,10 +24,20 @@ whose BPR or payer/payee is missing, or that sits in a non-835 group, yields not
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from gateway.model import Envelope, Remittance
+from gateway.model import (
+    ClaimPayment,
+    Envelope,
+    ProviderAdjustment,
+    ProviderGroup,
+    Remittance,
+    SourceRef,
+    TransactionEnd,
+    TransactionHeader,
+)
 from gateway.x12.checks import (
     EnvelopeChecker,
     check_group_is_835,
@@ -28,52 +47,55 @@ from gateway.x12.checks import (
 from gateway.x12.findings import Finding, Level
 from gateway.x12.reporter import Reporter
 from gateway.x12.tokenizer import SEGMENT_ID, Segment, iter_segments
-from gateway.x12.transaction import TransactionBuilder
+from gateway.x12.transaction import TransactionReader
 
 ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 DETAIL_MARKS = frozenset({"LX", "CLP", "SVC", "PLB"})  # where groups, claims, lines, PLB start
+LOOP_OR_ENVELOPE_IDS = ENVELOPE_IDS | DETAIL_MARKS
+
+Item = TransactionHeader | ProviderGroup | ClaimPayment | ProviderAdjustment | TransactionEnd
 
 
-def read_835(
+def iter_835(
     stream: BinaryIO,
     *,
     file_name: str | None = None,
     findings: list[Finding] | None = None,
-) -> Iterator[Remittance]:
-    """Yield the remittances of an 835 file in file order (see the module docstring)."""
+) -> Iterator[Item]:
+    """Yield the items of an 835 file in file order, in bounded memory (module docstring)."""
     reporter = Reporter(file_name, findings)
     envelope = EnvelopeChecker(reporter)
-    builder = TransactionBuilder(reporter, file_name)
+    transaction = TransactionReader(reporter, file_name)
     group: Envelope | None = None  # the open 835 group, None when it is not an 835 group
     component = ":"
-    body: list[Segment] | None = None  # segments of the open ST..SE
-    marks: list[int] = []  # indexes in body of its LX, CLP, SVC and PLB segments
-    reading = False  # the open ST..SE is an 835 in an 835 group: build it at SE
-    last: Segment | None = None
+    in_set = False  # an ST..SE is open
+    loop: list[Segment] | None = None  # the open loop of the open 835 set (None: not read)
+    segment: Segment | None = None
     for segment in iter_segments(stream, reporter=reporter):
         seg_id = segment[2][0]
-        if body is not None and seg_id not in ENVELOPE_IDS:
+        if loop is not None:  # in an 835 set: most segments just join the open loop
+            if seg_id not in LOOP_OR_ENVELOPE_IDS:
+                loop.append(segment)
+                continue
             if seg_id in DETAIL_MARKS:
-                marks.append(len(body))
-            body.append(segment)
-            continue
-        last = segment
+                yield from transaction.mark(segment)
+                loop = transaction.loop
+                continue
+        elif in_set and seg_id not in ENVELOPE_IDS:
+            continue  # a set that is not read (not an 835): skipped to its SE
         if seg_id == "SE":
-            remittance = None
-            if body is not None and reading and group is not None:
-                body.append(segment)
-                remittance = builder.build(body, marks, group, component)
+            items = transaction.close(segment) if in_set and loop is not None else []
             envelope.close_set(segment)
-            if remittance is not None:
-                yield remittance
-            body = None
+            yield from items
+            in_set, loop = False, None
             continue
-        body = None
+        in_set, loop = False, None
         if seg_id == "ST":
             envelope.open_set(segment)
-            body = [segment]  # a set that is not read is still collected (to know its end)
-            marks = []
-            reading = group is not None and _is_835_set(reporter, segment)
+            in_set = True
+            if group is not None and _is_835_set(reporter, segment):
+                transaction.open(segment, group, component)
+                loop = transaction.loop
         elif seg_id == "GS":
             envelope.open_group(segment)
             isa = envelope.isa
@@ -91,7 +113,70 @@ def read_835(
         elif SEGMENT_ID.fullmatch(seg_id):
             where = "transaction set (ST..SE)" if envelope.gs else "functional group (GS..GE)"
             envelope.outside(segment, where if envelope.isa else "interchange (ISA..IEA)")
-    envelope.finish(body[-1] if body else last)
+    envelope.finish(segment)  # the last segment of the file
+
+
+def read_835(
+    stream: BinaryIO,
+    *,
+    file_name: str | None = None,
+    findings: list[Finding] | None = None,
+) -> Iterator[Remittance]:
+    """Yield the remittances of an 835 file in file order: :func:`iter_835`, collected."""
+    header: TransactionHeader | None = None
+    groups: list[ProviderGroup] = []
+    claims: list[ClaimPayment] = []
+    adjustments: list[ProviderAdjustment] = []
+    for item in iter_835(stream, file_name=file_name, findings=findings):
+        kind = type(item)
+        if kind is ClaimPayment:
+            claims.append(item)  # type: ignore[arg-type]
+        elif kind is ProviderGroup:
+            _close_group(groups, claims)
+            groups.append(item)  # type: ignore[arg-type]
+        elif kind is ProviderAdjustment:
+            adjustments.append(item)  # type: ignore[arg-type]
+        elif kind is TransactionHeader:
+            header, groups, claims, adjustments = item, [], [], []  # type: ignore[assignment]
+        elif kind is TransactionEnd and header is not None:
+            _close_group(groups, claims)
+            yield _remittance(header, groups, adjustments, item)  # type: ignore[arg-type]
+            header, groups, claims, adjustments = None, [], [], []
+
+
+def _close_group(groups: list[ProviderGroup], claims: list[ClaimPayment]) -> None:
+    """Give the last group its claims; its source then runs to the end of its last claim."""
+    if not groups or not claims:
+        return
+    group = groups[-1]
+    start, end = group.source, claims[-1].source
+    assert start is not None and end is not None
+    source = SourceRef(
+        start.file, start.first_segment, end.last_segment, start.start_offset, end.end_offset
+    )
+    groups[-1] = dataclasses.replace(group, claims=tuple(claims), source=source)
+    claims.clear()
+
+
+def _remittance(
+    header: TransactionHeader,
+    groups: list[ProviderGroup],
+    adjustments: list[ProviderAdjustment],
+    end: TransactionEnd,
+) -> Remittance:
+    return Remittance(
+        control_number=header.control_number,
+        envelope=header.envelope,
+        payment=header.payment,
+        payer=header.payer,
+        payee=header.payee,
+        production_date=header.production_date,
+        receiver_id=header.receiver_id,
+        groups=tuple(groups),
+        provider_adjustments=tuple(adjustments),
+        source=end.source,
+        references=header.references,
+    )
 
 
 def _is_835_set(reporter: Reporter, st: Segment) -> bool:

@@ -1,56 +1,149 @@
-"""One 835 transaction set (the segments of one ST..SE) into a canonical Remittance.
+"""One 835 transaction set (ST..SE) into canonical items, loop by loop, in bounded memory.
 
-The reader collects the segments of the open transaction set and hands them here at SE, with
-the positions of its LX, CLP, SVC and PLB segments (noted while collecting), so memory is
-bounded by the largest transaction set and no segment is searched for twice: the header (BPR,
-TRN, REF, DTM, N1 loops) is the slice before the first mark, each claim and service line is a
-slice read by :mod:`gateway.x12.claims`, then come the PLBs. Dates that are not dates become
-None (with a warning); amounts that are not numbers are fatal (``bad-amount``): money must
-never be guessed. The payment balances when BPR02 = sum(CLP04) - sum(PLB amounts).
+The reader hands every segment of an open 835 set here. Segments are collected one *loop* at
+a time: the header (ST up to the first LX, CLP, SVC or PLB), an LX group header (LX, TS3,
+TS2), a claim (CLP with its SVC service lines), a PLB. A loop is read when the segment that
+starts the next one arrives (so its :class:`~gateway.model.SourceRef` can end where the next
+begins), then dropped: a single-ST central-pay file with 400,000 claims never has more than
+one claim's segments in memory. Claims are read by :mod:`gateway.x12.claims`.
+
+Dates that are not dates become None (with a warning); amounts that are not numbers are fatal
+(``bad-amount``): money must never be guessed. The payment balances when BPR02 =
+sum(CLP04) - sum(PLB amounts), both sums kept running while the set streams and checked at SE.
+A set whose BPR or payer/payee is missing is reported and still read (so its claims are
+checked), but yields nothing.
 """
 
 from __future__ import annotations
 
 from gateway.model import (
-    ClaimPayment,
     Envelope,
     Party,
     Payment,
     ProviderAdjustment,
     ProviderGroup,
     Reference,
-    Remittance,
     SourceRef,
+    TransactionEnd,
+    TransactionHeader,
+    fast_constructor,
 )
 from gateway.x12.checks import check_balance, check_composite, element, report_at
 from gateway.x12.claims import read_claim
 from gateway.x12.findings import Level
 from gateway.x12.tokenizer import Segment, segment_text
-from gateway.x12.values import Values
+from gateway.x12.values import ZERO, Values
 
 HEADER_IGNORED = frozenset({"CUR", "N2", "N3", "N4", "PER", "RDM"})  # kept in the source only
+HEADER = "ST"  # the kind of the header loop (it starts with ST); other kinds are their ids
+new_adjustment = fast_constructor(ProviderAdjustment)
 
 
-class TransactionBuilder(Values):
-    """Builds the Remittances of one file (the value caches live as long as the file)."""
+class TransactionReader(Values):
+    """Reads the 835 transaction sets of one file (the value caches live as long as the file).
+
+    Per set: :meth:`open` at ST, :meth:`mark` at every LX, CLP, SVC and PLB (the reader
+    appends any other segment to :attr:`loop`), :meth:`close` at SE. ``mark`` and ``close``
+    return the items finished by then, in file order.
+    """
 
     component = ":"
 
-    # -- the transaction set --------------------------------------------------------------
-
-    def build(
-        self, body: list[Segment], marks: list[int], envelope: Envelope, component: str
-    ) -> Remittance | None:
-        """``body`` is ST..SE inclusive; ``marks`` the indexes of its LX, CLP and PLB segments
-        (the reader notes them while collecting, so the detail is not searched again). None
-        when BPR or a party is missing (reported)."""
+    def open(self, st: Segment, envelope: Envelope, component: str) -> None:
         self.component = component
-        header = self.header(body, marks[0] if marks else len(body) - 1)
+        self.envelope = envelope
+        self.loop: list[Segment] = [st]  # the segments of the open loop
+        self.kind = HEADER  # HEADER, "LX", "CLP", "PLB" or "SVC" (service lines without a claim)
+        self.lines: list[int] = []  # indexes in loop of a claim's SVCs
+        self.header: TransactionHeader | None = None
+        self.bpr: Segment | None = None
+        self.in_group = False  # an LX group (or claims before any LX: group "0") is open
+        self.provider: str | None = None  # TS301 of the open group
+        self.claim_count = 0
+        self.claim_paid = ZERO
+        self.adjusted = ZERO
+
+    def mark(self, segment: Segment) -> list | tuple:
+        """``segment`` is an LX, CLP, SVC or PLB: it starts a loop (an SVC in a claim: a line)."""
+        seg_id = segment[2][0]
+        if seg_id == "SVC" and self.kind != HEADER:
+            if self.kind == "CLP":
+                self.lines.append(len(self.loop))
+            self.loop.append(segment)  # after LX or PLB it is unexpected there: reported later
+            return ()
+        items = self.finish_loop(segment)
+        if seg_id != "CLP":
+            self.in_group, self.provider = False, None
+        elif not self.in_group:  # claims before any LX form group "0"
+            self.in_group = True
+            if self.header:  # it has no segments of its own: an empty source where it starts
+                number, offset = segment[0], segment[1]
+                source = SourceRef(self.file_name, number, number - 1, offset, offset)
+                items.append(ProviderGroup("0", None, None, None, None, None, (), source))
+        self.kind = seg_id
+        self.loop = [segment]
+        self.lines = []
+        return items
+
+    def close(self, se: Segment) -> list:
+        """At SE: the last loop, then the set's :class:`TransactionEnd` (payment balanced)."""
+        items = self.finish_loop(se)
+        header = self.header
+        if header is None or self.bpr is None:
+            return items  # missing parts were reported: nothing is yielded for this set
+        check_balance(
+            self.reporter,
+            self.bpr,
+            "unbalanced-payment",
+            "BPR02 = sum(CLP04) - sum(PLB amounts)",
+            self.claim_paid - self.adjusted,
+            header.payment.amount,
+        )
+        start = header.source
+        end = se[1] + len(segment_text(se))
+        source = SourceRef(self.file_name, start.first_segment, se[0], start.start_offset, end)
+        totals = (self.claim_count, self.claim_paid, self.adjusted)
+        items.append(TransactionEnd(header.control_number, *totals, source))
+        return items
+
+    def finish_loop(self, following: Segment) -> list:
+        """Read the open loop, which ends where ``following`` begins."""
+        loop, kind = self.loop, self.kind
+        loop.append(following)
+        stop = len(loop) - 1
+        if kind == "CLP":
+            claim = read_claim(self, loop, self.lines, self.provider, self.component)
+            self.claim_count += 1
+            self.claim_paid += claim.paid
+            return [claim] if self.header else []
+        if kind == "LX":
+            self.in_group = True
+            group = self.group(loop, stop)
+            return [group] if self.header else []
+        if kind == "PLB":
+            adjustments = self.plb(loop[0])
+            for segment in loop[1:stop]:
+                self.unexpected(segment, "the summary (after PLB)")
+            self.adjusted += sum([adjustment.amount for adjustment in adjustments], ZERO)
+            return adjustments if self.header else []
+        if kind == "SVC":
+            for segment in loop[:stop]:
+                self.unexpected(segment, "the detail (no CLP before it)")
+            return []
+        self.header = self.read_header(loop, stop)
+        return [self.header] if self.header else []
+
+    # -- the header ------------------------------------------------------------------------
+
+    def read_header(self, loop: list[Segment], stop: int) -> TransactionHeader | None:
+        """The header loop ``loop[:stop]``, or None when BPR or a party is missing (reported)."""
+        st = loop[0]
+        header = self.header_segments(loop, stop)
         missing = [name for name in ("BPR", "N1*PR", "N1*PE") if header.get(name) is None]
         for name in missing:
             report_at(
                 self.reporter,
-                body[0],
+                st,
                 "missing-segment",
                 f"the transaction set has no {name}",
                 level=Level.TRANSACTION,
@@ -59,42 +152,28 @@ class TransactionBuilder(Values):
         if header.get("TRN") is None:
             report_at(
                 self.reporter,
-                body[0],
+                st,
                 "missing-segment",
                 "the transaction set has no TRN (reassociation trace number)",
                 level=Level.TRANSACTION,
                 fix="ask the sender for a complete 835",
             )
-        groups, adjustments = self.detail(body, marks)
-        se = body[-1]
-        end = se[1] + len(segment_text(se))
         if missing:
             return None
-        remittance = Remittance(
-            control_number=element(body[0], 2),
-            envelope=envelope,
+        self.bpr = header["BPR"]
+        return TransactionHeader(
+            control_number=element(st, 2),
+            envelope=self.envelope,
             payment=self.payment(header["BPR"], header.get("TRN")),
             payer=header["N1*PR"],
             payee=header["N1*PE"],
             production_date=header.get("DTM*405"),
             receiver_id=header.get("REF*EV"),
-            groups=groups,
-            provider_adjustments=adjustments,
-            source=SourceRef(self.file_name, body[0][0], se[0], body[0][1], end),
             references=tuple(header["REF"]),
+            source=self.source(loop, 0, stop),
         )
-        expected = remittance.total_claim_paid - remittance.total_provider_adjustments
-        check_balance(
-            self.reporter,
-            header["BPR"],
-            "unbalanced-payment",
-            "BPR02 = sum(CLP04) - sum(PLB amounts)",
-            expected,
-            remittance.payment.amount,
-        )
-        return remittance
 
-    def header(self, body: list[Segment], stop: int) -> dict:
+    def header_segments(self, body: list[Segment], stop: int) -> dict:
         """BPR, TRN, REF, DTM*405 and the N1 party loops: ``body[1:stop]``."""
         found: dict = {"REF": []}
         party: list | None = None  # [N1 segment, references] of the open party loop
@@ -152,56 +231,7 @@ class TransactionBuilder(Values):
             originator_supplement=element(trn, 4) or None if trn else None,
         )
 
-    # -- detail: LX groups, claims, service lines, PLB ------------------------------------
-
-    # -- detail: LX groups, claims, PLB --------------------------------------------------
-
-    def detail(
-        self, body: list[Segment], marks: list[int]
-    ) -> tuple[tuple[ProviderGroup, ...], tuple[ProviderAdjustment, ...]]:
-        """LX/TS3 groups of CLP claims, then PLB. Claims before any LX form group "0".
-
-        ``marks`` are the indexes of LX, CLP, SVC and PLB: each run from one LX, CLP or PLB
-        to the next (with the SVCs in between) is one loop.
-        """
-        groups: list[ProviderGroup] = []
-        adjustments: list[ProviderAdjustment] = []
-        claims: list[ClaimPayment] = []
-        group_start: int | None = None  # index of the LX (or first CLP) of the open group
-        ts3: Segment | None = None
-        last, count, position = len(body) - 1, len(marks), 0
-        while position < count:
-            start = marks[position]
-            seg_id = body[start][2][0]
-            following = position + 1
-            while following < count and body[marks[following]][2][0] == "SVC":
-                following += 1
-            lines = marks[position + 1 : following]
-            stop = marks[following] if following < count else last
-            position = following
-            if seg_id == "CLP":
-                if group_start is None:
-                    group_start = start
-                provider = (element(ts3, 1) or None) if ts3 else None
-                bounds = (start, lines, stop)
-                claims.append(read_claim(self, body, bounds, provider, self.component))
-                continue
-            if group_start is not None:
-                groups.append(self.group(body, group_start, start, ts3, claims))
-                group_start, ts3, claims = None, None, []
-            if seg_id == "LX":
-                group_start = start
-                ts3 = self.group_header(body, start + 1, stop)
-            elif seg_id == "PLB":
-                adjustments.extend(self.plb(body[start]))
-                for segment in body[start + 1 : stop]:
-                    self.unexpected(segment, "the summary (after PLB)")
-            else:  # service lines outside any claim
-                for segment in body[start:stop]:
-                    self.unexpected(segment, "the detail (no CLP before it)")
-        if group_start is not None:
-            groups.append(self.group(body, group_start, last, ts3, claims))
-        return tuple(groups), tuple(adjustments)
+    # -- detail: LX groups and PLB ---------------------------------------------------------
 
     def group_header(self, body: list[Segment], start: int, stop: int) -> Segment | None:
         """TS3 and TS2 between LX and the first claim; returns the TS3."""
@@ -214,26 +244,20 @@ class TransactionBuilder(Values):
                 self.unexpected(segment, "a provider summary (loop 2000)")
         return ts3
 
-    def group(
-        self,
-        body: list[Segment],
-        start: int,
-        stop: int,
-        ts3: Segment | None,
-        claims: list[ClaimPayment],
-    ) -> ProviderGroup:
-        lx = body[start]
-        numbered = lx[2][0] == "LX"
+    def group(self, loop: list[Segment], stop: int) -> ProviderGroup:
+        """The LX loop ``loop[:stop]`` (LX, TS3, TS2): a group, before its claims."""
+        ts3 = self.group_header(loop, 1, stop)
+        self.provider = (element(ts3, 1) or None) if ts3 else None
         count = element(ts3, 4) if ts3 else ""
         return ProviderGroup(
-            number=element(lx, 1) if numbered else "0",
-            provider_id=(element(ts3, 1) or None) if ts3 else None,
+            number=element(loop[0], 1),
+            provider_id=self.provider,
             facility_code=(element(ts3, 2) or None) if ts3 else None,
             fiscal_period_date=self.date(ts3, 3) if ts3 else None,
             claim_count=int(count) if count.isdigit() else None,
             total_charge=self.optional_money(ts3, 5) if ts3 else None,
-            claims=tuple(claims),
-            source=self.source(body, start, stop),
+            claims=(),
+            source=self.source(loop, 0, stop),
         )
 
     def plb(self, segment: Segment) -> list[ProviderAdjustment]:
@@ -244,13 +268,7 @@ class TransactionBuilder(Values):
             if not element(segment, index):
                 continue
             reason = check_composite(self.reporter, segment, index, self.component, required=False)
-            found.append(
-                ProviderAdjustment(
-                    provider_id=provider,
-                    fiscal_period_date=period,
-                    reason=reason[0],
-                    reference=reason[1] if len(reason) > 1 and reason[1] else None,
-                    amount=self.money(segment, index + 1),
-                )
-            )
+            reference = reason[1] if len(reason) > 1 and reason[1] else None
+            amount = self.money(segment, index + 1)
+            found.append(new_adjustment(provider, period, reason[0], reference, amount))
         return found

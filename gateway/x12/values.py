@@ -4,7 +4,8 @@ Amounts are ``Decimal`` built from the element text (never float) and must look 
 R type (digits, optional minus and decimal point): ``NaN``, ``1E5`` or ``12,00`` are fatal
 ``bad-amount`` findings, because money is never guessed. Dates that are not CCYYMMDD become
 None with a warning (``bad-date``). Both conversions are cached per file: the same amounts
-(copays, fees) and dates recur thousands of times in a central-pay file.
+(copays, fees) and dates recur thousands of times in a central-pay file. A cache is emptied
+when it holds CACHE_LIMIT entries, so a huge file is still read in bounded memory.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from gateway.model import SourceRef
+from gateway.model import SourceRef, fast_constructor
 from gateway.x12.checks import report_at
 from gateway.x12.findings import Level
 from gateway.x12.reporter import Reporter
@@ -20,7 +21,8 @@ from gateway.x12.tokenizer import SEGMENT_ID, Segment
 
 ZERO = Decimal(0)
 NUMBER_CHARS = "0123456789.-"
-CACHE_LIMIT = 50_000
+CACHE_LIMIT = 4096  # entries per cache (~1 MB): cleared when full, memory stays bounded
+new_source = fast_constructor(SourceRef)
 
 
 class Values:
@@ -110,6 +112,6 @@ class Values:
 
     def source(self, body: list[Segment], start: int, stop: int) -> SourceRef:
         """Segments ``body[start:stop]``; they end where ``body[stop]`` begins."""
-        return SourceRef(
+        return new_source(
             self.file_name, body[start][0], body[stop - 1][0], body[start][1], body[stop][1]
         )
