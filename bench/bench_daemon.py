@@ -4,8 +4,8 @@ A synthetic single-ST central pay (the PSAO is the payee; every pharmacy is spli
 one transaction set) is dropped in a PBM folder; the daemon runs one cycle (``run --once``):
 receive (copy, hash, keep in the SQLite store), parse (collecting findings), 999, split per
 pharmacy, route, deliver every part into its pharmacy's folder (fsync, rename). The baseline
-is ``read_835`` over the same file — one parse, the least the daemon must do. Each run is its
-own child process: CPU seconds and peak RSS (ru_maxrss) are that child's.
+is ``iter_835`` over the same file — one streaming parse, the least the daemon must do. Each
+run is its own child process: CPU seconds and peak RSS (ru_maxrss) are that child's.
 
     .venv/bin/python bench/bench_daemon.py --claims 20000 60000 --pharmacies 200
 """
@@ -27,10 +27,11 @@ def child(kind: str, path: Path) -> None:
     """Run one measurement in this (child) process and print it as JSON."""
     started, cpu = time.perf_counter(), time.process_time()
     if kind == "parse":
-        from gateway.x12.reader import read_835
+        from gateway.model import ClaimPayment
+        from gateway.x12.reader import iter_835
 
         with path.open("rb") as stream:
-            count = sum(len(r.claims) for r in read_835(stream))
+            count = sum(isinstance(item, ClaimPayment) for item in iter_835(stream))
     else:
         from gateway.daemon import Daemon
         from gateway.log import configure
@@ -96,7 +97,7 @@ def main() -> None:
                 size = file.stat().st_size / 1e6
                 base = measure("parse", file)
                 cycle = measure("cycle", config)
-                for name, result in (("read_835 (baseline)", base), ("daemon cycle", cycle)):
+                for name, result in (("iter_835 (baseline)", base), ("daemon cycle", cycle)):
                     print(f"| {shape} | {claims:,} | {size:.1f} | {name} | {result['cpu']:.2f} | "
                           f"{result['wall']:.2f} | {result['cpu'] / base['cpu']:.2f} | "
                           f"{result['rss_mib']:.1f} | {result['count']:,} |")

@@ -28,7 +28,7 @@ from gateway.store.models import ReceivedFile
 from gateway.transport.names import safe_name
 from gateway.x12.ack import write_999, write_ta1
 from gateway.x12.findings import Finding, Level
-from gateway.x12.reader import read_835
+from gateway.x12.reader import iter_835
 from gateway.x12.received import ReceivedInterchange, received_interchanges
 from gateway.x12.tokenizer import iter_segments
 
@@ -79,7 +79,7 @@ class Acknowledger:
         findings: list[Finding] = []
         with self.store.open_payload(received.sha256) as stream:
             try:
-                for _ in read_835(stream, file_name=received.original_name, findings=findings):
+                for _ in iter_835(stream, file_name=received.original_name, findings=findings):
                     pass
             except InputError as exc:  # a defect the reader cannot read past, even collecting
                 findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))

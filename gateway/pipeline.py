@@ -7,7 +7,8 @@ that state after a crash, which is what makes SIGKILL at any moment harmless:
   turns a second copy into a ``duplicate``), *then* acknowledge the partner's copy. A crash
   before the record re-fetches; a crash after it re-records the same bytes as a duplicate.
 * **parse** — a file in ``received`` is parsed through (format detected from content,
-  streaming, memory bounded by one transaction set); then ``parsed``. A structural error
+  streaming item by item, so even a single-ST central pay is read in bounded memory); then
+  ``parsed``. A structural error
   quarantines the file instead: reason kept, event written, negative acknowledgment queued.
 * **route** — a ``parsed`` file goes to the router, which splits it into the members' parts
   and records them as documents and deliveries, idempotent by key; then ``routed``. Routing
@@ -30,12 +31,13 @@ from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
 from gateway.log import get_logger
 from gateway.metrics import Metrics
+from gateway.model import TransactionEnd
 from gateway.ncpdp.model import ClaimRequest, ClaimResponse
 from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
 from gateway.x12.findings import Finding
-from gateway.x12.reader import read_835
+from gateway.x12.reader import iter_835
 
 if TYPE_CHECKING:
     from gateway.runtime import PartnerRuntime
@@ -98,8 +100,8 @@ def parse_file(stream: BinaryIO, received: ReceivedFile) -> Parsed:
     """
     if file_format(stream, received) == "x12":
         findings: list[Finding] = []
-        sets = sum(1 for _ in read_835(stream, file_name=received.original_name,
-                                       findings=findings))
+        items = iter_835(stream, file_name=received.original_name, findings=findings)
+        sets = sum(isinstance(item, TransactionEnd) for item in items)  # bounded memory
         return Parsed({"835": sets}, findings)
     counts: dict[str, int] = {}
     for document in read_ncpdp(stream, strict=True):
