@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from gateway.synth.pharmacies import Pharmacy
@@ -176,7 +175,3 @@ def _fresh_workspace(root: Path) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("made by `gateway demo`; safe to delete\n")
     return root
-
-
-def money(amount: Decimal) -> str:
-    return f"${amount:,.2f}"

@@ -12,7 +12,7 @@ Every delivery names its destination as a string: a roster destination, or
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.acknowledge import Acknowledger
@@ -43,7 +43,6 @@ class PartnerRuntime:
     settle_seconds: float
     ack_kind: str  # none | ta1 | 999
     ack_destination: str | None  # a destination string, like a roster's
-    config: Partner = field(repr=False)
 
 
 class PatternSource:
@@ -115,7 +114,6 @@ class Runtime:
                 inbound.get("settle_seconds", DEFAULT_SETTLE_SECONDS)),
             ack_kind=partner.acknowledgment.kind,
             ack_destination=PARTNER_PREFIX + partner.id if partner.outbound else None,
-            config=partner,
         )
 
     # -- stages -------------------------------------------------------------------------------

@@ -48,10 +48,6 @@ class Settings:
     holidays: frozenset[date] = field(default_factory=frozenset)
 
     @property
-    def members_csv(self) -> Path:
-        return self.partners_dir / "members.csv"
-
-    @property
     def work_dir(self) -> Path:
         """Temp space for fetches: same file system as the data dir, so renames are atomic."""
         return self.data_dir / "work"
