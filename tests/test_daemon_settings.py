@@ -21,7 +21,7 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_defaults_resolve_relative_to_the_config_directory(tmp_path):
     settings = load_settings(write(tmp_path, ""))
     assert settings.data_dir == tmp_path.resolve() / "data"
-    assert settings.members_csv == tmp_path.resolve() / "partners" / "members.csv"
+    assert settings.partners_dir == tmp_path.resolve() / "partners"
     assert settings.store_url == "sqlite:///" + str(tmp_path.resolve() / "data" / "gateway.db")
     assert settings.listen == ("127.0.0.1", 9464)
     assert settings.workers == 2
