@@ -81,7 +81,8 @@ class SlaRule:
 
     def describe(self) -> str:
         days = "business days" if self.days == "business" else "every day"
-        return f"a {self.kind} file by {self.by:%H:%M} {self.zone} on {days}"
+        what = "a file" if self.kind == "any" else f"an {self.kind.upper()} file"
+        return f"{what} by {self.by:%H:%M} {self.zone} on {days}"
 
 
 def is_business_day(day: date, holidays: frozenset[date] = frozenset()) -> bool:

@@ -100,7 +100,7 @@ def test_status_shows_partners_queue_and_problems(tmp_path, capsys):
     assert "era-20260105-broken.835: truncated" in out
 
 
-def test_a_missed_sla_raises_an_event_a_log_line_and_a_metric_once(tmp_path):
+def test_a_missed_sla_raises_an_event_a_log_line_and_a_metric_once(tmp_path, capsys):
     config, _ = folder_workspace(tmp_path / "ws")
     for file in (tmp_path / "ws" / "pbm" / "outbound").iterdir():
         file.unlink()  # the PBM sends nothing today
@@ -118,3 +118,5 @@ def test_a_missed_sla_raises_an_event_a_log_line_and_a_metric_once(tmp_path):
     (event,) = [e for e in store.events("partner", "demo-pbm") if e.action == "sla-missed"]
     assert "by 00:00" in event.reason
     store.close()
+    assert main(["status", "--config", str(config)]) == 0
+    assert "MISSED (an 835 file by 00:00 UTC on every day)" in capsys.readouterr().out

@@ -114,22 +114,34 @@ def run_status(args: argparse.Namespace) -> int:
     store = open_store(settings.store_url, migrate=False, create=False)
     try:
         print(_daemon_line(settings))
-        print(f"\n{'PARTNER':<20} {'LAST POLL (daemon)':<21} {'LAST FILE':<22} FILES  QUARANTINED")
+        print(f"\n{'PARTNER':<20} {'LAST POLL (daemon)':<21} {'LAST FILE':<22} FILES  "
+              "QUARANTINED  SLA TODAY")
         last_polls = _scrape_last_polls(settings)
-        for pid in runtime.partners:
+        for pid, partner in runtime.partners.items():
             files = store.list_files(partner=pid, limit=1000)
             last_file = files[0].received_at.strftime("%Y-%m-%d %H:%M:%S") if files else "-"
             quarantined = sum(1 for f in files if f.status.value == "quarantined")
             poll = last_polls.get(pid)
             poll_text = datetime.fromtimestamp(poll, UTC).strftime("%Y-%m-%d %H:%M:%S") \
                 if poll else "-"
-            print(f"{pid:<20} {poll_text:<21} {last_file:<22} {len(files):>5}  {quarantined:>11}")
+            print(f"{pid:<20} {poll_text:<21} {last_file:<22} {len(files):>5}  "
+                  f"{quarantined:>11}  {_sla_text(partner, files, settings)}")
         _print_queue(store)
         _print_problems(store)
     finally:
         store.close()
         runtime.close()
     return EXIT_OK
+
+
+def _sla_text(partner, files, settings: Settings) -> str:
+    """``-`` without a rule; ``MISSED`` when today's deadline passed without a new file."""
+    if not partner.sla:
+        return "-"
+    received = next((f.received_at for f in files if f.status.value != "duplicate"), None)
+    now = datetime.now(UTC)
+    missed = [r for r in partner.sla if r.missed(now, received, settings.holidays)]
+    return f"MISSED ({missed[0].describe()})" if missed else "ok"
 
 
 def _daemon_line(settings: Settings) -> str:
