@@ -65,8 +65,8 @@ class Daemon:
         shutdown_seconds: float = 30.0,
     ) -> None:
         self.settings = settings
-        # Poll leases are held in the name of this installation on this host, so a daemon
-        # restarted after a crash resumes its own leases at once instead of waiting them out;
+        # Poll and file leases are held in the name of this installation on this host, so a
+        # daemon restarted after a crash resumes its own leases at once instead of waiting them;
         # delivery workers are named per process (their leases are fenced by token anyway).
         self.holder = f"{socket.gethostname()}:{settings.path}"
         self.process_name = f"{socket.gethostname()}:{os.getpid()}"
