@@ -1,7 +1,8 @@
 """Guaranteed delivery under SIGKILL (both back ends): nothing lost, nothing doubled, nothing torn.
 
 A child process runs a delivery worker into folder sinks; the test kills it with SIGKILL at 50+
-random moments — while claiming, writing a temp file, renaming, acking — and restarts it. At the
+random moments once it is at work — while claiming, writing a temp file, renaming, acking —
+and restarts it. At the
 end every enqueued delivery exists exactly once under its final name, byte-identical, and the
 store says delivered with the right SHA-256. Leases are 1 s so a killed worker's claim comes
 back quickly.
@@ -26,6 +27,10 @@ CHILD = Path(__file__).with_name("delivery_crash_child.py")
 KILLS = 52
 PER_KILL = 20
 LEASE_SECONDS = 1.0
+# How long after the worker's first claim of a round it is killed, at most. A round's 20
+# deliveries take ~50 ms on an idle machine: a longer window lets most kills land after the
+# work is done (then they prove nothing, and the check at the end fails on a quiet machine).
+KILL_WINDOW = 0.05
 
 
 def payload(n: int) -> bytes:
@@ -61,8 +66,10 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing(store_url, tmp_path):
             # New work arrives while the worker is being killed, so every kill has work to hit.
             for n in range(kill * PER_KILL, (kill + 1) * PER_KILL):
                 expected.update(_enqueue(store, file_id, n, sink_root))
+            progress = _progress(store)
             child = start_worker_ready(store_url, sink_root)
-            time.sleep(rng.uniform(0.0, 0.1))
+            _wait_until_working(store, progress)
+            time.sleep(rng.uniform(0.0, KILL_WINDOW))
             child.send_signal(signal.SIGKILL)
             child.wait()
 
@@ -95,6 +102,22 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing(store_url, tmp_path):
     assert all(p.name.endswith(TEMP_SUFFIX) for p in leftovers)  # hidden temp files only
     print(f"{KILLS} kills: {redone} deliveries redone, {len(leftovers)} temp files left")
     assert redone > KILLS // 5, "too few kills landed inside a delivery to prove anything"
+
+
+def _progress(store) -> tuple[int, int]:
+    """(pending, delivered): once either moves, the worker has claimed something."""
+    counts = {state: 0 for state in DeliveryState}
+    for depth in store.queue_depth():
+        counts[depth.state] += depth.count
+    return counts[DeliveryState.PENDING], counts[DeliveryState.DELIVERED]
+
+
+def _wait_until_working(store, before: tuple[int, int]) -> None:
+    """Wait (up to 5 s) for the worker's first claim, so the kill lands inside its work and
+    not in its start-up, however loaded the machine is."""
+    deadline = time.monotonic() + 5
+    while _progress(store) == before and time.monotonic() < deadline:
+        time.sleep(0.002)
 
 
 def _enqueue(store, file_id: int, n: int, sink_root: Path) -> dict[Path, bytes]:

@@ -1,9 +1,9 @@
 """The message store interface: one abstract class, two back ends (like procrastinate's Connector).
 
 ``sqlite.py`` is the embedded default (one daemon); ``postgres.py`` serves several daemons at
-once. Both pass the same test suite. The SQL lives in ``sql/<backend>/`` (numbered migrations
-and a ``queries.sql`` of named statements), so this module only says *what* each operation
-promises:
+once. Both pass the same test suite. What they do alike is written once in ``sqlstore.py``;
+the SQL lives in ``sql/<backend>/`` (numbered migrations and a ``queries.sql`` of named
+statements), so this module only says *what* each operation promises:
 
 - **Receive** (idempotent receiver): a file's raw bytes are kept unchanged and durably, and
   its row committed, before the partner's copy is removed (PostgreSQL: one transaction;

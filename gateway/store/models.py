@@ -8,11 +8,12 @@ format), and an append-only **event** for every state change. Times are timezone
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from functools import cache
+from typing import Any, TypeVar
 
 
 def utc(value: float | datetime | None) -> datetime | None:
@@ -196,77 +197,46 @@ class QueueDepth:
 # -- rows to models (both back ends return mappings with the same column names) -------------
 
 Row = Mapping[str, Any]
+_Model = TypeVar("_Model")
+
+
+def _from_row(model: type[_Model], row: Row, **convert: Callable[[Any], Any]) -> _Model:
+    """``model`` built from the row's columns of the same names, some passed through a
+    ``convert`` function first: the schema's column names *are* the field names, so a new
+    column needs a new field and nothing else."""
+    values = {}
+    for name in _field_names(model):
+        value = row[name]
+        values[name] = convert[name](value) if name in convert else value
+    return model(**values)
+
+
+@cache
+def _field_names(model: type) -> tuple[str, ...]:
+    return tuple(item.name for item in fields(model))
+
+
+def _json_object(value: str | Mapping[str, str]) -> dict[str, str]:
+    """A JSON column: SQLite returns the text, PostgreSQL's jsonb the decoded object."""
+    return json.loads(value) if isinstance(value, str) else dict(value)
 
 
 def file_from_row(row: Row) -> ReceivedFile:
-    return ReceivedFile(
-        id=row["id"],
-        partner=row["partner"],
-        remote_path=row["remote_path"],
-        original_name=row["original_name"],
-        size=row["size"],
-        mtime=utc(row["mtime"]),
-        sha256=row["sha256"],
-        received_at=utc(row["received_at"]),  # type: ignore[arg-type]
-        status=FileStatus(row["status"]),
-        error=row["error"],
-        duplicate_of=row["duplicate_of"],
-    )
+    return _from_row(ReceivedFile, row, mtime=utc, received_at=utc, status=FileStatus)
 
 
 def document_from_row(row: Row) -> Document:
-    keys = row["routing_keys"]
-    return Document(
-        id=row["id"],
-        file_id=row["file_id"],
-        ordinal=row["ordinal"],
-        kind=row["kind"],
-        routing_keys=json.loads(keys) if isinstance(keys, str) else dict(keys),
-        source_start=row["source_start"],
-        source_end=row["source_end"],
-        payload_sha256=row["payload_sha256"],
-    )
+    return _from_row(Document, row, routing_keys=_json_object)
 
 
 def delivery_from_row(row: Row) -> Delivery:
-    return Delivery(
-        id=row["id"],
-        document_id=row["document_id"],
-        destination=row["destination"],
-        format=row["format"],
-        idempotency_key=row["idempotency_key"],
-        output_name=row["output_name"],
-        state=DeliveryState(row["state"]),
-        attempts=row["attempts"],
-        due_at=utc(row["due_at"]),
-        enqueued_at=utc(row["enqueued_at"]),  # type: ignore[arg-type]
-        created_at=utc(row["created_at"]),  # type: ignore[arg-type]
-        lease_token=row["lease_token"],
-        leased_by=row["leased_by"],
-        last_error=row["last_error"],
-        output_sha256=row["output_sha256"],
-        location=row["location"],
-        payload_sha256=row["payload_sha256"],
-        delivered_at=utc(row["delivered_at"]),
-    )
+    times = dict.fromkeys(("due_at", "enqueued_at", "created_at", "delivered_at"), utc)
+    return _from_row(Delivery, row, state=DeliveryState, **times)
 
 
 def event_from_row(row: Row) -> Event:
-    return Event(
-        id=row["id"],
-        at=utc(row["at"]),  # type: ignore[arg-type]
-        actor=row["actor"],
-        entity_type=row["entity_type"],
-        entity_id=row["entity_id"],
-        action=row["action"],
-        reason=row["reason"],
-    )
+    return _from_row(Event, row, at=utc)
 
 
 def depth_from_row(row: Row) -> QueueDepth:
-    return QueueDepth(
-        state=DeliveryState(row["state"]),
-        destination=row["destination"],
-        count=row["count"],
-        oldest_enqueued_at=utc(row["oldest_enqueued_at"]),
-    )
+    return _from_row(QueueDepth, row, state=DeliveryState, oldest_enqueued_at=utc)

@@ -44,9 +44,9 @@ class PostgresConnection:
                 self.url, autocommit=True, row_factory=dict_row, connect_timeout=10
             )
         except psycopg.OperationalError as exc:
-            raise StoreError(
-                f"cannot connect to PostgreSQL: {str(exc).strip().splitlines()[0]}",
-                where=describe_url(self.url),
+            raise self._failed(
+                "cannot connect to PostgreSQL",
+                exc,
                 fix="check that the server runs and the store URL (--store / GATEWAY_STORE)",
             ) from None
         if not self.synchronous_commit:
@@ -61,11 +61,17 @@ class PostgresConnection:
             try:
                 yield self.db
             except psycopg.OperationalError as exc:
-                raise StoreError(
-                    f"PostgreSQL failed: {str(exc).strip().splitlines()[0]}",
-                    where=describe_url(self.url),
+                raise self._failed(
+                    "PostgreSQL failed",
+                    exc,
                     fix="the operation was not done; it is retried when the server is back",
                 ) from exc
+
+    def _failed(self, what: str, exc: psycopg.Error, *, fix: str) -> StoreError:
+        """The server's error as one line naming the database (never the password)."""
+        return StoreError(
+            f"{what}: {str(exc).strip().splitlines()[0]}", where=describe_url(self.url), fix=fix
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[Row]]:
@@ -80,27 +86,31 @@ class PostgresConnection:
         with self.session() as db:
             return db.execute(sql, params).fetchall()
 
+    def write_one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
+        """One writing statement; in autocommit it is its own transaction, with no BEGIN and
+        COMMIT round trips. Its first row."""
+        return self.one(sql, params)
+
+    def migrate(self) -> int:
+        """Apply the pending migrations in one transaction; return the schema version in force."""
+        with self.transaction() as db:
+            # One daemon migrates; the others wait here and then find nothing to do.
+            db.execute("SELECT pg_advisory_xact_lock(hashtext('psao-gateway-migrate'))")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY,"
+                " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            row = db.execute("SELECT coalesce(max(version), 0) AS v FROM schema_version").fetchone()
+            version = row["v"] if row else 0
+            for migration in pending("postgres", version, describe_url(self.url)):
+                db.execute(migration.sql.encode())  # several statements, no parameters
+                db.execute(
+                    "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+                version = migration.version
+        return version
+
     def close(self) -> None:
         with self.lock:
             self.db.close()
-
-
-def migrate(connection: PostgresConnection) -> int:
-    """Apply the pending migrations in one transaction; return the schema version in force."""
-    with connection.transaction() as db:
-        # One daemon migrates; the others wait here and then find nothing to do.
-        db.execute("SELECT pg_advisory_xact_lock(hashtext('psao-gateway-migrate'))")
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY,"
-            " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        row = db.execute("SELECT coalesce(max(version), 0) AS v FROM schema_version").fetchone()
-        version = row["v"] if row else 0
-        for migration in pending("postgres", version, describe_url(connection.url)):
-            db.execute(migration.sql.encode())  # several statements, no parameters
-            db.execute(
-                "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
-                (migration.version, migration.name),
-            )
-            version = migration.version
-    return version

@@ -38,7 +38,7 @@ class SQLiteConnection:
         self.lock = threading.Lock()
 
     @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """A read-then-write transaction holding the write lock from its first statement."""
         with self.lock, self._errors():
             self.db.execute("BEGIN IMMEDIATE")
@@ -57,6 +57,31 @@ class SQLiteConnection:
     def all(self, sql: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
         with self.lock, self._errors():
             return self.db.execute(sql, params).fetchall()
+
+    def write_one(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Row | None:
+        """One writing statement in its own BEGIN IMMEDIATE transaction; its first row."""
+        with self.transaction() as db:
+            return db.execute(sql, params).fetchone()
+
+    def migrate(self) -> int:
+        """Apply the pending migrations in one IMMEDIATE transaction (so two processes starting
+        together do not both apply them); return the schema version now in force."""
+        with self.transaction() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
+                " name TEXT NOT NULL, applied_at REAL NOT NULL)"
+            )
+            found = db.execute("SELECT coalesce(max(version), 0) FROM schema_version")
+            version = found.fetchone()[0]
+            for migration in pending("sqlite", version, self.path):
+                for statement in _statements(migration.sql):
+                    db.execute(statement)
+                db.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, ?)",
+                    (migration.version, migration.name, time.time()),
+                )
+                version = migration.version
+        return version
 
     @contextmanager
     def _errors(self) -> Iterator[None]:
@@ -89,23 +114,3 @@ def _statements(script: str) -> Iterator[str]:
         part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
     ):
         raise StoreError("a migration ends with an incomplete statement", where=buffer[:80])
-
-
-def migrate(connection: SQLiteConnection) -> int:
-    """Apply the pending migrations in one IMMEDIATE transaction (so two processes starting
-    together do not both apply them); return the schema version now in force."""
-    with connection.write() as db:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
-            " name TEXT NOT NULL, applied_at REAL NOT NULL)"
-        )
-        version = db.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
-        for migration in pending("sqlite", version, connection.path):
-            for statement in _statements(migration.sql):
-                db.execute(statement)
-            db.execute(
-                "INSERT INTO schema_version VALUES (?, ?, ?)",
-                (migration.version, migration.name, time.time()),
-            )
-            version = migration.version
-    return version

@@ -1,5 +1,6 @@
 -- Statements of the PostgreSQL message store (psycopg named parameters; times from now()).
 -- The queue statements (claim, heartbeat, ack, fail) are each one autocommit statement.
+-- The names are those of sql/sqlite/queries.sql: sqlstore.py runs either file's statements.
 
 -- name: payload_size
 SELECT size FROM payloads WHERE sha256 = %(sha256)s;
@@ -48,7 +49,7 @@ UPDATE files SET status = %(status)s, error = %(error)s WHERE id = %(id)s RETURN
 -- name: insert_document
 INSERT INTO documents (file_id, ordinal, kind, routing_keys, source_start, source_end,
                        payload_sha256, created_at)
-VALUES (%(file_id)s, %(ordinal)s, %(kind)s, %(routing_keys)s, %(source_start)s,
+VALUES (%(file_id)s, %(ordinal)s, %(kind)s, %(routing_keys)s::jsonb, %(source_start)s,
         %(source_end)s, %(payload_sha256)s, now())
 ON CONFLICT (file_id, ordinal) DO NOTHING
 RETURNING *;
@@ -82,9 +83,7 @@ WITH inserted AS (
     RETURNING *
 ), logged AS (
     INSERT INTO events (at, actor, entity_type, entity_id, action, reason)
-    SELECT now(), %(actor)s, 'delivery', id::text,
-           CASE WHEN %(held)s THEN 'held' ELSE 'enqueued' END,
-           coalesce(%(hold)s::text, 'to ' || destination)
+    SELECT now(), %(actor)s, 'delivery', id::text, %(action)s, %(reason)s
       FROM inserted
 )
 SELECT * FROM inserted;
@@ -137,7 +136,8 @@ SELECT * FROM claimed;
 
 -- name: heartbeat
 UPDATE deliveries SET due_at = now() + make_interval(secs => %(lease)s::float8)
- WHERE id = %(id)s AND state = 'leased' AND lease_token = %(token)s;
+ WHERE id = %(id)s AND state = 'leased' AND lease_token = %(token)s
+RETURNING id;
 
 -- name: ack
 WITH acked AS (
@@ -149,7 +149,7 @@ WITH acked AS (
 ), logged AS (
     INSERT INTO events (at, actor, entity_type, entity_id, action, reason)
     SELECT now(), 'worker:' || leased_by, 'delivery', id::text, 'delivered',
-           'attempt ' || attempts || ': ' || location || ' sha256 ' || output_sha256
+           'attempt ' || attempts || ': ' || %(reason)s
       FROM acked
 )
 SELECT * FROM acked;
@@ -221,4 +221,5 @@ UPDATE poll_leases SET expires_at = now() + make_interval(secs => %(seconds)s::f
 RETURNING holder;
 
 -- name: release_poll_lease
-DELETE FROM poll_leases WHERE partner = %(partner)s AND holder = %(holder)s;
+DELETE FROM poll_leases WHERE partner = %(partner)s AND holder = %(holder)s
+RETURNING holder;

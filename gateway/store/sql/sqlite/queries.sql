@@ -1,14 +1,23 @@
 -- Statements of the SQLite message store (named parameters; :now is Unix epoch seconds).
--- Every read-then-write runs inside BEGIN IMMEDIATE (see sqlite.py).
-
--- name: first_copy
-SELECT id FROM files WHERE partner = :partner AND sha256 = :sha256 AND duplicate_of IS NULL;
+-- Every read-then-write runs inside BEGIN IMMEDIATE (see sqlite_connection.py). The names are
+-- those of sql/postgres/queries.sql: sqlstore.py runs either file's statements.
 
 -- name: insert_file
+-- The first copy of these bytes from this partner; nothing when it is a duplicate.
+INSERT INTO files (partner, remote_path, original_name, size, mtime, sha256, received_at,
+                   status)
+VALUES (:partner, :remote_path, :original_name, :size, :mtime, :sha256, :now, 'received')
+ON CONFLICT (partner, sha256) WHERE duplicate_of IS NULL DO NOTHING
+RETURNING *;
+
+-- name: insert_duplicate
 INSERT INTO files (partner, remote_path, original_name, size, mtime, sha256, received_at,
                    status, duplicate_of)
-VALUES (:partner, :remote_path, :original_name, :size, :mtime, :sha256, :now,
-        :status, :duplicate_of)
+SELECT :partner, :remote_path, :original_name, :size, :mtime, :sha256, :now,
+       'duplicate', first_copy.id
+  FROM files first_copy
+ WHERE first_copy.partner = :partner AND first_copy.sha256 = :sha256
+   AND first_copy.duplicate_of IS NULL
 RETURNING *;
 
 -- name: get_file
@@ -51,7 +60,7 @@ SELECT d.* FROM documents d
 INSERT INTO deliveries (document_id, destination, format, idempotency_key, output_name,
                         payload_sha256, state, due_at, enqueued_at, created_at)
 VALUES (:document_id, :destination, :format, :idempotency_key, :output_name,
-        :payload_sha256, :state, :due_at, :now, :now)
+        :payload_sha256, :state, CASE WHEN :held THEN NULL ELSE :now END, :now, :now)
 ON CONFLICT (idempotency_key) DO NOTHING
 RETURNING *;
 
@@ -91,7 +100,8 @@ RETURNING *;
 
 -- name: heartbeat
 UPDATE deliveries SET due_at = :now + :lease
- WHERE id = :id AND state = 'leased' AND lease_token = :token;
+ WHERE id = :id AND state = 'leased' AND lease_token = :token
+RETURNING id;
 
 -- name: ack
 UPDATE deliveries
@@ -101,8 +111,9 @@ UPDATE deliveries
 RETURNING *;
 
 -- name: fail
+-- A NULL :retry_in (dead) makes due_at NULL: nobody takes it again.
 UPDATE deliveries
-   SET state = :state, due_at = :due_at, lease_token = NULL, last_error = :error
+   SET state = :state, due_at = :now + :retry_in, lease_token = NULL, last_error = :error
  WHERE id = :id AND state = 'leased' AND lease_token = :token
 RETURNING *;
 
@@ -123,6 +134,10 @@ SELECT id FROM deliveries
  WHERE document_id IN (SELECT id FROM documents WHERE file_id = :file_id)
    AND state IN ('pending', 'delivered', 'failed', 'dead')
  ORDER BY id;
+
+-- name: lock_delivery
+-- BEGIN IMMEDIATE already holds the database's write lock: no row lock to take.
+SELECT * FROM deliveries WHERE id = :id;
 
 -- name: release
 UPDATE deliveries
@@ -151,4 +166,5 @@ UPDATE poll_leases SET expires_at = :now + :seconds
 RETURNING holder;
 
 -- name: release_poll_lease
-DELETE FROM poll_leases WHERE partner = :partner AND holder = :holder;
+DELETE FROM poll_leases WHERE partner = :partner AND holder = :holder
+RETURNING holder;

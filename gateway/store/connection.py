@@ -1,0 +1,49 @@
+"""What the shared store logic (sqlstore.py) needs of a back end's database connection.
+
+sqlite_connection.py and postgres_connection.py each provide it; they differ in how they keep
+a write atomic (SQLite: ``BEGIN IMMEDIATE`` under a lock; PostgreSQL: autocommit, and a
+transaction only when asked for), in durability settings and in migrations, never in what a
+statement means to the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from gateway.store.models import Row
+
+
+class Cursor(Protocol):
+    def fetchone(self) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Transaction(Protocol):
+    """An open transaction: a ``sqlite3.Connection`` or a ``psycopg.Connection``."""
+
+    def execute(self, sql: str, params: Mapping[str, Any], /) -> Cursor: ...
+
+
+class Connection(Protocol):
+    """One database connection of a back end (a store holds two: intake and queue)."""
+
+    def transaction(self) -> AbstractContextManager[Transaction]:
+        """A read-then-write transaction: all of it commits or none of it."""
+        ...
+
+    def one(self, sql: str, params: Mapping[str, Any]) -> Row | None: ...
+
+    def all(self, sql: str, params: Mapping[str, Any]) -> list[Row]: ...
+
+    def write_one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
+        """One writing statement, atomically; its first row."""
+        ...
+
+    def migrate(self) -> int:
+        """Apply the back end's pending migrations; the schema version now in force."""
+        ...
+
+    def close(self) -> None: ...
