@@ -89,8 +89,12 @@ class ResponseTransaction:
 
 
 @dataclass(frozen=True)
-class ClaimRequest:
-    """A request transmission (B1/B2/B3/E1 and every other code, parsed generically)."""
+class _Transmitted:
+    """What requests and responses share: the exact text and its lazy parse and checks.
+
+    The text is the document (a writer reproduces the bytes from it); everything else is a
+    view computed on first use, so reading a file costs only what is looked at.
+    """
 
     text: str  # the transmission as sent, Latin-1 decoded (one character per byte)
     source: Source = field(default_factory=Source)
@@ -107,6 +111,11 @@ class ClaimRequest:
         where = Location(self.source.file, record_number=self.source.record_number)
         found = check_transmission(self.transmission, where, self.source.byte_offset)
         return self.envelope_findings + tuple(found)
+
+
+@dataclass(frozen=True)
+class ClaimRequest(_Transmitted):
+    """A request transmission (B1/B2/B3/E1 and every other code, parsed generically)."""
 
     @cached_property
     def header(self) -> RequestHeader:
@@ -151,24 +160,8 @@ class ClaimRequest:
 
 
 @dataclass(frozen=True)
-class ClaimResponse:
+class ClaimResponse(_Transmitted):
     """A response transmission: header status, messages, and one result per transaction."""
-
-    text: str  # the transmission as sent, Latin-1 decoded (one character per byte)
-    source: Source = field(default_factory=Source)
-    envelope_findings: tuple[Finding, ...] = ()  # found by the batch reader around it
-
-    @cached_property
-    def transmission(self) -> Transmission:
-        """Header, segments and groups; STX/ETX framing only outside a batch."""
-        return parse(self.text, framed=self.source.record_number is None)
-
-    @cached_property
-    def findings(self) -> tuple[Finding, ...]:
-        """What the checks found, located in the file (record, segment, field, byte)."""
-        where = Location(self.source.file, record_number=self.source.record_number)
-        found = check_transmission(self.transmission, where, self.source.byte_offset)
-        return self.envelope_findings + tuple(found)
 
     @cached_property
     def header(self) -> ResponseHeader:
