@@ -120,3 +120,17 @@ def test_a_missed_sla_raises_an_event_a_log_line_and_a_metric_once(tmp_path, cap
     store.close()
     assert main(["status", "--config", str(config)]) == 0
     assert "MISSED (an 835 file by 00:00 UTC on every day)" in capsys.readouterr().out
+
+
+def test_queue_and_trace_find_the_daemons_store_through_its_config(tmp_path, capsys):
+    config, _ = folder_workspace(tmp_path / "ws")
+    assert Daemon(load_settings(config)).run(once=True) == 0
+    store = open_store(load_settings(config).store_url)
+    deliveries = store.list_deliveries(limit=1000)
+    store.close()
+    capsys.readouterr()
+    assert main(["queue", "--config", str(config)]) == 0
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert sum(int(row.split()[2]) for row in rows) == len(deliveries)
+    assert main(["trace", "--config", str(config), f"D{deliveries[0].id}"]) == 0
+    assert deliveries[0].output_name in capsys.readouterr().out

@@ -19,9 +19,11 @@ import getpass
 import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.errors import ConfigError
+from gateway.settings import load_settings
 from gateway.store import (
     Delivery,
     DeliveryState,
@@ -39,11 +41,19 @@ _NEEDS_OPERATOR = (DeliveryState.DEAD, DeliveryState.HELD)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
+    where = common.add_mutually_exclusive_group()
+    where.add_argument(
         "--store",
         metavar="URL",
         help="sqlite:///path.db or postgresql://... "
         "(default: $GATEWAY_STORE, else sqlite:///var/gateway.db)",
+    )
+    where.add_argument(
+        "--config",
+        "-c",
+        type=Path,
+        metavar="PATH",
+        help="use the store of this gateway.toml (or its directory), as the daemon does",
     )
     acting = argparse.ArgumentParser(add_help=False, parents=[common])
     acting.add_argument("--reason", default="", help="why (recorded in the audit trail)")
@@ -80,7 +90,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _open(args: argparse.Namespace) -> MessageStore:
-    return open_store(store_url(args.store), create=False)
+    """The store named by --config (the daemon's own), --store, $GATEWAY_STORE or the default."""
+    url = load_settings(args.config).store_url if args.config else store_url(args.store)
+    return open_store(url, create=False)
 
 
 def _actor() -> str:

@@ -56,7 +56,7 @@ def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Messag
         if not create and not Path(path).is_file():
             raise ConfigError(
                 f"there is no store at {path}",
-                fix=f"pass --store URL or set {ENV_VAR} (the daemon's store), e.g. {DEFAULT_URL}",
+                fix=f"pass --config PATH (the daemon's gateway.toml), --store URL or set {ENV_VAR}",
             )
         payloads = parse_qs(parts.query).get("payloads", [None])[0]
         store: MessageStore = SQLiteStore(Path(path), payloads)
