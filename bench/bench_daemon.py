@@ -28,14 +28,14 @@ def child(kind: str, path: Path) -> None:
     started, cpu = time.perf_counter(), time.process_time()
     if kind == "parse":
         from gateway.model import ClaimPayment
-        from gateway.x12.reader import iter_835
+        from gateway.x12.read.reader import iter_835
 
         with path.open("rb") as stream:
             count = sum(isinstance(item, ClaimPayment) for item in iter_835(stream))
     else:
-        from gateway.daemon import Daemon
+        from gateway.config.settings import load_settings
+        from gateway.daemon.loop import Daemon
         from gateway.log import configure
-        from gateway.settings import load_settings
         from gateway.store import open_store
 
         settings = load_settings(path)
@@ -52,7 +52,7 @@ def child(kind: str, path: Path) -> None:
 
 def workspace(root: Path, claims: int, pharmacies: int, shape: str) -> tuple[Path, Path]:
     """A folder PBM holding one central pay, and the daemon's config; returns both paths."""
-    from gateway.demo import SampleFile, Samples, folder_inbound, member_id, write_workspace
+    from gateway.ops.demo import SampleFile, Samples, folder_inbound, member_id, write_workspace
     from gateway.synth.x12_835 import Spec, write_835_file
 
     outbound = root / "pbm" / "outbound"

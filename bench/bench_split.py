@@ -9,9 +9,10 @@ not there, then measures, each in its own child process so peak RSS is that run'
 
 * ``baseline`` — read 1 MiB blocks, split segments at the terminator and each segment into
   elements (the least any X12 reader must do);
-* ``split`` — ``gateway.x12.split.split_835``: every pharmacy's 835 written to a scratch folder
-  on tmpfs (/dev/shm; temp name + rename, no fsync) — the figure is the splitter's own, not
-  this shared machine's disk, whose write speed other engineers' jobs swing by 2-3x;
+* ``split`` — ``gateway.x12.split.splitter.split_835``: every pharmacy's 835 written to a
+  scratch folder on tmpfs (/dev/shm; temp name + rename, no fsync) — the figure is the
+  splitter's own, not this shared machine's disk, whose write speed other engineers' jobs
+  swing by 2-3x;
 * ``split-dry`` — the same with outputs produced and hashed but not kept (``gateway route``);
 * ``split-durable`` — the CLI's writer (fsync of every part and its folder) onto the disk
   under bench/data, for information.
@@ -55,10 +56,10 @@ def baseline(path: Path) -> int:
 
 def split(path: Path, out: Path, mode: str) -> int:
     """The splitter as the CLI calls it, file hash included (imports done beforehand)."""
-    from gateway.router import ProviderPolicy
-    from gateway.x12.control_numbers import MemoryControlNumbers
-    from gateway.x12.part_writers import DirectoryPartWriter, NullPartWriter
-    from gateway.x12.split import split_835
+    from gateway.routing.policy import ProviderPolicy
+    from gateway.x12.split.splitter import split_835
+    from gateway.x12.split.writers import DirectoryPartWriter, NullPartWriter
+    from gateway.x12.write.control_numbers import MemoryControlNumbers
 
     writer = (
         NullPartWriter() if mode == "split-dry"
@@ -76,9 +77,8 @@ def child(mode: str, path: Path, out: Path) -> None:
     starts: the baseline pays none either, and a daemon imports once.
     """
     if mode != "baseline":
-        import gateway.router
-        import gateway.x12.part_writers
-        import gateway.x12.split  # noqa: F401
+        import gateway.routing.policy
+        import gateway.x12.split.splitter  # noqa: F401
     started = time.perf_counter()
     count = baseline(path) if mode == "baseline" else split(path, out, mode)
     seconds = time.perf_counter() - started

@@ -29,7 +29,7 @@ from typing import BinaryIO
 import psycopg
 
 from gateway import log
-from gateway.delivery import DeliveryWorker
+from gateway.daemon.deliver import DeliveryWorker
 from gateway.store import DeliveryRequest, open_store
 from gateway.transport.base import Delivered
 

@@ -14,12 +14,12 @@ the figures that matter are the ratios against the baseline measured in the same
 * ``baseline``: the minimal work any reader must do — read 1 MiB blocks, decode latin-1,
   split segments on the terminator and each segment on the element separator, count;
 * ``pyx12``: pyx12's X12Reader over the file (segment objects, no map);
-* ``tokenizer``: gateway.x12.tokenizer.iter_segments (target >= 0.6x baseline throughput);
-* ``iter_835``: gateway.x12.reader.iter_835, the streaming reader: every claim fully built
+* ``tokenizer``: gateway.x12.syntax.tokenizer.iter_segments (target >= 0.6x baseline throughput);
+* ``iter_835``: gateway.x12.read.reader.iter_835, the streaming reader: every claim fully built
   into the canonical model (ClaimPayment with its ServiceLines, Adjustments, References,
   Person, SourceRef; none skipped, none left undecoded), checks included, nothing kept
   (target >= 0.35x baseline);
-* ``read_835``: gateway.x12.reader.read_835, the same items collected into one Remittance per
+* ``read_835``: gateway.x12.read.reader.read_835, the same items collected into one Remittance per
   transaction set (holds a whole set: on a single-ST file, every claim of the file).
   Targets for the project's readers: peak RSS <= 64 MB.
 """
@@ -75,7 +75,7 @@ def run_pyx12(path: Path) -> int:
 
 
 def run_tokenizer(path: Path) -> int:
-    from gateway.x12.tokenizer import iter_segments
+    from gateway.x12.syntax.tokenizer import iter_segments
 
     segments = 0
     with open(path, "rb") as f:
@@ -86,7 +86,7 @@ def run_tokenizer(path: Path) -> int:
 
 def run_iter_835(path: Path) -> int:
     from gateway.model import ClaimPayment
-    from gateway.x12.reader import iter_835
+    from gateway.x12.read.reader import iter_835
 
     claims = 0
     with open(path, "rb") as f:
@@ -97,7 +97,7 @@ def run_iter_835(path: Path) -> int:
 
 
 def run_read_835(path: Path) -> int:
-    from gateway.x12.reader import read_835
+    from gateway.x12.read.reader import read_835
 
     claims = 0
     with open(path, "rb") as f:

@@ -18,7 +18,7 @@ change what the classes are (iterable, equal to plain tuples, no ``dataclasses.f
 the parsers use the fast constructor instead: the objects it makes ARE instances of the frozen
 classes (same ``==``, hash, repr, ``fields()``, ``replace()``, pickling, immutability).
 
-Streaming (:mod:`gateway.x12.reader` ``iter_835``): a single-ST central-pay file is one
+Streaming (:mod:`gateway.x12.read.reader` ``iter_835``): a single-ST central-pay file is one
 transaction set of hundreds of thousands of claims, too big to hold. The stream gives a
 :class:`TransactionHeader`, then each :class:`ProviderGroup` (with ``claims=()``) before its
 claims, each :class:`ClaimPayment`, each :class:`ProviderAdjustment`, and a

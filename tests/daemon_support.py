@@ -22,10 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.demo import SampleFile, Samples, folder_inbound, member_id, write_workspace
-from gateway.metrics import parse_exposition
+from gateway.daemon.metrics import parse_exposition
+from gateway.ops.demo import SampleFile, Samples, folder_inbound, member_id, write_workspace
 from gateway.synth.x12_835 import Spec, write_835_file
-from gateway.x12.reader import read_835
+from gateway.x12.read.reader import read_835
 
 REPO = Path(__file__).resolve().parent.parent
 

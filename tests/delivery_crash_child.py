@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from gateway import log
-from gateway.delivery import DeliveryWorker
+from gateway.daemon.deliver import DeliveryWorker
 from gateway.store import open_store
 from gateway.transport.folder import FolderSink
 

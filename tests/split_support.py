@@ -11,7 +11,7 @@ from x12_arith import check_835
 from gateway.config.members import load_roster
 from gateway.synth.pharmacies import Pharmacy
 from gateway.synth.x12_835 import Spec, Summary, write_835_file
-from gateway.x12.parts import SplitResult
+from gateway.x12.split.parts import SplitResult
 
 HEADER = "pharmacy_id,name,npi,ncpdp_id,tin,active,destination,formats\n"
 

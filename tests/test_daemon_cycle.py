@@ -11,10 +11,10 @@ from decimal import Decimal
 import pytest
 from daemon_support import outputs, payee_npis, remittances, sample
 
-from gateway.daemon import Daemon
-from gateway.demo import folder_workspace, member_id
-from gateway.metrics import parse_exposition
-from gateway.settings import load_settings
+from gateway.config.settings import load_settings
+from gateway.daemon.loop import Daemon
+from gateway.daemon.metrics import parse_exposition
+from gateway.ops.demo import folder_workspace, member_id
 from gateway.store import open_store
 from gateway.store.models import DeliveryState, FileStatus
 from gateway.synth.ncpdp import SynthOptions, write_batches

@@ -6,8 +6,8 @@ import json
 import urllib.error
 import urllib.request
 
-from gateway.health import Health, HealthServer
-from gateway.metrics import Metrics, QueueSnapshot, parse_exposition
+from gateway.daemon.health import Health, HealthServer
+from gateway.daemon.metrics import Metrics, QueueSnapshot, parse_exposition
 
 
 def test_metrics_and_health_over_http():

@@ -9,10 +9,10 @@ import pytest
 from daemon_support import sample
 
 from gateway.cli import main
-from gateway.daemon import Daemon
-from gateway.demo import folder_workspace, member_id, write_samples, write_workspace
-from gateway.metrics import parse_exposition
-from gateway.settings import load_settings
+from gateway.config.settings import load_settings
+from gateway.daemon.loop import Daemon
+from gateway.daemon.metrics import parse_exposition
+from gateway.ops.demo import folder_workspace, member_id, write_samples, write_workspace
 from gateway.store import open_store
 
 

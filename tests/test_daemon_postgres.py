@@ -8,7 +8,7 @@ import pytest
 from daemon_support import big_workspace, outputs, start_daemon, wait_for
 from store_backends import empty_postgres, pg_url  # noqa: F401 (pg_url is a fixture)
 
-from gateway.settings import load_settings
+from gateway.config.settings import load_settings
 from gateway.store import open_store
 from gateway.store.models import DeliveryState, FileStatus
 

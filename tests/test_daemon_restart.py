@@ -16,8 +16,8 @@ import time
 import pytest
 from daemon_support import big_workspace, leftovers, outputs, start_daemon, wait_for
 
-from gateway.daemon import Daemon
-from gateway.settings import load_settings
+from gateway.config.settings import load_settings
+from gateway.daemon.loop import Daemon
 from gateway.store import open_store
 from gateway.store.models import DeliveryState, FileStatus
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from gateway.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
+from gateway.daemon.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
 
 CHICAGO = ZoneInfo("America/Chicago")
 MONDAY = date(2026, 11, 23)

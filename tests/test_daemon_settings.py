@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from gateway.config.settings import load_settings
 from gateway.errors import ConfigError
-from gateway.settings import load_settings
 
 
 def write(tmp_path: Path, text: str) -> Path:

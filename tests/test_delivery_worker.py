@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from gateway.delivery import DeliveryWorker, run_until_idle
+from gateway.daemon.deliver import DeliveryWorker, run_until_idle
 from gateway.errors import TransportError
 from gateway.store import DeliveryState, RetryPolicies, RetryPolicy, open_store
 from gateway.transport.base import Delivered

@@ -8,8 +8,8 @@ from daemon_support import free_port, sample, scrape, start_daemon, wait_for
 from sshd import keygen, public_key
 
 from gateway.cli import main
-from gateway.demo import folder_inbound, member_id, write_samples, write_workspace
-from gateway.settings import load_settings
+from gateway.config.settings import load_settings
+from gateway.ops.demo import folder_inbound, member_id, write_samples, write_workspace
 from gateway.store import open_store
 from gateway.store.models import DeliveryState
 

@@ -30,9 +30,9 @@ from daemon_support import (
 )
 from sshd import keygen, public_key
 
-from gateway.demo import PBM_ID, member_id, write_samples, write_workspace
+from gateway.config.settings import load_settings
 from gateway.ncpdp.reader import parse_file as read_ncpdp
-from gateway.settings import load_settings
+from gateway.ops.demo import PBM_ID, member_id, write_samples, write_workspace
 from gateway.store import open_store
 from gateway.store.models import FileStatus
 from gateway.synth.ncpdp import SynthOptions, write_batches

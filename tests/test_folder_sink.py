@@ -6,8 +6,8 @@ import io
 import pytest
 
 from gateway.errors import InputError
+from gateway.fsutil import safe_name
 from gateway.transport.folder import FolderSink
-from gateway.transport.names import safe_name
 
 
 def test_deliver_writes_whole_file_under_final_name(tmp_path):

@@ -19,8 +19,8 @@ from gateway.errors import ConfigError, InputError
 from gateway.model import Remittance
 from gateway.render.mapping import load_mapping
 from gateway.render.renderer import check_xml, render
-from gateway.x12.findings import Finding
-from gateway.x12.reader import read_835
+from gateway.x12.read.reader import read_835
+from gateway.x12.syntax.findings import Finding
 
 
 def _corpus_files(corpus: Path) -> list[Path]:

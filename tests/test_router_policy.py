@@ -7,8 +7,9 @@ from pathlib import Path
 
 from gateway.config.members import load_roster
 from gateway.config.psao import Psao
-from gateway.router import ProviderPolicy, RosterPolicy, idempotency_key, plan_deliveries
-from gateway.x12.parts import Owner, PartSource, Payee, ProviderRef, SplitPart
+from gateway.routing.plan import idempotency_key, plan_deliveries
+from gateway.routing.policy import ProviderPolicy, RosterPolicy
+from gateway.x12.split.parts import Owner, PartSource, Payee, ProviderRef, SplitPart
 
 REPO = Path(__file__).resolve().parent.parent
 ROSTER = load_roster(REPO / "partners" / "members.csv")
@@ -96,11 +97,11 @@ def test_the_reader_and_the_splitter_route_alike(tmp_path: Path) -> None:
     splitter's byte scan — must give the same owners, transaction set by transaction set."""
     from split_support import generate, write_members
 
-    from gateway.router import owners_of
-    from gateway.x12.control_numbers import MemoryControlNumbers
-    from gateway.x12.part_writers import NullPartWriter
-    from gateway.x12.reader import read_835
-    from gateway.x12.split import split_835
+    from gateway.routing.policy import owners_of
+    from gateway.x12.read.reader import read_835
+    from gateway.x12.split.splitter import split_835
+    from gateway.x12.split.writers import NullPartWriter
+    from gateway.x12.write.control_numbers import MemoryControlNumbers
 
     for shape in ("single-st", "multi-st"):
         directory = tmp_path / shape

@@ -16,11 +16,12 @@ from split_support import generate, write_members
 
 from gateway.cli import main
 from gateway.config.members import load_roster
-from gateway.router import RosterPolicy, route_into_store
+from gateway.daemon.route import route_into_store
+from gateway.routing.policy import RosterPolicy
 from gateway.store import open_store
 from gateway.store.models import DeliveryState
-from gateway.x12.control_numbers import SqliteControlNumbers
-from gateway.x12.split import file_sha256
+from gateway.x12.split.splitter import file_sha256
+from gateway.x12.write.control_numbers import SqliteControlNumbers
 
 
 def _receive_and_route(tmp_path: Path, url: str, shape: str = "single-st"):  # type: ignore[no-untyped-def]

@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 from split_support import check_parts, generate, write_members
 
 from gateway.config.members import load_roster
-from gateway.router import ProviderPolicy, RosterPolicy
-from gateway.x12.control_numbers import MemoryControlNumbers
-from gateway.x12.part_writers import DirectoryPartWriter
-from gateway.x12.split import split_835
+from gateway.routing.policy import ProviderPolicy, RosterPolicy
+from gateway.x12.split.splitter import split_835
+from gateway.x12.split.writers import DirectoryPartWriter
 from gateway.x12.tr3 import Tr3Validator
+from gateway.x12.write.control_numbers import MemoryControlNumbers
 
 VALIDATOR = Tr3Validator()
 

@@ -169,7 +169,7 @@ def test_committed_samples_are_what_samples_readme_says(name, tmp_path):
 @pytest.mark.parametrize("shape", ["multi-st", "single-st"])
 @pytest.mark.parametrize("delimiters", DELIMITER_SETS[2:], ids=lambda d: repr(d.element))
 def test_the_reader_reads_generated_files_with_the_generated_totals(shape, delimiters):
-    from gateway.x12.reader import read_835
+    from gateway.x12.read.reader import read_835
 
     text, summary = generate(shape=shape, payees=4, claims=60, seed=6, plb_rate=1.0,
                              reversal_rate=0.15, denial_rate=0.1, delimiters=delimiters)

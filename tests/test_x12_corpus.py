@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.x12.tokenizer import iter_segments, segment_bytes
+from gateway.x12.syntax.tokenizer import iter_segments, segment_bytes
 from tests.x12_corpus import (
     DEFECTS_835,
     MALFORMED,

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.errors import GatewayError, InputError
-from gateway.x12.findings import Finding
-from gateway.x12.reader import read_835
+from gateway.x12.read.reader import read_835
+from gateway.x12.syntax.findings import Finding
 
 ISA = (
     "ISA*00*          *00*          *ZZ*EXAMPLEPBM     *ZZ*EXAMPLEPSAO    *260105*1200*^*00501"

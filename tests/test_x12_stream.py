@@ -22,8 +22,8 @@ from gateway.model import (
     fast_constructor,
 )
 from gateway.synth.x12_835 import Spec, write_835_file
-from gateway.x12.findings import Finding
-from gateway.x12.reader import iter_835, read_835
+from gateway.x12.read.reader import iter_835, read_835
+from gateway.x12.syntax.findings import Finding
 from tests.test_x12_reader import CLAIM, x12
 from tests.x12_corpus import corpus_files, naive_claims
 

@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gateway.errors import GatewayError, InputError
-from gateway.x12.delimiters import read_isa
-from gateway.x12.findings import Finding
-from gateway.x12.tokenizer import iter_segments, segment_bytes, segment_text
+from gateway.x12.syntax.delimiters import read_isa
+from gateway.x12.syntax.findings import Finding
+from gateway.x12.syntax.tokenizer import iter_segments, segment_bytes, segment_text
 
 
 def isa(element="*", repetition="^", component=":", terminator="~", version="00501"):

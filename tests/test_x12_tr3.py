@@ -10,7 +10,7 @@ import pyx12.x12n_document
 
 from gateway.errors import Location
 from gateway.synth.x12_835 import Spec, write_835
-from gateway.x12.findings import Finding, Level
+from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.tr3 import Tr3Validator
 
 
@@ -102,7 +102,7 @@ def test_stale_rarc_list_gives_a_warning_not_a_rejection(validator):
 
 def test_structural_defects_that_mislead_pyx12_stop_it(validator, tmp_path):
     """pyx12 stops silently at ``~~`` (defect 3): our reader's finding must stand alone."""
-    from gateway.x12.reader import read_835
+    from gateway.x12.read.reader import read_835
 
     text = generated(payees=2, claims=6).replace("~\nDTM*405", "~\n~\nDTM*405", 1)
     path = tmp_path / "empty.835"

@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from gateway.errors import InputError
-from gateway.x12.findings import Finding
-from gateway.x12.reader import read_835
+from gateway.x12.read.reader import read_835
+from gateway.x12.syntax.findings import Finding
 
 # 835/ and generated/ files with a recorded defect: the fatal finding codes, all of them.
 DEFECTS_835 = {

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.cli.run import add_config_argument
-from gateway.settings import Settings, load_settings
+from gateway.config.settings import Settings, load_settings
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -55,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # -- init ---------------------------------------------------------------------------------------
 
 def run_init(args: argparse.Namespace) -> int:
-    from gateway.scaffold import scaffold
+    from gateway.ops.scaffold import scaffold
 
     written = scaffold(args.directory, force=args.force)
     for path in written:
@@ -68,7 +68,7 @@ def run_init(args: argparse.Namespace) -> int:
 # -- check --------------------------------------------------------------------------------------
 
 def run_check(args: argparse.Namespace) -> int:
-    from gateway.runtime import build_runtime
+    from gateway.daemon.runtime import build_runtime
     from gateway.store import open_store
 
     settings = load_settings(args.config)
@@ -84,7 +84,7 @@ def run_check(args: argparse.Namespace) -> int:
     if args.offline:
         runtime.close()
         return EXIT_OK
-    from gateway.connectivity import probe_all
+    from gateway.ops.check import probe_all
 
     failures = 0
     for line in probe_all(runtime):
@@ -106,7 +106,7 @@ def _safe_url(url: str) -> str:
 # -- status -------------------------------------------------------------------------------------
 
 def run_status(args: argparse.Namespace) -> int:
-    from gateway.runtime import build_runtime
+    from gateway.daemon.runtime import build_runtime
     from gateway.store import open_store
 
     settings = load_settings(args.config)
@@ -159,7 +159,7 @@ def _daemon_line(settings: Settings) -> str:
 
 def _scrape_last_polls(settings: Settings) -> dict[str, float]:
     """Last successful poll per partner, from the running daemon's /metrics (if any)."""
-    from gateway.metrics import parse_exposition
+    from gateway.daemon.metrics import parse_exposition
 
     if settings.listen is None:
         return {}
@@ -208,6 +208,6 @@ def _print_problems(store) -> None:
 # -- demo ---------------------------------------------------------------------------------------
 
 def run_demo(args: argparse.Namespace) -> int:
-    from gateway.demo import run_demo as demo
+    from gateway.ops.demo import run_demo as demo
 
     return demo(args.dir)

@@ -26,7 +26,7 @@ from gateway.errors import InputError, Location
 from gateway.jsonable import to_jsonable
 from gateway.model import TransactionEnd, TransactionHeader
 from gateway.ncpdp import ClaimRequest, Document, parse_file, render_visible, to_json
-from gateway.x12.reader import Item, iter_835, read_835
+from gateway.x12.read.reader import Item, iter_835, read_835
 
 _VISIBLE_CHUNK = 1 << 20
 

@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
+from gateway.config.settings import load_settings
 from gateway.errors import ConfigError
-from gateway.settings import load_settings
 from gateway.store import (
     Delivery,
     DeliveryState,

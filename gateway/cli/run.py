@@ -1,4 +1,4 @@
-"""``gateway run``: the daemon (see gateway/daemon.py), or one cycle of it with ``--once``."""
+"""``gateway run``: the daemon (see gateway/daemon/loop.py), or one cycle of it with ``--once``."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from gateway.settings import FILE_NAME, load_settings
+from gateway.config.settings import FILE_NAME, load_settings
 
 CONFIG_ENV = "GATEWAY_CONFIG"
 
@@ -33,6 +33,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gateway.daemon import run_daemon
+    from gateway.daemon.loop import run_daemon
 
     return run_daemon(load_settings(args.config), once=args.once)

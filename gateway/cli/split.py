@@ -21,16 +21,17 @@ from pathlib import Path
 from gateway.cli.codes import EXIT_OK, EXIT_USAGE
 from gateway.config.members import load_roster
 from gateway.config.psao import Psao, load_psao
-from gateway.router import ProviderPolicy, RosterPolicy, plan_deliveries
-from gateway.x12.control_numbers import (
+from gateway.routing.plan import plan_deliveries
+from gateway.routing.policy import ProviderPolicy, RosterPolicy
+from gateway.x12.split.parts import PartPolicy, PartWriter, SplitResult
+from gateway.x12.split.splitter import split_835
+from gateway.x12.split.writers import DirectoryPartWriter, NullPartWriter
+from gateway.x12.write.control_numbers import (
     ControlNumbers,
     MemoryControlNumbers,
     SqliteControlNumbers,
 )
-from gateway.x12.envelope import Party
-from gateway.x12.part_writers import DirectoryPartWriter, NullPartWriter
-from gateway.x12.parts import PartPolicy, PartWriter, SplitResult
-from gateway.x12.split import split_835
+from gateway.x12.write.envelope import Party
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -20,10 +20,10 @@ from typing import TextIO
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.errors import ConfigError, InputError
-from gateway.x12.ack import write_999, write_ta1
-from gateway.x12.findings import Finding, Level
-from gateway.x12.received import read_envelopes
+from gateway.x12.read.received import read_envelopes
+from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.tr3 import Tr3Validator, pyx12_can_run
+from gateway.x12.write.ack import write_999, write_ta1
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 
 def structural_findings(path: Path) -> list[Finding]:
     """Read every claim in collect mode: the reader's checks report instead of raising."""
-    from gateway.x12.reader import read_835
+    from gateway.x12.read.reader import read_835
 
     findings: list[Finding] = []
     with open(path, "rb") as stream:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gateway.errors import StoreError
-from gateway.transport.folder import fsync_directory
+from gateway.fsutil import fsync_directory
 
 _CHUNK = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")

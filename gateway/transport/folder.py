@@ -20,24 +20,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gateway.errors import TransportError
+from gateway.fsutil import fsync_directory, safe_name
 from gateway.log import get_logger
 from gateway.transport.base import Delivered, Fetched, RemoteFile
 from gateway.transport.faults import classify
-from gateway.transport.names import safe_name
 from gateway.transport.readiness import Readiness, StabilityTracker
 
 TEMP_PREFIX = ".gateway-"
 TEMP_SUFFIX = ".part"
 _CHUNK = 1 << 20
-
-
-def fsync_directory(directory: Path) -> None:
-    """Make a rename or unlink in ``directory`` durable."""
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_atomically(directory: Path, name: str, data: BinaryIO) -> Delivered:

@@ -28,9 +28,9 @@ from typing import BinaryIO
 import paramiko
 
 from gateway.errors import TransportError
+from gateway.fsutil import safe_name
 from gateway.log import get_logger
 from gateway.transport.base import Delivered, Fetched, RemoteFile
-from gateway.transport.names import safe_name
 from gateway.transport.readiness import StabilityTracker
 from gateway.transport.sftp_read import read_blocks
 from gateway.transport.ssh import MiB, SftpConnection, SftpSettings

@@ -1,0 +1,129 @@
+"""Acknowledgments back to the PBM: a TA1 or a 999 for every file, when the partner asks.
+
+The acknowledgment is queued, not sent on the spot: it becomes a document of the file it
+answers (kind ``ack-999``/``ack-ta1``, at a negative ordinal so it never collides with the
+file's own documents) and a delivery to the partner's inbound folder. It is then retried,
+dead-lettered, traced and replayed like everything else, and a crash between quarantine and
+send cannot lose it: the pipeline queues the acknowledgment *before* it moves the file on, and
+queuing is idempotent.
+
+Findings come from the pipeline's own reading of the file, which collects every defect (not
+just the first) — what the 999's IK3/IK4/IK5 and the TA1's TA105 are made from; only a file
+that could not be read to its end is read again here. Control numbers derive from the file
+id, so a redone acknowledgment is the same acknowledgment.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from gateway.detect import HEAD_SIZE, detect_format
+from gateway.errors import InputError
+from gateway.fsutil import safe_name
+from gateway.log import get_logger
+from gateway.store.base import MessageStore
+from gateway.store.models import ReceivedFile
+from gateway.x12.read.reader import iter_835
+from gateway.x12.read.received import ReceivedInterchange, received_interchanges
+from gateway.x12.syntax.findings import Finding, Level
+from gateway.x12.syntax.tokenizer import iter_segments
+from gateway.x12.write.ack import write_999, write_ta1
+
+ACK_ORDINAL = -1  # documents of the file itself count from 0
+ACTOR = "acknowledger"
+
+
+class Acknowledger:
+    """Queues the acknowledgment a partner asked for (``ack_kind``: none, ta1 or 999)."""
+
+    def __init__(self, store: MessageStore, ack_kinds: dict[str, tuple[str, str | None]],
+                 *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        """``ack_kinds`` maps a partner id to (kind, destination) — see PartnerRuntime."""
+        self.store = store
+        self.ack_kinds = ack_kinds
+        self.clock = clock
+        self.log = get_logger(component="acknowledger")
+
+    def __call__(self, received: ReceivedFile, error: InputError | None,
+                 findings: list[Finding] | None = None) -> None:
+        """Queue the acknowledgment of ``received``; ``findings`` are the parse's (read again
+        when None: the file could not be read to its end)."""
+        kind, destination = self.ack_kinds.get(received.partner, ("none", None))
+        if kind == "none" or destination is None or not self._is_x12(received):
+            return  # TA1 and 999 answer X12 interchanges only
+        if findings is None:
+            findings = self._findings(received)
+        interchanges = self._envelopes(received, kind)
+        if not interchanges:
+            self.log.warning("no acknowledgment possible: no X12 envelope to answer",
+                             partner=received.partner, file_id=received.id, kind=kind)
+            return
+        for n, interchange in enumerate(interchanges):
+            mine = [f for f in findings if interchange.holds(f)]
+            if error is not None:
+                mine += refusal(interchange, error, kind)
+            numbers = itertools.count(_base_number(received.id, n)).__next__
+            text = (write_ta1 if kind == "ta1" else write_999)(
+                interchange, mine, control_numbers=numbers, now=self.clock())
+            self._queue(received, n, kind, destination, text.encode("latin-1"),
+                        accepted=not any(f.fatal for f in mine))
+
+    def _is_x12(self, received: ReceivedFile) -> bool:
+        with self.store.open_payload(received.sha256) as stream:
+            return detect_format(stream.read(HEAD_SIZE)) == "x12"
+
+    def _findings(self, received: ReceivedFile) -> list[Finding]:
+        findings: list[Finding] = []
+        with self.store.open_payload(received.sha256) as stream:
+            try:
+                for _ in iter_835(stream, file_name=received.original_name, findings=findings):
+                    pass
+            except InputError as exc:  # a defect the reader cannot read past, even collecting
+                findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))
+        return findings
+
+    def _envelopes(self, received: ReceivedFile, kind: str) -> list[ReceivedInterchange]:
+        """The ISA/GS/ST headers the acknowledgment answers (a fast tokenizer pass)."""
+        with self.store.open_payload(received.sha256) as stream:
+            segments = (s[2] for s in iter_segments(stream, findings=[]))
+            return [i for i in received_interchanges(segments) if answerable(i, kind)]
+
+    def _queue(self, received: ReceivedFile, n: int, kind: str, destination: str, data: bytes,
+               *, accepted: bool) -> None:
+        payload = self.store.put_payload(io.BytesIO(data))
+        document = self.store.add_document(
+            received.id, ACK_ORDINAL - n, kind=f"ack-{kind}",
+            routing_keys={"partner": received.partner}, payload_sha256=payload)
+        suffix = f".{n}" if n else ""
+        delivery = self.store.enqueue(
+            document.id, destination=destination, format=kind,
+            output_name=f"{safe_name(received.original_name)}.{received.id}{suffix}.{kind}",
+            idempotency_key=f"ack:{received.id}:{n}:{kind}", payload_sha256=payload,
+            actor=ACTOR)
+        self.log.info("acknowledgment queued", partner=received.partner, file_id=received.id,
+                      kind=kind, accepted=accepted, delivery_id=delivery.id)
+
+
+def refusal(interchange: ReceivedInterchange, error: InputError, kind: str) -> list[Finding]:
+    """The file was refused as a whole: say so at the level the acknowledgment answers — the
+    interchange (TA104 R) or every functional group (AK901 R) — whatever finer findings say."""
+    location = error.location
+    if kind == "ta1":
+        return [Finding(error.code, error.what, Level.INTERCHANGE, location)]
+    return [Finding(error.code, error.what, Level.GROUP, location,
+                    group_control_number=group.control_number)
+            for group in interchange.groups]
+
+
+def answerable(interchange: ReceivedInterchange, kind: str) -> bool:
+    """An interchange we can address an answer to: its ISA named a sender, and for a 999 it
+    has a functional group to acknowledge (a TA1 answers the interchange alone)."""
+    return bool(interchange.sender_id) and (kind == "ta1" or bool(interchange.groups))
+
+
+def _base_number(file_id: int, n: int) -> int:
+    """ISA13 (and GS06) of the acknowledgment: unique per file, stable across redos."""
+    return (file_id * 10 + n * 2) % 1_000_000_000 or 1

@@ -1,0 +1,333 @@
+"""``gateway run``: the daemon that PSAO IT operations keep running.
+
+One process, a few threads, each with its own store connection:
+
+* the **main loop** polls each partner when its schedule says so (interval, daily window),
+  holding the partner's poll lease in the store so two daemons sharing a PostgreSQL store never
+  pull the same remote file; then it parses and routes what was received (:mod:`pipeline`),
+  checks SLA deadlines, and waits a second before looking again (a poll is due when the
+  partner's interval has passed inside its window);
+* a **pool of delivery workers** claims due deliveries with a lease and writes them through
+  the destination's Sink (:mod:`gateway.daemon.deliver`);
+* an **HTTP thread** answers ``/healthz`` and ``/metrics``.
+
+Signals: SIGTERM/SIGINT stop polling; workers finish the delivery in hand (its transfer is
+bounded by the transport's timeouts) and the process exits 0 within ``shutdown_seconds``; work
+still leased then is redone after its lease expires, under the same deterministic name.
+SIGHUP reloads partners and members between cycles and polls every partner at once; a
+configuration that does not load is refused (logged) and the running one kept.
+
+``--once`` runs one full cycle — poll every partner (whatever its window), parse, route,
+deliver everything due — and exits, for cron and for tests: 0 when every poll and delivery
+attempt succeeded, 1 otherwise (the failed deliveries stay queued for the next run). It opens
+no HTTP endpoint, so it can run beside a daemon.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date, datetime
+from typing import Any
+
+from gateway.config.settings import Settings
+from gateway.daemon.health import Health, HealthServer
+from gateway.daemon.metrics import Metrics, QueueSnapshot
+from gateway.daemon.pipeline import Pipeline
+from gateway.daemon.pool import DeliveryPool
+from gateway.daemon.receive import PollOutcome, Receiver
+from gateway.daemon.runtime import PartnerRuntime, Runtime, build_runtime
+from gateway.daemon.schedule import utc_now
+from gateway.log import configure, get_logger
+from gateway.store import open_store
+from gateway.store.base import MessageStore
+from gateway.store.models import DeliveryState, FileStatus
+
+EXIT_OK, EXIT_FAILED = 0, 1
+IDLE_SECONDS = 1.0  # longest sleep of the main loop (how fast a stop or reload is noticed)
+HEALTHY_WITHIN = 120.0  # seconds: a main loop silent for longer makes /healthz answer 503
+STALE_TEMP_SECONDS = 3600.0  # a temp file in the work dir this old belongs to no live fetch
+WAITING = (DeliveryState.PENDING, DeliveryState.FAILED, DeliveryState.LEASED)
+
+
+class Daemon:
+    """Runs the gateway for one ``gateway.toml``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        runtime_factory: Callable[[Settings], Runtime] = build_runtime,
+        shutdown_seconds: float = 30.0,
+    ) -> None:
+        self.settings = settings
+        # Poll and file leases are held in the name of this installation on this host, so a
+        # daemon restarted after a crash resumes its own leases at once instead of waiting them;
+        # delivery workers are named per process (their leases are fenced by token anyway).
+        self.holder = f"{socket.gethostname()}:{settings.path}"
+        self.process_name = f"{socket.gethostname()}:{os.getpid()}"
+        self.shutdown_seconds = shutdown_seconds
+        self.stopping = threading.Event()
+        self._reload = threading.Event()
+        self._runtime_factory = runtime_factory
+        self.log = get_logger(component="daemon", process=self.process_name)
+        self._sweep_work_dir()
+        self.store: MessageStore = open_store(settings.store_url)
+        self.metrics = Metrics(snapshot=self._queue_snapshot)
+        self.runtime = runtime_factory(settings)
+        self.pipeline = self._pipeline()
+        self.last_poll: dict[str, datetime] = {}
+        self.last_received = self._last_received_from_store()
+        self._sla_reported: set[tuple[str, int, date]] = set()
+        self._last_cycle = time.monotonic()
+        self.cycles = 0
+
+    # -- entry points ---------------------------------------------------------------------------
+
+    def run(self, *, once: bool = False) -> int:
+        """Run until stopped (or one cycle with ``once``); return the exit code."""
+        previous = self._install_signals()
+        http = None if once else self._start_http()
+        pool = DeliveryPool(self.settings, runtime=lambda: self.runtime, metrics=self.metrics,
+                            stopping=self.stopping, name=self.process_name)
+        self.log.info("daemon started", partners=len(self.runtime.partners),
+                      workers=self.settings.workers, once=once,
+                      http=http.url if http else None)
+        failed = False
+        try:
+            if once:
+                polled = self.cycle(force=True)
+                delivered = pool.drain()
+                failed = not (polled and delivered)
+            else:
+                pool.start()
+                while not self.stopping.is_set():
+                    self._guarded_cycle()
+                    self.stopping.wait(IDLE_SECONDS)
+        finally:
+            self.stopping.set()
+            clean = pool.stop(timeout=self.shutdown_seconds)
+            if http:
+                http.stop()
+            self.close()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+            self.log.info("daemon stopped", cycles=self.cycles, clean=clean)
+        return EXIT_FAILED if failed else EXIT_OK
+
+    def close(self) -> None:
+        """Release the partners' connections and the store."""
+        self.runtime.close()
+        self.store.close()
+
+    def request_stop(self) -> None:
+        self.stopping.set()
+
+    def request_reload(self) -> None:
+        self._reload.set()
+
+    # -- one cycle ----------------------------------------------------------------------------
+
+    def cycle(self, *, force: bool = False) -> bool:
+        """Poll due partners, parse and route, check SLAs. False if a poll failed."""
+        if self._reload.is_set():
+            self._reload_runtime()
+        now = utc_now()
+        due = [p for p in self.runtime.partners.values()
+               if force or p.poll.is_due(now, self.last_poll.get(p.id), self.settings.holidays)]
+        outcomes = self._poll_all(due, force=force)
+        self.pipeline.process_pending()
+        self._check_slas(utc_now())
+        self.cycles += 1
+        self.metrics.cycles.inc()
+        self._last_cycle = time.monotonic()
+        return all(o.error is None for o in outcomes)
+
+    def _guarded_cycle(self) -> None:
+        """A cycle that cannot kill the daemon: a store outage or a bug is logged with its
+        traceback and the next cycle tries again (``/healthz`` turns 503 if none succeeds)."""
+        try:
+            self.cycle()
+        except Exception as exc:
+            self.log.exception("cycle failed; retrying", error=type(exc).__name__)
+            self.stopping.wait(5 * IDLE_SECONDS)
+
+    def _poll_all(self, partners: list[PartnerRuntime], *, force: bool) -> list[PollOutcome]:
+        """Poll in parallel (a slow partner does not delay the others).
+
+        A partner's first poll after start (and every ``--once`` poll) lists twice, a settle
+        time apart: readiness is "unchanged across two listings", and waiting a whole interval
+        after a restart for the second listing would delay every waiting file.
+        """
+        if not partners:
+            return []
+        with ThreadPoolExecutor(max_workers=min(4, len(partners)),
+                                thread_name_prefix="poll") as executor:
+            futures: list[Future[PollOutcome]] = [
+                executor.submit(self._poll_one, p, force or p.id not in self.last_poll)
+                for p in partners
+            ]
+            return [future.result() for future in futures]
+
+    def _poll_one(self, partner: PartnerRuntime, prime: bool) -> PollOutcome:
+        """Poll one partner under its poll lease; errors are logged and counted, not raised."""
+        store = open_store(self.settings.store_url, migrate=False)
+        started = utc_now()
+        try:
+            if not store.acquire_poll_lease(partner.id, self.holder, self._poll_lease_seconds()):
+                self.log.info("poll skipped: another daemon holds the lease", partner=partner.id)
+                return PollOutcome(partner.id)
+            lease = self._poll_lease_seconds()
+
+            def keep_lease() -> bool:
+                return store.renew_poll_lease(partner.id, self.holder, lease)
+
+            try:
+                receiver = Receiver(store, work_dir=self.settings.work_dir, metrics=self.metrics,
+                                    stopping=self.stopping)
+                outcome = receiver.poll(partner, prime=prime, keep_alive=keep_lease)
+            finally:
+                store.release_poll_lease(partner.id, self.holder)
+        except Exception as exc:  # a partner's failure must never stop the daemon
+            self.metrics.polls.labels(partner.id, "failed").inc()
+            self.log.warning("poll failed", partner=partner.id, error=type(exc).__name__,
+                             detail=str(exc))
+            self.last_poll[partner.id] = started  # retry at the next interval, not at once
+            return PollOutcome(partner.id, error=str(exc))
+        finally:
+            store.close()
+        self.last_poll[partner.id] = started
+        if outcome.received:
+            self.last_received[partner.id] = started
+        self.metrics.polls.labels(partner.id, "ok").inc()
+        self.metrics.last_poll.labels(partner.id).set(started.timestamp())
+        self.log.info("poll done", partner=partner.id, received=len(outcome.received),
+                      duplicates=len(outcome.duplicates))
+        return outcome
+
+    # -- SLA ------------------------------------------------------------------------------------
+
+    def _last_received_from_store(self) -> dict[str, datetime]:
+        """When each partner last sent a new file, so a restart does not forget a file that
+        already met today's SLA. A re-sent duplicate does not count; a refused file does (the
+        partner did deliver; the refusal has its own alert, event and negative ack)."""
+        latest: dict[str, datetime] = {}
+        for partner in self.runtime.partners:
+            for received in self.store.list_files(partner=partner, limit=50):
+                if received.status is not FileStatus.DUPLICATE:
+                    latest[partner] = received.received_at
+                    break
+        return latest
+
+    def _check_slas(self, now: datetime) -> None:
+        for partner in self.runtime.partners.values():
+            for n, rule in enumerate(partner.sla):
+                day = rule.missed(now, self.last_received.get(partner.id),
+                                  self.settings.holidays)
+                if day is None or (partner.id, n, day) in self._sla_reported:
+                    continue
+                self._sla_reported.add((partner.id, n, day))
+                self.metrics.sla_missed.labels(partner.id, rule.kind).inc()
+                reason = f"expected {rule.describe()}; none received by {day} {rule.by:%H:%M}"
+                self.store.record_event("partner", partner.id, "sla-missed", actor="daemon",
+                                        reason=reason)
+                self.log.warning("sla missed", partner=partner.id, kind=rule.kind,
+                                 day=str(day), deadline=f"{rule.by:%H:%M}")
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _sweep_work_dir(self) -> None:
+        """Remove fetch and split temp files a crash left behind. Only old ones: a
+        ``run --once`` from cron may start beside a running daemon that is mid-fetch."""
+        work = self.settings.work_dir
+        if not work.is_dir():
+            return
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for leftover in work.iterdir():
+            if leftover.is_file() and leftover.stat().st_mtime < cutoff:
+                leftover.unlink(missing_ok=True)
+                self.log.info("stale temp file removed", name=leftover.name)
+
+    def _pipeline(self) -> Pipeline:
+        return Pipeline(
+            self.store, parse=self.runtime.validator(), route=self.runtime.router(self.store),
+            acknowledge=self.runtime.acknowledger(self.store), metrics=self.metrics,
+            holder=self.holder, stopping=self.stopping,
+        )
+
+    def _reload_runtime(self) -> None:
+        """SIGHUP: rebuild partners and members; keep the old ones if the new config is bad."""
+        self._reload.clear()
+        try:
+            fresh = self._runtime_factory(self.settings)
+        except Exception as exc:
+            self.log.error("reload refused: configuration invalid, keeping the running one",
+                           error=str(exc))
+            return
+        old, self.runtime = self.runtime, fresh
+        old.close()
+        self.pipeline = self._pipeline()
+        self.last_poll.clear()  # poll every partner now: an operator reloads to see a change
+        self.log.info("configuration reloaded", partners=len(fresh.partners))
+
+    def _poll_lease_seconds(self) -> float:
+        return max(60.0, self.settings.lease_seconds)
+
+    def _queue_snapshot(self) -> QueueSnapshot:
+        """Read at every scrape, on its own connection (the HTTP thread is not ours)."""
+        store = open_store(self.settings.store_url, migrate=False)
+        try:
+            rows = store.queue_depth()
+        finally:
+            store.close()
+        now = utc_now()
+        by_state: dict[str, int] = {state.value: 0 for state in DeliveryState}
+        depth: dict[str, int] = {}
+        oldest: dict[str, float] = {}
+        for row in rows:
+            by_state[row.state.value] += row.count
+            if row.state in WAITING:
+                depth[row.destination] = depth.get(row.destination, 0) + row.count
+                if row.oldest_enqueued_at is not None:
+                    age = (now - row.oldest_enqueued_at).total_seconds()
+                    oldest[row.destination] = max(oldest.get(row.destination, 0.0), age)
+        return QueueSnapshot(by_state=by_state, depth=depth, oldest_age=oldest)
+
+    def _health(self) -> Health:
+        silent = time.monotonic() - self._last_cycle
+        detail: dict[str, object] = {"cycles": self.cycles, "seconds_since_cycle": round(silent)}
+        if silent > HEALTHY_WITHIN:
+            return Health(False, {**detail, "reason": "the main loop has not completed a cycle"})
+        try:
+            self._queue_snapshot()
+        except Exception as exc:
+            return Health(False, {**detail, "reason": f"store unavailable: {type(exc).__name__}"})
+        return Health(True, detail)
+
+    def _start_http(self) -> HealthServer | None:
+        if self.settings.listen is None:
+            return None
+        host, port = self.settings.listen
+        server = HealthServer(host, port, health=self._health, metrics=self.metrics.exposition)
+        return server.start()
+
+    def _install_signals(self) -> dict[int, Any]:
+        """Route SIGTERM/SIGINT to a stop and SIGHUP to a reload; return the old handlers."""
+        if threading.current_thread() is not threading.main_thread():
+            return {}  # run from a thread (tests): request_stop() is called directly
+        handlers = {signal.SIGTERM: lambda *_: self.request_stop(),
+                    signal.SIGINT: lambda *_: self.request_stop(),
+                    signal.SIGHUP: lambda *_: self.request_reload()}
+        return {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
+
+
+def run_daemon(settings: Settings, *, once: bool = False) -> int:
+    """What ``gateway run`` calls: configure logging from the settings, then run."""
+    configure(json={"json": True, "console": False}.get(settings.log_format),
+              level=settings.log_level)
+    return Daemon(settings).run(once=once)

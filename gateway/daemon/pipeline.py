@@ -1,0 +1,160 @@
+"""The walk of one file: receive → store → parse → route → enqueue (DESIGN.md, steps 1-3).
+
+Each step ends in a committed state in the message store, and each step can be redone from
+that state after a crash, which is what makes SIGKILL at any moment harmless:
+
+* **receive** (:mod:`gateway.daemon.receive`) — fetch, record, then acknowledge the
+  partner's copy;
+* **parse** — a file in ``received`` is parsed through (format detected from content,
+  streaming item by item, so even a single-ST central pay is read in bounded memory); then
+  ``parsed``. A structural error
+  quarantines the file instead: reason kept, event written, negative acknowledgment queued.
+* **route** — a ``parsed`` file goes to the router, which splits it into the members' parts
+  and records them as documents and deliveries, idempotent by key; then ``routed``. Routing
+  only starts once the whole file parsed, so a file broken in its last transaction set sends
+  nobody anything.
+
+Acknowledgments (TA1/999) for partners that ask for them are deliveries like any other — to
+the partner's inbound folder — so they are retried, dead-lettered and traced the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import BinaryIO
+
+from gateway.daemon.metrics import Metrics
+from gateway.daemon.parse import Parsed
+from gateway.errors import InputError
+from gateway.log import get_logger
+from gateway.store.base import MessageStore
+from gateway.store.models import FileStatus, ReceivedFile
+from gateway.x12.syntax.findings import Finding
+
+ACTOR = "pipeline"
+FILE_LEASE_SECONDS = 900.0  # longer than parsing and splitting the largest file takes
+
+# A validator: read the whole file (InputError when it cannot be read at all).
+Validator = Callable[[BinaryIO, ReceivedFile], Parsed]
+# A router: split and route a parsed file into documents and deliveries; return how many.
+Router = Callable[[ReceivedFile], int]
+# An acknowledger: given the file, the error it is refused for (None: accepted) and the
+# findings of the parse (None: read them again), queue what the partner wants.
+Acknowledger = Callable[[ReceivedFile, InputError | None, list[Finding] | None], None]
+
+
+class Pipeline:
+    """Steps 2 and 3: parse each received file, route it (or quarantine it), acknowledge it;
+    the delivery workers take it from the queue."""
+
+    def __init__(self, store: MessageStore, *, parse: Validator, route: Router,
+                 acknowledge: Acknowledger, metrics: Metrics, holder: str,
+                 stopping: threading.Event | None = None) -> None:
+        self.store = store
+        self.holder = holder
+        self._parse = parse
+        self._route = route
+        self._acknowledge = acknowledge
+        self.metrics = metrics
+        self.stopping = stopping or threading.Event()
+        self.log = get_logger(component="pipeline")
+        self.stuck: set[int] = set()
+
+    def process_pending(self) -> int:
+        """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward.
+
+        A file whose processing raised something unexpected (a bug, not bad input) is logged
+        with its traceback, recorded as an event and skipped until the next restart or
+        reload, so one file can never stall the others or stop the daemon. Each file is
+        processed under a named lease in the store, so daemons sharing a PostgreSQL store
+        never work on the same file at once.
+        """
+        done = 0
+        for status in (FileStatus.RECEIVED, FileStatus.PARSED):
+            for received in reversed(self.store.list_files(status=status, limit=1000)):
+                if self.stopping.is_set():
+                    return done
+                if received.id in self.stuck:
+                    continue
+                lease = f"file:{received.id}"
+                if not self.store.acquire_poll_lease(lease, self.holder, FILE_LEASE_SECONDS):
+                    continue  # another daemon (shared PostgreSQL store) is on it
+                try:
+                    self.process(received)
+                except Exception as exc:
+                    self.stuck.add(received.id)
+                    self.log.exception("file processing failed; skipped until restart",
+                                       partner=received.partner, file_id=received.id,
+                                       error=type(exc).__name__)
+                    self.store.record_event("file", received.id, "processing-failed",
+                                            actor=ACTOR, reason=type(exc).__name__)
+                    continue
+                finally:
+                    self.store.release_poll_lease(lease, self.holder)
+                done += 1
+        return done
+
+    def process(self, received: ReceivedFile) -> None:
+        """Parse (unless already parsed) and route one file."""
+        if received.status is FileStatus.RECEIVED:
+            parsed = self._parse_whole(received)
+            if parsed is None:
+                return  # quarantined
+            self._send_ack(received, None, parsed.findings)
+            received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
+        if received.status is FileStatus.PARSED:
+            queued = self._route(received)
+            self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
+                                       reason=f"{queued} deliveries")
+            self.log.info("file routed", partner=received.partner, file_id=received.id,
+                          deliveries=queued)
+
+    def _parse_whole(self, received: ReceivedFile) -> Parsed | None:
+        """Read the whole file; None when it was quarantined instead."""
+        try:
+            with self.store.open_payload(received.sha256) as stream:
+                parsed = self._parse(stream, received)
+        except InputError as exc:  # not even readable to the end
+            self.quarantine(received, exc, None)
+            return None
+        error = parsed.refusal()
+        if error is not None:
+            self.quarantine(received, error, parsed.findings)
+            return None
+        for kind, n in parsed.documents.items():
+            self.metrics.documents.labels(received.partner, kind).inc(n)
+        self.log.info("file parsed", partner=received.partner, file_id=received.id,
+                      documents=sum(parsed.documents.values()),
+                      warnings=len(parsed.findings))
+        return parsed
+
+    def quarantine(self, received: ReceivedFile, error: InputError,
+                   findings: list[Finding] | None) -> None:
+        """Keep the file (its bytes stay in the store), say why, and tell the partner.
+
+        The negative acknowledgment is queued first: once the file is quarantined nothing
+        looks at it again, so a crash in between must not be able to lose the answer.
+        """
+        self._send_ack(received, error, findings)
+        reason = f"{error.code}: {error}"
+        self.store.set_file_status(received.id, FileStatus.QUARANTINED, actor=ACTOR,
+                                   reason=reason)
+        self.metrics.quarantined.labels(received.partner, error.code).inc()
+        # The log gets the code and the location, not the message: a message may quote data.
+        self.log.warning("file quarantined", partner=received.partner, file_id=received.id,
+                         sha256=received.sha256, code=error.code,
+                         segment_number=error.location.segment_number,
+                         segment_id=error.location.segment_id,
+                         byte_offset=error.location.byte_offset)
+
+    def _send_ack(self, received: ReceivedFile, error: InputError | None,
+                  findings: list[Finding] | None) -> None:
+        """Queue the partner's acknowledgment; a failure here never blocks the file."""
+        try:
+            self._acknowledge(received, error, findings)
+        except Exception as exc:
+            self.log.exception("acknowledgment failed", partner=received.partner,
+                               file_id=received.id, error=type(exc).__name__)
+            self.store.record_event("file", received.id, "ack-failed", actor=ACTOR,
+                                    reason=type(exc).__name__)

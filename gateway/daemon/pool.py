@@ -1,0 +1,118 @@
+"""The delivery workers of a daemon: threads that drain the delivery queue.
+
+Each worker has its own store connection and its own Sinks (an SFTP session is never shared
+between threads) and loops claim → write → ack through
+:class:`gateway.daemon.deliver.DeliveryWorker` — the guaranteed-delivery walk with leases,
+heartbeats and fenced acks — counting what happens into the daemon's metrics. A store error
+is waited out, never fatal to the worker.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from gateway.config.settings import Settings
+from gateway.daemon.deliver import DeliveryWorker, Outcome, describe
+from gateway.daemon.metrics import Metrics
+from gateway.daemon.runtime import Runtime, Sinks
+from gateway.log import get_logger
+from gateway.store import open_store
+from gateway.store.base import MessageStore
+
+IDLE_SECONDS = 1.0  # how long an idle worker waits before asking the queue again
+
+
+class DeliveryPool:
+    """The delivery workers: threads, each with its own store connection and Sinks.
+
+    Each loops claim → write → ack (:class:`gateway.daemon.deliver.DeliveryWorker`) and counts the
+    outcomes into the metrics. On stop a worker finishes the delivery in hand; :meth:`stop`
+    waits for that up to a bound, after which the lease simply expires and the delivery is
+    redone — under the same name — by whoever runs next.
+    """
+
+    def __init__(self, settings: Settings, *, runtime: Callable[[], Runtime], metrics: Metrics,
+                 stopping: threading.Event, name: str) -> None:
+        """``runtime`` returns the current Runtime (it changes on SIGHUP); ``name`` prefixes
+        the workers' ids (host:pid)."""
+        self.settings = settings
+        self.runtime = runtime
+        self.metrics = metrics
+        self.stopping = stopping
+        self.name = name
+        self.log = get_logger(component="delivery-pool")
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for n in range(self.settings.workers):
+            thread = threading.Thread(target=self._work, args=(n,), name=f"deliver-{n}",
+                                      daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def drain(self) -> bool:
+        """Deliver everything due now in this thread (``--once``); False if an attempt failed."""
+        worker, store, sinks = self._worker("once")
+        all_good = True
+        try:
+            while not self.stopping.is_set():
+                outcome = worker.run_once()
+                if outcome is None:
+                    break
+                self._count(outcome, worker)
+                all_good &= outcome.state == "delivered"
+        finally:
+            sinks.close()
+            store.close()
+        return all_good
+
+    def stop(self, *, timeout: float) -> bool:
+        """Wait for the workers to finish their delivery in hand; True when all did."""
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def _work(self, n: int) -> None:
+        worker, store, sinks = self._worker(f"w{n}")
+        runtime = self.runtime()
+        stopping = self.stopping
+        try:
+            while not stopping.is_set():
+                if runtime is not self.runtime():  # reloaded: resolve sinks afresh
+                    runtime = self.runtime()
+                    sinks.close()
+                    sinks = runtime.sinks()
+                    worker.sinks = sinks
+                try:
+                    outcome = worker.run_once()
+                except Exception as exc:  # the store restarting: wait it out, never die
+                    self.log.error("delivery worker error", error=describe(exc))
+                    stopping.wait(IDLE_SECONDS)
+                    continue
+                if outcome is None:
+                    stopping.wait(IDLE_SECONDS / 2)
+                else:
+                    self._count(outcome, worker)
+        finally:
+            sinks.close()
+            store.close()
+
+    def _worker(self, name: str) -> tuple[DeliveryWorker, MessageStore, Sinks]:
+        store = open_store(self.settings.store_url, migrate=False)
+        sinks = self.runtime().sinks()
+        worker = DeliveryWorker(store, sinks, worker_id=f"{self.name}:{name}",
+                                lease_seconds=self.settings.lease_seconds)
+        return worker, store, sinks
+
+    def _count(self, outcome: Outcome, worker: DeliveryWorker) -> None:
+        destination = worker.store.get_delivery(outcome.delivery_id).destination
+        m = self.metrics
+        if outcome.state == "delivered":
+            m.deliveries_done.labels(destination).inc()
+        elif outcome.state == "failed":
+            m.retries.labels(destination).inc()
+        elif outcome.state == "dead":
+            m.dead_letters.labels(destination).inc()

@@ -1,0 +1,192 @@
+"""The daemon's route stage: a parsed file's documents and deliveries, into the message store.
+
+An NCPDP file's transmissions are recorded as documents keyed by the pharmacy. An 835 goes
+through :func:`route_into_store` with the daemon's roster, PSAO identity, control numbers and
+mappings: the splitter cuts the file into one 835 per pharmacy and transaction set, keeps each part
+(and each CSV/JSON/XML rendering a member asks for) as a payload, records the parts as
+documents and queues one delivery per part and format under a deterministic idempotency key
+— held, with an alert, for an unknown or inactive member. Routing the same file again
+changes nothing, which is what lets the pipeline redo this step after a crash.
+
+Control numbers of the new envelopes are remembered per part in ``control-numbers.db``
+beside the store's data, so a redone split writes byte-identical parts.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+
+from gateway.config.configuration import Configuration
+from gateway.config.settings import Settings
+from gateway.daemon.parse import file_format, ncpdp_kind
+from gateway.daemon.pipeline import Router
+from gateway.log import get_logger
+from gateway.ncpdp.reader import parse_file as read_ncpdp
+from gateway.render.mapping import load_mapping
+from gateway.render.renderer import render
+from gateway.routing.plan import plan_deliveries
+from gateway.routing.policy import RosterPolicy
+from gateway.store.base import MessageStore
+from gateway.store.models import Delivery, DeliveryRequest, ReceivedFile
+from gateway.x12.read.reader import read_835
+from gateway.x12.split.parts import PartPolicy, SplitPart, SplitResult
+from gateway.x12.split.splitter import split_835
+from gateway.x12.split.writers import StorePartWriter
+from gateway.x12.write.control_numbers import ControlNumbers, SqliteControlNumbers
+from gateway.x12.write.envelope import Party
+
+ACTOR = "router"
+
+
+def control_numbers(settings: Settings) -> SqliteControlNumbers:
+    """The daemon's control-number memory, beside its store."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteControlNumbers(settings.data_dir / "control-numbers.db")
+
+
+def route_file_stage(store: MessageStore, config: Configuration, settings: Settings,
+                     numbers: ControlNumbers) -> Callable[[ReceivedFile], int]:
+    """The route callable the pipeline calls with each parsed 835 file."""
+    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    policy = RosterPolicy(config.roster, config.psao)
+    psao = config.psao
+    sender = Party(psao.isa_qualifier, psao.isa_id, psao.gs_id)
+    site_mappings = settings.path.parent / "mappings"
+    mappings = (site_mappings,) if site_mappings.is_dir() else ()
+    log = get_logger(component="router")
+
+    def route(received: ReceivedFile) -> int:
+        with _local_copy(store, received, settings.work_dir) as path:
+            result, deliveries = route_into_store(
+                store, received.id, path, policy, numbers, sha256=received.sha256,
+                sender=sender, mappings=mappings, actor=ACTOR)
+        log.info("file split", partner=received.partner, file_id=received.id,
+                 parts=len(result.parts), deliveries=len(deliveries), held=len(result.held),
+                 paid=str(sum((p.payment for p in result.parts), Decimal(0))),
+                 psao_adjustments=len(result.psao_adjustments))
+        return len(deliveries)
+
+    return route
+
+
+@contextmanager
+def _local_copy(store: MessageStore, received: ReceivedFile, work_dir: Path) -> Iterator[Path]:
+    """A path to the file's stored bytes: the payload file itself when the store keeps
+    payloads as files (SQLite), else a temp copy (the splitter reads by offset)."""
+    with store.open_payload(received.sha256) as stream:
+        name = getattr(stream, "name", None)
+        if isinstance(name, str) and os.path.isfile(name):
+            yield Path(name)
+            return
+        with tempfile.NamedTemporaryFile(dir=work_dir, suffix=".835") as copy:
+            while block := stream.read(1 << 20):
+                copy.write(block)
+            copy.flush()
+            yield Path(copy.name)
+
+
+def by_format(store: MessageStore, x12: Router) -> Router:
+    """Route an 835 through the splitter and router (``x12``); record an NCPDP file's
+    transmissions as documents keyed by the pharmacy (201-B1 service provider id), so that
+    ``gateway trace`` and reconciliation find them — no routing rule sends claims on yet."""
+
+    def route(received: ReceivedFile) -> int:
+        with store.open_payload(received.sha256) as stream:
+            if file_format(stream, received) == "x12":
+                return x12(received)
+            for ordinal, document in enumerate(read_ncpdp(stream, strict=True)):
+                store.add_document(
+                    received.id, ordinal, kind=ncpdp_kind(document),
+                    routing_keys={"ncpdp_id": document.header.service_provider_id},
+                    source_start=document.source.byte_offset)
+        return 0
+
+    return route
+
+
+def route_into_store(
+    store: MessageStore,
+    file_id: int,
+    path: Path,
+    policy: PartPolicy,
+    numbers: ControlNumbers,
+    *,
+    sha256: str,
+    sender: Party | None = None,
+    mappings: Sequence[Path] = (),
+    actor: str = "router",
+) -> tuple[SplitResult, list[Delivery]]:
+    """Split a received 835 and queue every delivery it needs, in the message store.
+
+    Each part becomes a document of the file (ordinal = its place in the split, kind
+    ``835-part``, routing keys = the owner's ids) whose payload is the part's 835; each
+    (part, destination, format) becomes one delivery request with its idempotency key and
+    pre-rendered payload (CSV/JSON/XML rendered from the part through the mapping
+    ``remittance-<format>``). Held parts become held deliveries plus an ``alert`` event naming
+    the reason; the PSAO's own PLBs become ``psao-adjustment`` events on the file. Running it
+    again for the same file changes nothing: documents, payloads and keys are deterministic.
+    """
+    result = split_835(path, policy=policy, writer=StorePartWriter(store), numbers=numbers,
+                       sender=sender, sha256=sha256)
+    requests: list[DeliveryRequest] = []
+    for ordinal, part in enumerate(result.parts):
+        payload = part.location.removeprefix("payload:")
+        document = store.add_document(
+            file_id, ordinal, kind="835-part", routing_keys=_routing_keys(part),
+            source_start=part.source.start_offset, source_end=part.source.end_offset,
+            payload_sha256=payload,
+        )
+        stem = f"{part.owner.label}-{part.source.sha256[:12]}-{part.source.control_number}"
+        for planned in plan_deliveries([part]):
+            rendered = payload if planned.format == "835" else _render_part(
+                store, payload, planned.format, mappings)
+            requests.append(DeliveryRequest(
+                document.id, planned.destination, planned.format,
+                f"{stem}.{planned.format}", planned.idempotency_key, rendered,
+                planned.held_reason,
+            ))
+    deliveries = store.enqueue_many(requests, actor=actor)
+    for delivery, request in zip(deliveries, requests, strict=True):
+        if request.hold and not _alerted(store, delivery.id):
+            store.record_event("delivery", delivery.id, "alert", actor=actor,
+                               reason=f"held: {request.hold}")
+    for adjustment in result.psao_adjustments:
+        store.record_event(
+            "file", file_id, "psao-adjustment", actor=actor,
+            reason=f"ST {adjustment.control_number} PLB01 {adjustment.provider_id} "
+                   f"{adjustment.reason} {adjustment.amount} ({adjustment.why})",
+        )
+    return result, deliveries
+
+
+def _routing_keys(part: SplitPart) -> dict[str, str]:
+    owner = part.owner
+    keys = {
+        "owner": owner.key, "transaction_set": part.source.control_number,
+        "npi": owner.npi, "ncpdp_id": owner.ncpdp_id, "tin": owner.tin,
+        "pharmacy_id": owner.pharmacy_id,
+    }
+    return {name: value for name, value in keys.items() if value}
+
+
+def _render_part(
+    store: MessageStore, payload: str, fmt: str, mappings: Sequence[Path]
+) -> str:
+    """Render a part (kept as an 835 payload) in ``fmt``; keep and return the rendering."""
+    mapping = load_mapping(f"remittance-{fmt}", mappings)
+    with store.open_payload(payload) as source:
+        remittances = list(read_835(source, file_name=f"payload:{payload}"))
+    out = io.BytesIO()
+    render(remittances, mapping, out)
+    out.seek(0)
+    return store.put_payload(out)
+
+
+def _alerted(store: MessageStore, delivery_id: int) -> bool:
+    return any(event.action == "alert" for event in store.events("delivery", delivery_id))

@@ -1,0 +1,165 @@
+"""The daemon's live objects, built from configuration: partners with their Sources and
+schedules, Sinks for every destination, the parser, the router and the acknowledger.
+
+Built once at start and again on SIGHUP (a bad edit is refused and the running one kept).
+A partner file's ``[inbound]`` transport is the Source the daemon polls and its
+``[outbound]`` the Sink its acknowledgments go to (:mod:`gateway.config.partners`); a roster
+destination ``folder:/dir`` or ``sftp:<partner>:/dir`` is resolved by the configuration.
+Every delivery names its destination as a string: a roster destination, or
+``partner:<id>`` for a partner's own ``[outbound]`` (acknowledgments).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.config.configuration import Configuration, load_configuration
+from gateway.config.members import parse_destination
+from gateway.config.partners import Partner
+from gateway.config.settings import Settings
+from gateway.daemon.acknowledge import Acknowledger
+from gateway.daemon.parse import parse_file
+from gateway.daemon.pipeline import Router, Validator
+from gateway.daemon.route import by_format, control_numbers, route_file_stage
+from gateway.daemon.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
+from gateway.errors import ConfigError
+from gateway.store.base import MessageStore
+from gateway.transport.base import Fetched, RemoteFile, Sink, Source
+from gateway.x12.write.control_numbers import SqliteControlNumbers
+
+PARTNER_PREFIX = "partner:"
+DEFAULT_SETTLE_SECONDS = 1.0  # gateway.transport.config's default for "stable" readiness
+
+
+@dataclass
+class PartnerRuntime:
+    """A PBM as the daemon drives it."""
+
+    id: str
+    source: Source
+    poll: PollSchedule
+    sla: tuple[SlaRule, ...]
+    settle_seconds: float
+    ack_kind: str  # none | ta1 | 999
+    ack_destination: str | None  # a destination string, like a roster's
+
+
+class PatternSource:
+    """Offers only the files whose names match the partner's ``[files] patterns``."""
+
+    def __init__(self, source: Source, patterns: tuple[str, ...]) -> None:
+        self._source = source
+        self._patterns = patterns
+
+    def list_ready(self) -> list[RemoteFile]:
+        return [r for r in self._source.list_ready()
+                if any(fnmatch.fnmatch(r.name, p) for p in self._patterns)]
+
+    def fetch(self, remote: RemoteFile, local_dir: Path) -> Fetched:
+        return self._source.fetch(remote, local_dir)
+
+    def acknowledge(self, remote: RemoteFile) -> None:
+        self._source.acknowledge(remote)
+
+    def close(self) -> None:
+        self._source.close()
+
+
+class Sinks:
+    """Destination string → Sink, one cache per delivery worker (an SFTP session is not shared
+    between threads). Unknown destinations raise ConfigError, which the worker dead-letters."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._cache: dict[str, Sink] = {}
+
+    def __call__(self, destination: str) -> Sink:
+        if destination not in self._cache:
+            self._cache[destination] = self._runtime.sink_for(destination)
+        return self._cache[destination]
+
+    def close(self) -> None:
+        for sink in self._cache.values():
+            sink.close()
+        self._cache.clear()
+
+
+class Runtime:
+    """Everything built from the partners directory."""
+
+    def __init__(self, settings: Settings, config: Configuration) -> None:
+        self.settings = settings
+        self.config = config
+        self.partners = {pid: self._partner(p) for pid, p in sorted(config.pbms.items())}
+        self._numbers: SqliteControlNumbers | None = None
+
+    # -- partners -----------------------------------------------------------------------------
+
+    def _partner(self, partner: Partner) -> PartnerRuntime:
+        sla = ()
+        if partner.sla is not None:
+            sla = (sla_rule(partner.sla.expected_by, business_days=partner.sla.business_days,
+                            timezone=partner.sla.timezone),)
+        s = partner.schedule
+        inbound = partner.inbound or {}
+        marker = inbound.get("ready") == "marker"
+        return PartnerRuntime(
+            id=partner.id,
+            source=PatternSource(partner.source(), partner.patterns),
+            poll=poll_schedule(s.interval_seconds, s.window_start, s.window_end,
+                               zone=self.settings.timezone),
+            sla=sla,
+            settle_seconds=0.0 if marker else float(
+                inbound.get("settle_seconds", DEFAULT_SETTLE_SECONDS)),
+            ack_kind=partner.acknowledgment.kind,
+            ack_destination=PARTNER_PREFIX + partner.id if partner.outbound else None,
+        )
+
+    # -- stages -------------------------------------------------------------------------------
+
+    def validator(self) -> Validator:
+        return parse_file
+
+    def acknowledger(self, store: MessageStore) -> Acknowledger:
+        return Acknowledger(store, {p.id: (p.ack_kind, p.ack_destination)
+                                    for p in self.partners.values()})
+
+    def router(self, store: MessageStore) -> Router:
+        if self._numbers is None:
+            self._numbers = control_numbers(self.settings)
+        return by_format(store, route_file_stage(store, self.config, self.settings,
+                                                 self._numbers))
+
+    # -- sinks --------------------------------------------------------------------------------
+
+    def sinks(self) -> Sinks:
+        """A fresh destination → Sink resolver for one worker, which closes it when done."""
+        return Sinks(self)
+
+    def sink_for(self, destination: str) -> Sink:
+        """The Sink a delivery's destination string names."""
+        if destination.startswith(PARTNER_PREFIX):
+            partner = self.config.pbms.get(destination.removeprefix(PARTNER_PREFIX))
+            if partner is None:
+                raise ConfigError(f"destination {destination!r} names no PBM",
+                                  fix="restore the partner file, or retry after correcting it")
+            return partner.sink()
+        parsed = parse_destination(destination)
+        if parsed is None:
+            raise ConfigError(f"destination {destination!r} is neither folder: nor sftp:",
+                              fix="correct the member's destination in members.csv")
+        return self.config.sink_for(parsed)
+
+    def close(self) -> None:
+        """Close the partners' Sources (workers close their own Sinks)."""
+        for partner in self.partners.values():
+            partner.source.close()
+        if self._numbers is not None:
+            self._numbers.close()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Load and cross-check the partners directory; raise ConfigError naming every problem."""
+    return Runtime(settings, load_configuration(settings.partners_dir))

@@ -1,0 +1,2 @@
+"""Operator tooling around the daemon: ``check`` (connectivity), ``scaffold`` (``gateway
+init``) and the ``demo``."""

@@ -1,0 +1,103 @@
+"""``gateway check``'s connection tests: reach each partner the way the daemon will.
+
+For an SFTP partner that means the same pinned host key, the same key login and the same
+timeouts as the daemon's transfers (:class:`gateway.transport.ssh.SftpConnection`, with the
+settings :mod:`gateway.transport.config` builds from the partner's table), then a ``stat`` of
+every folder the gateway will use — never a download, never a write, so a check against a
+production PBM changes nothing there. A local folder is checked for existence and
+permissions. Each failure carries the transport's own message (host key fingerprint,
+authentication refused, no such folder) and what to do.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gateway.config.members import parse_destination
+from gateway.config.partners import Partner
+from gateway.daemon.runtime import Runtime
+from gateway.errors import GatewayError
+from gateway.transport.config import sftp_settings
+from gateway.transport.ssh import SftpConnection
+
+
+@dataclass(frozen=True)
+class Probe:
+    ok: bool
+    what: str
+    detail: str
+
+
+def probe_all(runtime: Runtime) -> Iterator[Probe]:
+    """One Probe per transport table of each PBM, and per SFTP destination members use."""
+    for partner in runtime.config.pbms.values():
+        if partner.inbound is not None:
+            yield probe(partner, "inbound", partner.inbound, _inbound_folders(partner.inbound))
+        if partner.outbound is not None and partner.acknowledgment.kind != "none":
+            yield probe(partner, "outbound", partner.outbound, [_folder(partner.outbound)])
+    used: dict[str, set[str]] = {}
+    for member in runtime.config.roster:
+        destination = parse_destination(str(member.destination))
+        if destination is not None and destination.kind == "sftp" and member.active:
+            used.setdefault(destination.transport or "", set()).add(destination.path)
+    for transport_id, folders in sorted(used.items()):
+        owner = runtime.config.destinations.get(transport_id) or runtime.config.pbms.get(
+            transport_id)
+        if owner is not None and owner.outbound is not None:
+            yield probe(owner, "outbound", owner.outbound, sorted(folders))
+
+
+def probe(partner: Partner, side: str, table: dict[str, Any], folders: list[str]) -> Probe:
+    """Connect as the daemon would and check that each folder exists."""
+    base = Path(partner.file).parent
+    if table.get("type") == "folder":
+        problems = [p for p in (_local_problem(base, f) for f in folders) if p]
+        return Probe(not problems, f"{partner.id} [{side}] (folder)",
+                     "; ".join(problems) or f"{len(folders)} folder(s) usable")
+    settings = sftp_settings(table, partner=partner.id, where=f"{partner.file} [{side}]",
+                             base_dir=base)
+    what = f"{partner.id} [{side}] (sftp {settings.user}@{settings.host}:{settings.port})"
+    connection = SftpConnection(settings)
+    try:
+        with connection.operation("checking folders"):
+            sftp = connection.sftp()
+            missing = []
+            for folder in folders:
+                try:
+                    if not stat.S_ISDIR(sftp.stat(folder).st_mode or 0):
+                        missing.append(f"{folder} is not a folder")
+                except FileNotFoundError:
+                    missing.append(f"{folder} does not exist")
+    except GatewayError as exc:
+        return Probe(False, what, str(exc))
+    finally:
+        connection.close()
+    if missing:
+        return Probe(False, what, "host key and login ok, but " + "; ".join(missing))
+    return Probe(True, what, f"host key pinned, login ok, {len(folders)} folder(s) present")
+
+
+def _folder(table: dict[str, Any]) -> str:
+    return table.get("remote_dir") or table.get("path") or ""
+
+
+def _inbound_folders(table: dict[str, Any]) -> list[str]:
+    folders = [_folder(table)]
+    if table.get("after_fetch", "archive") == "archive" and table.get("archive_dir"):
+        folders.append(table["archive_dir"])
+    return folders
+
+
+def _local_problem(base: Path, folder: str) -> str | None:
+    path = Path(folder).expanduser()
+    path = path if path.is_absolute() else base / path
+    if not path.is_dir():
+        return f"{path} is not a folder (create it, or correct the partner file)"
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        return f"{path} is not readable and writable by this user"
+    return None

@@ -1,0 +1,202 @@
+"""What an acknowledgment answers: the envelopes of a received file, and whose finding is whose.
+
+An acknowledgment names the interchange (TA1), each functional group (AK1, AK9) and each
+transaction set (AK2, IK5) it answers, and places every defect in its set (IK3 position,
+IK4 element). The checks that find defects do not always know all of that, so
+:func:`attribute` completes each finding from the segment ranges read here: the set and
+group it falls in, its position inside the set, its element position from a name like
+``BPR02``, and the acknowledgment code our finding codes stand for.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from gateway.x12.syntax.findings import Finding, Level
+from gateway.x12.syntax.tokenizer import iter_segments
+
+
+@dataclass(frozen=True)
+class ReceivedSet:
+    set_id: str  # ST01
+    control_number: str  # ST02
+    convention: str = ""  # ST03 (the 835 does not send it)
+    first_segment: int = 0  # segment numbers (from 1 in the file) of its ST ...
+    last_segment: int | None = None  # ... and of its SE (None when the SE is missing)
+
+
+@dataclass(frozen=True)
+class ReceivedGroup:
+    functional_id: str  # GS01
+    sender: str  # GS02
+    receiver: str  # GS03
+    control_number: str  # GS06
+    version: str  # GS08
+    sets: tuple[ReceivedSet, ...] = ()
+    declared_sets: int | None = None  # GE01; None when the GE is missing or not a number
+    first_segment: int = 0
+    last_segment: int | None = None
+
+
+@dataclass(frozen=True)
+class ReceivedInterchange:
+    """What an acknowledgment needs to know about the interchange it answers."""
+
+    sender_qualifier: str  # ISA05
+    sender_id: str  # ISA06 (trailing spaces stripped)
+    receiver_qualifier: str  # ISA07
+    receiver_id: str  # ISA08
+    date: str  # ISA09 YYMMDD
+    time: str  # ISA10 HHMM
+    control_number: str  # ISA13
+    usage: str  # ISA15
+    groups: tuple[ReceivedGroup, ...] = ()
+    first_segment: int = 1
+    last_segment: int | None = None
+
+    def holds(self, finding: Finding) -> bool:
+        """True when ``finding`` is about this interchange (by its segment number)."""
+        return _within(finding.location.segment_number, self.first_segment, self.last_segment)
+
+
+def read_envelopes(stream: BinaryIO) -> list[ReceivedInterchange]:
+    """The envelopes of an X12 file, read leniently (the checks report the defects)."""
+    segments = iter_segments(stream, findings=[])
+    return received_interchanges(segment[2] for segment in segments)
+
+
+def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInterchange]:
+    """The envelopes of a file, from its segments as element lists (``elements[0]`` is the id).
+
+    Pass every segment of the file: their count gives the segment ranges. Tolerant on
+    purpose — an acknowledgment is most needed for a broken file — so missing elements
+    become ``""`` and a missing SE, GE or IEA still yields what was read.
+    """
+    result: list[ReceivedInterchange] = []
+    isa: Sequence[str] | None = None
+    gs: Sequence[str] | None = None
+    groups: list[ReceivedGroup] = []
+    sets: list[ReceivedSet] = []
+    isa_at = gs_at = 0
+
+    def close_group(ge01: str | None, at: int | None) -> None:
+        nonlocal gs, sets
+        if gs is not None:
+            declared = int(ge01) if ge01 and ge01.isdigit() else None
+            groups.append(ReceivedGroup(_get(gs, 1), _get(gs, 2), _get(gs, 3), _get(gs, 6),
+                                        _get(gs, 8), tuple(sets), declared, gs_at, at))
+        gs, sets = None, []
+
+    def close_interchange(at: int | None) -> None:
+        nonlocal isa, groups
+        close_group(None, at)
+        if isa is not None:
+            result.append(ReceivedInterchange(
+                _get(isa, 5), _get(isa, 6).rstrip(), _get(isa, 7), _get(isa, 8).rstrip(),
+                _get(isa, 9), _get(isa, 10), _get(isa, 13), _get(isa, 15), tuple(groups),
+                isa_at, at))
+        isa, groups = None, []
+
+    number = 0
+    for number, elements in enumerate(segments, 1):
+        tag = elements[0]
+        if tag == "ISA":
+            close_interchange(number - 1 if isa is not None else None)
+            isa, isa_at = elements, number
+        elif tag == "GS":
+            close_group(None, number - 1)
+            gs, gs_at = elements, number
+        elif tag == "ST":
+            if sets and sets[-1].last_segment is None:  # its SE is missing: it ends here
+                sets[-1] = dataclasses.replace(sets[-1], last_segment=number - 1)
+            sets.append(ReceivedSet(_get(elements, 1), _get(elements, 2), _get(elements, 3),
+                                    number))
+        elif tag == "SE" and sets and sets[-1].last_segment is None:
+            sets[-1] = dataclasses.replace(sets[-1], last_segment=number)
+        elif tag == "GE":
+            close_group(_get(elements, 1), number)
+        elif tag == "IEA":
+            close_interchange(number)
+    close_interchange(number if isa is not None else None)
+    return result
+
+
+# The acknowledgment code each of our structural finding codes stands for, by level — TA105
+# (interchange), AK905 (group), IK502 (set), IK304 (segment) — for findings without their
+# own ``x12_code``.
+DEFAULT_CODES: dict[Level, dict[str, str]] = {
+    Level.INTERCHANGE: {"iea-control": "001", "iea-count": "021", "missing-iea": "023"},
+    Level.GROUP: {"ge-control": "4", "ge-count": "5", "missing-ge": "3", "not-835": "1",
+                  "version-4010": "2"},
+    Level.TRANSACTION: {"missing-se": "2", "se-control": "3", "se-count": "4"},
+    Level.SEGMENT: {"unexpected-segment": "2", "bad-segment-id": "1", "empty-segment": "1",
+                    "missing-segment": "3"},
+}
+_ELEMENT_NAME = re.compile(r"[A-Z][A-Z0-9]{1,2}?(\d{2})(?:-(\d{1,2}))?")
+
+
+def attribute(interchange: ReceivedInterchange, findings: Sequence[Finding]) -> list[Finding]:
+    """This interchange's findings, each completed with group, set, positions and code."""
+    out = []
+    for finding in findings:
+        if not interchange.holds(finding):
+            continue
+        updates: dict[str, object] = {}
+        number = finding.location.segment_number
+        group = _group_of(interchange, finding, number)
+        if group is not None and finding.group_control_number is None:
+            updates["group_control_number"] = group.control_number
+        received = _set_of(group, finding, number) if group is not None else None
+        if received is not None and finding.transaction_set is None:
+            updates["transaction_set"] = received.control_number
+        if received is not None and number is not None and finding.segment_position is None:
+            updates["segment_position"] = number - received.first_segment + 1
+        match = _ELEMENT_NAME.fullmatch(finding.location.element or "")
+        if match and finding.element_position is None:
+            updates["element_position"] = int(match[1])
+            if match[2]:
+                updates["component_position"] = int(match[2])
+        default = DEFAULT_CODES[finding.level].get(finding.code)
+        if finding.x12_code is None and default is not None:
+            updates["x12_code"] = default
+        out.append(dataclasses.replace(finding, **updates) if updates else finding)
+    return out
+
+
+def _group_of(interchange: ReceivedInterchange, finding: Finding,
+              number: int | None) -> ReceivedGroup | None:
+    if finding.level is Level.INTERCHANGE:
+        return None
+    for group in interchange.groups:
+        if finding.group_control_number == group.control_number or (
+            finding.group_control_number is None and number is not None
+            and _within(number, group.first_segment, group.last_segment)
+        ):
+            return group
+    if len(interchange.groups) == 1 and number is None:
+        return interchange.groups[0]
+    return None
+
+
+def _set_of(group: ReceivedGroup, finding: Finding, number: int | None) -> ReceivedSet | None:
+    if finding.level not in (Level.TRANSACTION, Level.SEGMENT):
+        return None
+    for received in group.sets:
+        if finding.transaction_set == received.control_number or (
+            finding.transaction_set is None and number is not None
+            and _within(number, received.first_segment, received.last_segment)
+        ):
+            return received
+    return None
+
+
+def _within(number: int | None, first: int, last: int | None) -> bool:
+    return number is None or (first <= number and (last is None or number <= last))
+
+
+def _get(elements: Sequence[str], index: int) -> str:
+    return elements[index] if index < len(elements) else ""
