@@ -7,10 +7,21 @@ names, so the JSON is a faithful, stable picture of the model for tools and test
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import fields, is_dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
+
+from gateway.model import (
+    ClaimPayment,
+    ProviderAdjustment,
+    ProviderGroup,
+    SourceRef,
+    TransactionEnd,
+    TransactionHeader,
+)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -26,3 +37,103 @@ def to_jsonable(value: Any) -> Any:
     if is_dataclass(value) and not isinstance(value, type):
         return {field.name: to_jsonable(getattr(value, field.name)) for field in fields(value)}
     raise TypeError(f"cannot express {type(value).__name__} as JSON")
+
+
+class RemittanceJson:
+    """Writes :func:`gateway.x12.read.reader.iter_835`'s items as the JSON of the remittances
+    :func:`~gateway.x12.read.reader.read_835` would build, byte for byte what
+    ``json.dumps(to_jsonable(remittance))`` gives, without ever holding a whole remittance.
+
+    A single-ST central pay is one remittance with every claim of the file in it: held whole
+    it takes gigabytes. Here each claim is written as it is read; only the open set's header
+    and its PLB pairs (a few per pharmacy) wait for the set's end, because the JSON puts them
+    after the groups while the file may interleave them.
+
+    ``begin`` is written before the first remittance, ``between`` between two, ``end`` after
+    the last and ``empty`` instead of all three when there is none (a JSON array, JSON lines).
+    """
+
+    def __init__(self, out: TextIO, *, begin: str, between: str, end: str, empty: str) -> None:
+        self._out = out
+        self._begin, self._between, self._end, self._empty = begin, between, end, empty
+        self.count = 0  # remittances completed
+        self._header: TransactionHeader | None = None  # of the open set
+        self._groups = 0  # groups of the open set so far
+        self._claims = 0  # claims of the open group so far
+        self._adjustments: list[ProviderAdjustment] = []
+        self._group: ProviderGroup | None = None  # the open group, its claims being written
+        self._last_claim: SourceRef | None = None  # the open group's last claim so far
+
+    def write(self, items: Iterable[object]) -> int:
+        """Write every remittance of ``items``; return how many."""
+        for item in items:
+            kind = type(item)
+            if kind is ClaimPayment:
+                self._claim(item)  # type: ignore[arg-type]
+            elif kind is ProviderGroup:
+                self._open_group(item)  # type: ignore[arg-type]
+            elif kind is ProviderAdjustment:
+                self._adjustments.append(item)  # type: ignore[arg-type]
+            elif kind is TransactionHeader:
+                self._open_set(item)  # type: ignore[arg-type]
+            elif kind is TransactionEnd:
+                self._close_set(item)  # type: ignore[arg-type]
+        self._out.write(self._end if self.count else self._empty)
+        return self.count
+
+    def _open_set(self, header: TransactionHeader) -> None:
+        self._out.write(self._between if self.count else self._begin)
+        self._header, self._groups, self._group, self._adjustments = header, 0, None, []
+        self._out.write(_opening(header, _SET_HEAD) + ', "groups": [')
+
+    def _open_group(self, group: ProviderGroup) -> None:
+        self._close_group()
+        self._out.write(", " if self._groups else "")
+        self._groups += 1
+        self._group, self._last_claim, self._claims = group, None, 0
+        self._out.write(_opening(group, _GROUP_HEAD) + ', "claims": [')
+
+    def _claim(self, claim: ClaimPayment) -> None:
+        if self._group is None:
+            return  # read_835 drops a claim without a group; the reader never yields one
+        self._out.write((", " if self._claims else "") + _dumps(claim))
+        self._claims += 1
+        self._last_claim = claim.source
+
+    def _close_group(self) -> None:
+        """End the open group with its source, which runs to the end of its last claim."""
+        group, last = self._group, self._last_claim
+        if group is None:
+            return
+        source = group.source
+        if last is not None and source is not None:
+            source = SourceRef(source.file, source.first_segment, last.last_segment,
+                               source.start_offset, last.end_offset)
+        self._out.write(f'], "source": {_dumps(source)}}}')
+        self._group = None
+
+    def _close_set(self, end: TransactionEnd) -> None:
+        if self._header is None:
+            return  # read_835 yields nothing for an end without its header
+        self._close_group()
+        self._out.write(f'], "provider_adjustments": {_dumps(tuple(self._adjustments))}, '
+                        f'"source": {_dumps(end.source)}, '
+                        f'"references": {_dumps(self._header.references)}}}')
+        self._header, self._adjustments = None, []
+        self.count += 1
+
+
+# The fields of Remittance and ProviderGroup written before their streamed lists (model order).
+_SET_HEAD = ("control_number", "envelope", "payment", "payer", "payee", "production_date",
+             "receiver_id")
+_GROUP_HEAD = ("number", "provider_id", "facility_code", "fiscal_period_date", "claim_count",
+               "total_charge")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(to_jsonable(value))
+
+
+def _opening(value: object, names: tuple[str, ...]) -> str:
+    """The JSON object of ``value``'s first fields, left open for the streamed rest."""
+    return json.dumps({name: to_jsonable(getattr(value, name)) for name in names})[:-1]

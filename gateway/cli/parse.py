@@ -4,8 +4,9 @@ The format is detected from the content (gateway.detect), never from the file na
 streamed: ``json`` writes one array element per transaction set as it is read, ``jsonl`` one
 remittance per line, ``summary`` one line per remittance with the numbers an operator checks
 first (payee, claim count, sum of CLP04, sum of PLB, BPR02; for NCPDP the transaction code,
-pharmacy, claim count and statuses). The X12 summary streams (``iter_835``): it reads a
-single-ST central-pay file of any size in bounded memory, where JSON needs each whole set.
+pharmacy, claim count and statuses). Every X12 format streams from ``iter_835``, claim by
+claim, so a single-ST central-pay file of any size is printed in bounded memory (the JSON is
+written as it is read: :class:`gateway.jsonable.RemittanceJson`).
 ``visible`` shows an NCPDP file's control characters as <FS>, <GS>, <RS>, <STX>, <ETX>.
 Invalid input stops with exit code 1 and one line on stderr naming the defect, the segment
 and the byte offset.
@@ -18,15 +19,15 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import BinaryIO, TextIO
 
 from gateway.cli.codes import EXIT_OK, EXIT_USAGE
 from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
-from gateway.jsonable import to_jsonable
+from gateway.jsonable import RemittanceJson
 from gateway.model import TransactionEnd, TransactionHeader
 from gateway.ncpdp import ClaimRequest, Document, parse_file, render_visible, to_json
-from gateway.x12.read.reader import Item, iter_835, read_835
+from gateway.x12.read.reader import Item, iter_835
 
 _VISIBLE_CHUNK = 1 << 20
 
@@ -71,17 +72,17 @@ def run(args: argparse.Namespace) -> int:
             _write_visible(stream, sys.stdout)
             return EXIT_OK
         if kind == "x12":
-            # The summary streams claim by claim (a single-ST central pay is one huge set);
-            # JSON needs each set whole.
-            reader = iter_835 if args.format == "summary" else read_835
-            documents: Iterable[Any] = reader(stream, file_name=path.name)
-            as_json, summary = to_jsonable, write_summary
-        else:
-            documents, as_json, summary = parse_file(stream), to_json, write_ncpdp_summary
+            items = iter_835(stream, file_name=path.name)
+            if args.format == "summary":
+                write_summary(items, sys.stdout)
+            else:
+                RemittanceJson(sys.stdout, **X12_LAYOUTS[args.format]).write(items)
+            return EXIT_OK
+        documents = parse_file(stream)
         if args.format == "summary":
-            summary(documents, sys.stdout)
+            write_ncpdp_summary(documents, sys.stdout)
         else:
-            WRITERS[args.format]((as_json(document) for document in documents), sys.stdout)
+            WRITERS[args.format]((to_json(document) for document in documents), sys.stdout)
     return EXIT_OK
 
 
@@ -127,6 +128,11 @@ def write_summary(items: Iterable[Item], out: TextIO) -> None:
 
 
 WRITERS = {"json": write_json, "jsonl": write_jsonl}
+# The same two layouts for X12, whose remittances are written piece by piece.
+X12_LAYOUTS = {
+    "json": {"begin": "[\n", "between": ",\n", "end": "\n]\n", "empty": "[]\n"},
+    "jsonl": {"begin": "", "between": "\n", "end": "\n", "empty": ""},
+}
 
 
 def write_ncpdp_summary(documents: Iterable[Document], out: TextIO) -> None:
