@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.config.alerting import AlertSettings, AlertsReader
+from gateway.config.tables import toml_line
 from gateway.errors import ConfigError
 
 FILE_NAME = "gateway.toml"
@@ -28,7 +30,7 @@ DEFAULT_LISTEN = "127.0.0.1:9464"
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
               "error": logging.ERROR}
 LOG_FORMATS = ("auto", "json", "console")
-TOP_LEVEL = {"gateway", "http", "logging", "holidays"}
+TOP_LEVEL = {"gateway", "http", "logging", "holidays", "alerts"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Settings:
     log_level: int
     log_format: str  # auto | json | console
     holidays: frozenset[date] = field(default_factory=frozenset)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
     def work_dir(self) -> Path:
@@ -65,20 +68,22 @@ def load_settings(path: Path | str) -> Settings:
             fix="pass --config PATH/gateway.toml, or create one with `gateway init DIR`",
         )
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"not valid TOML: {exc}", where=str(path),
                           fix="correct the syntax (see contrib/gateway.toml)") from exc
-    return _Reader(path, raw).settings()
+    return _Reader(path, raw, text).settings()
 
 
 class _Reader:
     """Validates one parsed file; every message names ``file: [table] key``."""
 
-    def __init__(self, path: Path, raw: dict[str, Any]) -> None:
+    def __init__(self, path: Path, raw: dict[str, Any], text: str) -> None:
         self.path = path.resolve()
         self.base = self.path.parent
         self.raw = raw
+        self.text = text
 
     def settings(self) -> Settings:
         self._known(self.raw, None, TOP_LEVEL)
@@ -102,6 +107,7 @@ class _Reader:
             log_level=self._log_level(),
             log_format=self._log_format(),
             holidays=self._holidays(),
+            alerts=AlertsReader(self.raw.get("alerts", {}), self.base, self._fail).settings(),
         )
 
     # -- tables -------------------------------------------------------------------------------
@@ -197,5 +203,7 @@ class _Reader:
                            + ", ".join(sorted(keys)))
 
     def _fail(self, table: str | None, key: str, what: str, fix: str) -> None:
-        where = f"{self.path}: [{table}] {key}" if table else f"{self.path}: {key}"
+        line = toml_line(self.text, table, key)
+        place = f"{self.path}:{line}" if line else str(self.path)
+        where = f"{place}: [{table}] {key}" if table else f"{place}: {key}"
         raise ConfigError(what, where=where, fix=fix)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import re
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,17 +96,39 @@ class _PinnedHostKeyOnly(paramiko.MissingHostKeyPolicy):
 
 
 def _quiet_paramiko() -> None:
-    """paramiko's DEBUG records can carry packet hex dumps (file contents) and remote paths:
-    drop them whatever level an operator sets, on every paramiko logger we use."""
+    """Put :class:`_ParamikoRecords` on every paramiko logger we use (a logger's filters
+    are not inherited by its children)."""
     for name in ("paramiko", "paramiko.transport", "paramiko.transport.sftp"):
         logger = logging.getLogger(name)
-        if not any(isinstance(f, _NoDebugRecords) for f in logger.filters):
-            logger.addFilter(_NoDebugRecords())
+        if not any(isinstance(f, _ParamikoRecords) for f in logger.filters):
+            logger.addFilter(_ParamikoRecords())
 
 
-class _NoDebugRecords(logging.Filter):
+# A line of a traceback that paramiko logs one record per line (util.tb_strings).
+_TRACEBACK_LINE = re.compile(
+    r"^(|\s.*|Traceback \(most recent call last\):|During handling of the above exception.*"
+    r"|The above exception was the direct cause.*|[\w.]*(Error|Exception|Exit|Interrupt)(: .*)?)$"
+)
+
+
+class _ParamikoRecords(logging.Filter):
+    """What of paramiko's own logging reaches the log.
+
+    * DEBUG never: its packet hex dumps are file contents, its messages name remote paths.
+    * No traceback lines: when its transport thread fails, paramiko logs the traceback one
+      line per record, on every attempt (63 of 67 lines of a log with an unreachable host).
+    * Its warnings and errors are demoted to debug: each failure they describe also reaches
+      us as an exception, which faults.py classifies and the daemon logs once, with its
+      reason. An operator who sets ``level = "debug"`` still sees them.
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.DEBUG
+        if record.levelno <= logging.DEBUG or _TRACEBACK_LINE.match(record.getMessage()):
+            return False
+        if record.levelno >= logging.WARNING:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
 
 
 def read_passphrase(settings: SftpSettings) -> str | None:
@@ -242,19 +265,30 @@ class SftpConnection:
         key = load_private_key(s)
         self._client = client
         with self.operation("connecting"):
-            client.connect(
-                s.host,
-                port=s.port,
-                username=s.user,
-                pkey=key,
-                allow_agent=False,
-                look_for_keys=False,
-                timeout=s.connect_timeout,
-                banner_timeout=s.connect_timeout,
-                auth_timeout=s.connect_timeout,
-                channel_timeout=s.connect_timeout,
-                transport_factory=self._transport,
-            )
+            try:
+                client.connect(
+                    s.host,
+                    port=s.port,
+                    username=s.user,
+                    pkey=key,
+                    allow_agent=False,
+                    look_for_keys=False,
+                    timeout=s.connect_timeout,
+                    banner_timeout=s.connect_timeout,
+                    auth_timeout=s.connect_timeout,
+                    channel_timeout=s.connect_timeout,
+                    transport_factory=self._transport,
+                )
+            except paramiko.SSHException as error:
+                # When the transport thread fails (no banner, a reset), connect may report
+                # only "No existing session" before the thread has kept the real reason.
+                transport = client.get_transport()
+                if transport is not None:
+                    transport.join(s.connect_timeout)
+                cause = transport.get_exception() if transport is not None else None
+                if cause is None:
+                    raise
+                raise cause from error
             sftp = client.open_sftp()
             sftp.get_channel().settimeout(s.io_timeout)
             self._sftp = sftp
