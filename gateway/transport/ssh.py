@@ -280,12 +280,7 @@ class SftpConnection:
                     transport_factory=self._transport,
                 )
             except paramiko.SSHException as error:
-                # When the transport thread fails (no banner, a reset), connect may report
-                # only "No existing session" before the thread has kept the real reason.
-                transport = client.get_transport()
-                if transport is not None:
-                    transport.join(s.connect_timeout)
-                cause = transport.get_exception() if transport is not None else None
+                cause = _transport_failure(client, error, s.connect_timeout)
                 if cause is None:
                     raise
                 raise cause from error
@@ -308,6 +303,18 @@ class SftpConnection:
         preferred = [c for c in s.ciphers if c in options.ciphers]
         options.ciphers = preferred + [c for c in options.ciphers if c not in preferred]
         return transport
+
+
+def _transport_failure(client: paramiko.SSHClient, error: paramiko.SSHException,
+                       timeout: float) -> BaseException | None:
+    """The real reason behind connect's bare "No existing session": the transport thread
+    failed (no banner, a reset) and keeps its exception, sometimes a moment after connect
+    gave up. Specific errors (a refused host key, authentication) are reasons already."""
+    transport = client.get_transport()
+    if type(error) is not paramiko.SSHException or transport is None:
+        return None
+    transport.join(timeout)
+    return transport.get_exception()
 
 
 def _is_transient(error: BaseException) -> bool:
