@@ -66,10 +66,10 @@ class Pipeline:
 
         A file whose processing raised something unexpected (a bug, not bad input) is logged
         with its traceback, recorded as an event and skipped until the next restart or
-        reload (a store outage is not the file's fault: it is raised to the daemon's loop,
-        which waits it out, and the file is taken again from its state), so one file can never stall the others or stop the daemon. Each file is
-        processed under a named lease in the store, so daemons sharing a PostgreSQL store
-        never work on the same file at once.
+        reload, so one file can never stall the others or stop the daemon. A store outage is
+        not the file's fault: it is raised to the daemon's loop, which waits it out, and the
+        file is taken up again from its state. Each file is processed under a named lease in
+        the store, so daemons sharing a PostgreSQL store never work on the same file at once.
         """
         done = 0
         for status in (FileStatus.RECEIVED, FileStatus.PARSED):
