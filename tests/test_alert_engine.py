@@ -150,3 +150,15 @@ def test_config_errors_name_file_line_key_and_fix(tmp_path, section, where, fix)
     with pytest.raises(ConfigError) as caught:
         load_settings(config)
     assert f"gateway.toml{where}" in str(caught.value) and fix in str(caught.value)
+
+
+def test_a_file_secret_is_relative_to_the_config_and_read_when_sent(tmp_path):
+    (tmp_path / "smtp-password").write_text("first\n")
+    config = tmp_path / "gateway.toml"
+    config.write_text('[alerts.mail]\nhost = "smtp.example.org"\nfrom = "g@x"\nto = ["a@x"]\n'
+                      'user = "u"\npassword = "file:smtp-password"\n')
+    mail = load_settings(config).alerts.mail
+    assert mail is not None and mail.password is not None and mail.port == 587
+    assert mail.password.read() == "first"
+    (tmp_path / "smtp-password").write_text("rotated\n")  # no restart needed
+    assert mail.password.read() == "rotated"

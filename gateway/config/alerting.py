@@ -30,20 +30,16 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.config.toml_reader import TomlReader
 from gateway.errors import ConfigError
 
 RULES = ("sla-missed", "file-quarantined", "part-held", "dead-letter", "processing-failed",
          "partner-unreachable", "reload-refused")
 TLS_MODES = ("starttls", "tls", "none")
-
-# fail(table, key, what, fix) -> raises ConfigError naming file, line, table and key.
-Fail = Callable[[str | None, str, str, str], None]
-
 
 @dataclass(frozen=True)
 class Secret:
@@ -103,145 +99,108 @@ class AlertSettings:
         return {name: channel for name, channel in found.items() if channel is not None}
 
 
-class AlertsReader:
-    """Validates ``[alerts]``; ``fail`` is the settings reader's, so messages look alike."""
-
-    def __init__(self, raw: Any, base: Path, fail: Fail) -> None:
-        self.base = base
-        self.fail = fail
-        if not isinstance(raw, dict):
-            fail(None, "alerts", "must be a table", "write it as an [alerts] section")
-        self.raw: dict[str, Any] = raw
+class AlertsReader(TomlReader):
+    """Validates ``[alerts]`` and its channel tables of one gateway.toml."""
 
     def settings(self) -> AlertSettings:
-        t = self.raw
+        t = self._table("alerts")
         self._known(t, "alerts", {"check_seconds", "unreachable_polls", "max_per_hour", "rules",
                                   "instance", "mail", "webhook"})
         return AlertSettings(
-            check_seconds=self._int(t, "alerts", "check_seconds", 15, 1, 3600),
-            unreachable_polls=self._int(t, "alerts", "unreachable_polls", 3, 1, 1000),
-            max_per_hour=self._int(t, "alerts", "max_per_hour", 20, 1, 10_000),
-            rules=self._rules(),
+            check_seconds=self._int(t, "alerts", "check_seconds", 15, low=1, high=3600),
+            unreachable_polls=self._int(t, "alerts", "unreachable_polls", 3, low=1, high=1000),
+            max_per_hour=self._int(t, "alerts", "max_per_hour", 20, low=1, high=10_000),
+            rules=self._rules(t),
             instance=self._str(t, "alerts", "instance", socket.gethostname()),
-            mail=self._mail(t["mail"]) if "mail" in t else None,
-            webhook=self._webhook(t["webhook"]) if "webhook" in t else None,
+            mail=self._mail(self._table("alerts.mail", t)) if "mail" in t else None,
+            webhook=self._webhook(self._table("alerts.webhook", t)) if "webhook" in t else None,
         )
 
-    def _rules(self) -> frozenset[str]:
-        rules = self.raw.get("rules", list(RULES))
+    def _rules(self, t: dict[str, Any]) -> frozenset[str]:
+        rules = t.get("rules", list(RULES))
         if not isinstance(rules, list) or not all(isinstance(r, str) for r in rules):
-            self.fail("alerts", "rules", "must be a list of rule names",
-                      f'write e.g. rules = ["{RULES[0]}", "{RULES[1]}"]')
+            self._fail("alerts", "rules", "must be a list of rule names",
+                       f'write e.g. rules = ["{RULES[0]}", "{RULES[1]}"]')
         unknown = sorted(set(rules) - set(RULES))
         if unknown:
-            self.fail("alerts", "rules", f"unknown rule(s) {', '.join(unknown)}",
-                      "use any of " + ", ".join(RULES))
+            self._fail("alerts", "rules", f"unknown rule(s) {', '.join(unknown)}",
+                       "use any of " + ", ".join(RULES))
         return frozenset(rules)
 
-    def _mail(self, t: Any) -> MailChannel:
+    def _mail(self, t: dict[str, Any]) -> MailChannel:
         name = "alerts.mail"
-        t = self._table(t, name)
         self._known(t, name, {"host", "port", "tls", "ca_file", "user", "password", "from", "to",
                               "timeout"})
         host = self._required(t, name, "host", 'write host = "smtp.example.org"')
         tls = self._str(t, name, "tls", "starttls")
         if tls not in TLS_MODES:
-            self.fail(name, "tls", f"unknown mode {tls!r}", "use starttls, tls or none")
+            self._fail(name, "tls", f"unknown mode {tls!r}", "use starttls, tls or none")
         if tls == "none" and not _loopback(host):
-            self.fail(name, "tls", f"plain SMTP to {host} would send alerts unencrypted",
-                      'use tls = "starttls" (or "none" only with a relay on 127.0.0.1)')
+            self._fail(name, "tls", f"plain SMTP to {host} would send alerts unencrypted",
+                       'use tls = "starttls" (or "none" only with a relay on 127.0.0.1)')
         to = t.get("to")
         if not isinstance(to, list) or not to or not all(isinstance(a, str) and "@" in a
                                                           for a in to):
-            self.fail(name, "to", "must be a non-empty list of e-mail addresses",
-                      'write to = ["edi-ops@example.org"]')
+            self._fail(name, "to", "must be a non-empty list of e-mail addresses",
+                       'write to = ["edi-ops@example.org"]')
         user = self._str(t, name, "user", "") or None
         password = self._secret(t, name, "password") if "password" in t else None
         if user and password is None:
-            self.fail(name, "password", "a user is set but no password",
-                      'add password = "file:/etc/gateway/smtp-password" (or "env:NAME")')
+            self._fail(name, "password", "a user is set but no password",
+                       'add password = "file:/etc/gateway/smtp-password" (or "env:NAME")')
+        port = self._int(t, name, "port", 465 if tls == "tls" else 587, low=1, high=65535)
         return MailChannel(
-            host=host, port=self._int(t, name, "port", 465 if tls == "tls" else 587, 1, 65535),
-            tls=tls, sender=self._required(t, name, "from", 'write from = "gateway@example.org"'),
+            host=host, port=port, tls=tls,
+            sender=self._required(t, name, "from", 'write from = "gateway@example.org"'),
             recipients=tuple(to), user=user, password=password, ca_file=self._ca(t, name),
-            timeout=float(self._int(t, name, "timeout", 15, 1, 300)),
+            timeout=float(self._int(t, name, "timeout", 15, low=1, high=300)),
         )
 
-    def _webhook(self, t: Any) -> WebhookChannel:
+    def _webhook(self, t: dict[str, Any]) -> WebhookChannel:
         name = "alerts.webhook"
-        t = self._table(t, name)
         self._known(t, name, {"url", "ca_file", "timeout"})
         url = self._required(t, name, "url", 'write url = "env:ALERT_WEBHOOK_URL"')
         target: str | Secret = url
         if url.startswith(("file:", "env:")):
             target = self._secret(t, name, "url")
         elif not url.startswith(("https://", "http://")):
-            self.fail(name, "url", f"{url!r} is not an http(s) URL nor a file:/env: reference",
-                      'write url = "env:ALERT_WEBHOOK_URL" (the URL is a credential)')
+            self._fail(name, "url", f"{url!r} is not an http(s) URL nor a file:/env: reference",
+                       'write url = "env:ALERT_WEBHOOK_URL" (the URL is a credential)')
         return WebhookChannel(target, ca_file=self._ca(t, name),
-                              timeout=float(self._int(t, name, "timeout", 15, 1, 300)))
-
-    # -- values -------------------------------------------------------------------------------
+                              timeout=float(self._int(t, name, "timeout", 15, low=1, high=300)))
 
     def _secret(self, t: dict[str, Any], table: str, key: str) -> Secret:
-        ref = self._str(t, table, key, "")
-        kind, _, target = ref.partition(":")
+        """A reference, checked now (the daemon should not learn at the first alert that
+        the password file is missing)."""
+        reference = self._str(t, table, key, "")
+        kind, _, target = reference.partition(":")
         if kind not in ("file", "env") or not target:
-            self.fail(table, key, "secrets are never written in the configuration",
-                      f'write {key} = "file:/etc/gateway/{key}" or "env:NAME"')
+            self._fail(table, key, "secrets are never written in the configuration",
+                       f'write {key} = "file:/etc/gateway/{key}" or "env:NAME"')
         if kind == "file":
             path = Path(target).expanduser()
-            ref = "file:" + str(path if path.is_absolute() else (self.base / path).resolve())
-        secret = Secret(ref)
+            reference = "file:" + str(path if path.is_absolute() else (self.base / path).resolve())
+        secret = Secret(reference)
         try:
             secret.read()
         except ConfigError as exc:
-            self.fail(table, key, exc.what, exc.fix)
+            self._fail(table, key, exc.what, exc.fix)
         return secret
 
     def _ca(self, t: dict[str, Any], table: str) -> Path | None:
-        text = self._str(t, table, "ca_file", "")
-        if not text:
+        if not self._str(t, table, "ca_file", ""):
             return None
-        path = Path(text).expanduser()
-        path = path if path.is_absolute() else (self.base / path).resolve()
+        path = self._path(t, table, "ca_file", "")
         if not path.is_file():
-            self.fail(table, "ca_file", f"{path} does not exist",
-                      "point it at the PEM file of the CA that signed the server's certificate")
+            self._fail(table, "ca_file", f"{path} does not exist",
+                       "point it at the PEM file of the CA that signed the server's certificate")
         return path
-
-    def _table(self, value: Any, name: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.fail(None, name, "must be a table", f"write it as an [{name}] section")
-        return value  # type: ignore[no-any-return]
 
     def _required(self, t: dict[str, Any], table: str, key: str, fix: str) -> str:
         value = self._str(t, table, key, "")
         if not value:
-            self.fail(table, key, "is missing", fix)
+            self._fail(table, key, "is missing", fix)
         return value
-
-    def _str(self, t: dict[str, Any], table: str, key: str, default: str) -> str:
-        value = t.get(key, default)
-        if not isinstance(value, str):
-            self.fail(table, key, f"must be a string, not {type(value).__name__}",
-                      f'quote the value: {key} = "..."')
-        return value  # type: ignore[no-any-return]
-
-    def _int(self, t: dict[str, Any], table: str, key: str, default: int, low: int,
-             high: int) -> int:
-        value = t.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.fail(table, key, f"must be a whole number from {low} to {high}, not {value!r}",
-                      f"write e.g. {key} = {default}")
-        return value  # type: ignore[no-any-return]
-
-    def _known(self, t: dict[str, Any], table: str, keys: set[str]) -> None:
-        for key in t:
-            if key not in keys:
-                self.fail(table, key, "unknown key",
-                          "remove it or correct its spelling; known keys: "
-                          + ", ".join(sorted(keys)))
 
 
 def _loopback(host: str) -> bool:

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.config.alerting import AlertSettings, AlertsReader
-from gateway.config.tables import toml_line
+from gateway.config.toml_reader import TomlReader
 from gateway.errors import ConfigError
 
 FILE_NAME = "gateway.toml"
@@ -76,14 +76,10 @@ def load_settings(path: Path | str) -> Settings:
     return _Reader(path, raw, text).settings()
 
 
-class _Reader:
-    """Validates one parsed file; every message names ``file: [table] key``."""
+class _Reader(TomlReader):
+    """Validates one parsed file; every message names ``file:line: [table] key``."""
 
-    def __init__(self, path: Path, raw: dict[str, Any], text: str) -> None:
-        self.path = path.resolve()
-        self.base = self.path.parent
-        self.raw = raw
-        self.text = text
+    top_level = frozenset(TOP_LEVEL)
 
     def settings(self) -> Settings:
         self._known(self.raw, None, TOP_LEVEL)
@@ -107,7 +103,7 @@ class _Reader:
             log_level=self._log_level(),
             log_format=self._log_format(),
             holidays=self._holidays(),
-            alerts=AlertsReader(self.raw.get("alerts", {}), self.base, self._fail).settings(),
+            alerts=AlertsReader(self.path, self.raw, self.text).settings(),
         )
 
     # -- tables -------------------------------------------------------------------------------
@@ -156,54 +152,9 @@ class _Reader:
                        "write e.g. holidays = [2026-12-25, 2027-01-01] (TOML dates, no quotes)")
         return frozenset(value)
 
-    # -- values -------------------------------------------------------------------------------
-
-    def _table(self, name: str) -> dict[str, Any]:
-        value = self.raw.get(name, {})
-        if not isinstance(value, dict):
-            self._fail(None, name, "must be a table", f"write it as a [{name}] section")
-        return value
-
-    def _str(self, table: dict[str, Any], tname: str, key: str, default: str) -> str:
-        value = table.get(key, default)
-        if not isinstance(value, str):
-            self._fail(tname, key, f"must be a string, not {type(value).__name__}",
-                       f'quote the value: {key} = "..."')
-        return value
-
-    def _int(self, table: dict[str, Any], tname: str, key: str, default: int, *, low: int,
-             high: int) -> int:
-        value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self._fail(tname, key, f"must be a whole number from {low} to {high}, not {value!r}",
-                       f"write e.g. {key} = {default}")
-        return value
-
-    def _path(self, table: dict[str, Any], tname: str, key: str, default: str) -> Path:
-        text = self._str(table, tname, key, default)
-        path = Path(text).expanduser()
-        return (path if path.is_absolute() else self.base / path).resolve()
-
     def _sqlite_relative(self, url: str) -> str:
         """``sqlite:///rel/x.db`` is relative to the config directory, like every path here."""
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url[len(prefix):].startswith("/"):
             return prefix + str((self.base / url[len(prefix):]).resolve())
         return url
-
-    def _known(self, table: dict[str, Any], tname: str | None, keys: set[str]) -> None:
-        for key in table:
-            if key in TOP_LEVEL and tname is not None:
-                self._fail(tname, key, "is a top-level key but sits inside a table",
-                           "move it above the first [table] (TOML puts every key after a "
-                           "[table] header into that table)")
-            if key not in keys:
-                self._fail(tname, key, "unknown key",
-                           "remove it or correct its spelling; known keys: "
-                           + ", ".join(sorted(keys)))
-
-    def _fail(self, table: str | None, key: str, what: str, fix: str) -> None:
-        line = toml_line(self.text, table, key)
-        place = f"{self.path}:{line}" if line else str(self.path)
-        where = f"{place}: [{table}] {key}" if table else f"{place}: {key}"
-        raise ConfigError(what, where=where, fix=fix)
