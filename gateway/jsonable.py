@@ -18,6 +18,7 @@ from gateway.model import (
     ClaimPayment,
     ProviderAdjustment,
     ProviderGroup,
+    Remittance,
     SourceRef,
     TransactionEnd,
     TransactionHeader,
@@ -109,25 +110,40 @@ class RemittanceJson:
         if last is not None and source is not None:
             source = SourceRef(source.file, source.first_segment, last.last_segment,
                                source.start_offset, last.end_offset)
-        self._out.write(f'], "source": {_dumps(source)}}}')
+        rest = {name: source if name == "source" else getattr(group, name)
+                for name in _GROUP_TAIL}
+        self._out.write("]" + _closing(rest))
         self._group = None
 
     def _close_set(self, end: TransactionEnd) -> None:
-        if self._header is None:
+        """End the set as read_835 builds its Remittance: the PLBs kept, the source of the
+        whole set from its end, everything else from its header."""
+        header = self._header
+        if header is None:
             return  # read_835 yields nothing for an end without its header
         self._close_group()
-        self._out.write(f'], "provider_adjustments": {_dumps(tuple(self._adjustments))}, '
-                        f'"source": {_dumps(end.source)}, '
-                        f'"references": {_dumps(self._header.references)}}}')
+        rest = {name: self._tail_value(name, header, end) for name in _SET_TAIL}
+        self._out.write("]" + _closing(rest))
         self._header, self._adjustments = None, []
         self.count += 1
 
+    def _tail_value(self, name: str, header: TransactionHeader, end: TransactionEnd) -> object:
+        if name == "provider_adjustments":
+            return tuple(self._adjustments)
+        if name == "source" or not hasattr(header, name):
+            return getattr(end, name)
+        return getattr(header, name)
 
-# The fields of Remittance and ProviderGroup written before their streamed lists (model order).
-_SET_HEAD = ("control_number", "envelope", "payment", "payer", "payee", "production_date",
-             "receiver_id")
-_GROUP_HEAD = ("number", "provider_id", "facility_code", "fiscal_period_date", "claim_count",
-               "total_charge")
+
+def _around(model: type, streamed: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The model's fields before and after its streamed list, in the JSON's (model) order."""
+    names = tuple(item.name for item in fields(model))
+    at = names.index(streamed)
+    return names[:at], names[at + 1:]
+
+
+_SET_HEAD, _SET_TAIL = _around(Remittance, "groups")
+_GROUP_HEAD, _GROUP_TAIL = _around(ProviderGroup, "claims")
 
 
 def _dumps(value: Any) -> str:
@@ -137,3 +153,8 @@ def _dumps(value: Any) -> str:
 def _opening(value: object, names: tuple[str, ...]) -> str:
     """The JSON object of ``value``'s first fields, left open for the streamed rest."""
     return json.dumps({name: to_jsonable(getattr(value, name)) for name in names})[:-1]
+
+
+def _closing(rest: dict[str, Any]) -> str:
+    """The fields after a streamed list, and the object's closing brace."""
+    return ", " + json.dumps({k: to_jsonable(v) for k, v in rest.items()})[1:] if rest else "}"
