@@ -32,7 +32,7 @@ from gateway.x12.read.reader import Item, iter_835
 _VISIBLE_CHUNK = 1 << 20
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "parse",
         help="parse an X12 835 or NCPDP file into canonical JSON",
@@ -72,18 +72,27 @@ def run(args: argparse.Namespace) -> int:
             _write_visible(stream, sys.stdout)
             return EXIT_OK
         if kind == "x12":
-            items = iter_835(stream, file_name=path.name)
-            if args.format == "summary":
-                write_summary(items, sys.stdout)
-            else:
-                RemittanceJson(sys.stdout, **X12_LAYOUTS[args.format]).write(items)
-            return EXIT_OK
-        documents = parse_file(stream)
-        if args.format == "summary":
-            write_ncpdp_summary(documents, sys.stdout)
+            _write_x12(stream, path.name, args.format, sys.stdout)
         else:
-            WRITERS[args.format]((to_json(document) for document in documents), sys.stdout)
+            _write_ncpdp(stream, args.format, sys.stdout)
     return EXIT_OK
+
+
+def _write_x12(stream: BinaryIO, file_name: str, output: str, out: TextIO) -> None:
+    """Every format streams claim by claim (a single-ST central pay is one huge set)."""
+    items = iter_835(stream, file_name=file_name)
+    if output == "summary":
+        write_summary(items, out)
+    else:
+        RemittanceJson(out, **X12_LAYOUTS[output]).write(items)
+
+
+def _write_ncpdp(stream: BinaryIO, output: str, out: TextIO) -> None:
+    documents = parse_file(stream)
+    if output == "summary":
+        write_ncpdp_summary(documents, out)
+    else:
+        WRITERS[output]((to_json(document) for document in documents), out)
 
 
 def _write_visible(stream: BinaryIO, out: TextIO) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gateway.store.connection import Connection, Transaction
+from gateway.store.connection import Connection, Transaction, returned_row
 from gateway.store.models import Row, utc
 
 # (db, entity_type, entity_id, action, actor, reason) -> the event row, in db's transaction
@@ -88,7 +88,7 @@ class AlertStore:
         rows = self._db.all(self._sql["recent_alerts"], {"limit": limit})
         return [alert_from_row(row) for row in rows]
 
-    def rule_rows(self, rule: str) -> list[Row]:
+    def rule_rows(self, rule: str) -> Sequence[Row]:
         """The rows of ``rule_<rule>``: entity_id, partner, n, detail."""
         return self._db.all(self._sql["rule_" + rule.replace("-", "_")], {})
 
@@ -150,7 +150,7 @@ class AlertStore:
         with self._db.transaction() as db:
             message = db.execute(self._sql["insert_message"],
                                  {"channel": channel, "notices": len(notices), "now": now})
-            message_id = message.fetchone()["id"]
+            message_id = returned_row(message, "insert_message")["id"]
             for notice in notices:
                 db.execute(self._sql["notice_sent"], {**_notice_key(notice),
                                                       "message_id": message_id})

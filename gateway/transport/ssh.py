@@ -23,10 +23,11 @@ import os
 import posixpath
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import paramiko
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -83,7 +84,9 @@ class _PinnedHostKeyOnly(paramiko.MissingHostKeyPolicy):
     def __init__(self, settings: SftpSettings) -> None:
         self._settings = settings
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey):
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> NoReturn:
         s = self._settings
         raise TransportError(
             f"unknown host key: {s.host} port {s.port} offered {key.get_name()} "
@@ -161,7 +164,8 @@ def load_private_key(settings: SftpSettings) -> paramiko.PKey:
     try:
         passphrase = read_passphrase(settings)
         password = passphrase.encode() if passphrase is not None else None
-        return paramiko.PKey.from_path(settings.key_file, password)
+        # paramiko hands the password to cryptography, which takes bytes; types-paramiko says str.
+        return paramiko.PKey.from_path(settings.key_file, password)  # type: ignore[arg-type]
     except paramiko.PasswordRequiredException as error:
         raise classify(error, where=settings.where, doing="loading key_file") from error
     except TypeError as error:  # cryptography's "password-protected, but not provided"
@@ -277,7 +281,9 @@ class SftpConnection:
                     banner_timeout=s.connect_timeout,
                     auth_timeout=s.connect_timeout,
                     channel_timeout=s.connect_timeout,
-                    transport_factory=self._transport,
+                    # paramiko calls it with (sock, disabled_algorithms=...); types-paramiko
+                    # also lists gss_kex and gss_deleg_creds, which this paramiko never passes.
+                    transport_factory=self._transport,  # type: ignore[arg-type]
                 )
             except paramiko.SSHException as error:
                 cause = _transport_failure(client, error, s.connect_timeout)
@@ -285,11 +291,13 @@ class SftpConnection:
                     raise
                 raise cause from error
             sftp = client.open_sftp()
-            sftp.get_channel().settimeout(s.io_timeout)
+            channel = sftp.get_channel()
+            assert channel is not None  # open_sftp has just opened it
+            channel.settimeout(s.io_timeout)
             self._sftp = sftp
 
     def _transport(
-        self, sock: socket.socket, disabled_algorithms: dict | None = None
+        self, sock: socket.socket, disabled_algorithms: Mapping[str, Iterable[str]] | None = None
     ) -> paramiko.Transport:
         """paramiko's Transport with our cipher preference and window size (see bench/)."""
         s = self.settings
