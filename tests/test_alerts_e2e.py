@@ -97,7 +97,7 @@ def workspace(tmp_path, sshd_server, monkeypatch):
                "inputs": sorted((tmp_path / "pbm" / "outbound").iterdir())}
 
 
-def test_each_condition_mails_once_and_each_fix_once_more(workspace, sshd_server):
+def test_each_condition_mails_once_and_each_fix_once_more(workspace, sshd_server, capsys):
     w = workspace
     smtp, hook, config = w["smtp"], w["hook"], w["config"]
     url = load_settings(config).store_url
@@ -119,6 +119,8 @@ def test_each_condition_mails_once_and_each_fix_once_more(workspace, sshd_server
         assert health["status"] == "degraded"
         assert any("reload refused" in reason and "typo.toml" in reason
                    for reason in health["degraded"])
+        main(["status", "--config", str(config)])
+        assert "daemon: running, DEGRADED" in capsys.readouterr().out
 
         (held,) = store.list_deliveries(state=DeliveryState.HELD)
         corrected = f"folder:{w['tmp'] / 'ph' / 'corrected'}"
