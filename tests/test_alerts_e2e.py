@@ -119,8 +119,8 @@ def test_each_condition_mails_once_and_each_fix_once_more(workspace, sshd_server
         assert health["status"] == "degraded"
         assert any("reload refused" in reason and "typo.toml" in reason
                    for reason in health["degraded"])
-        main(["status", "--config", str(config)])
-        assert "daemon: running, DEGRADED" in capsys.readouterr().out
+        assert main(["status", "--config", str(config)]) != 0  # the operator sees the typo
+        assert "typo.toml:3" in capsys.readouterr().err
 
         (held,) = store.list_deliveries(state=DeliveryState.HELD)
         corrected = f"folder:{w['tmp'] / 'ph' / 'corrected'}"
