@@ -39,11 +39,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 from gateway.alerts.engine import AlertEngine
-from gateway.config.problems import ConfigProblems
+from gateway.config.problems import by_place
 from gateway.config.settings import Settings
 from gateway.daemon.health import Health, HealthServer
 from gateway.daemon.metrics import Metrics, QueueSnapshot
@@ -54,7 +53,7 @@ from gateway.daemon.reachability import Reachability
 from gateway.daemon.receive import PollOutcome, Receiver
 from gateway.daemon.runtime import PartnerRuntime, Runtime, build_runtime
 from gateway.daemon.schedule import utc_now
-from gateway.errors import GatewayError, StoreUnavailable
+from gateway.errors import StoreUnavailable
 from gateway.log import configure, get_logger
 from gateway.store import open_store
 from gateway.store.base import MessageStore
@@ -309,7 +308,7 @@ class Daemon:
         try:
             fresh = self._runtime_factory(self.settings)
         except Exception as exc:
-            self.reload_refused = _refusal(exc)
+            self.reload_refused = by_place(exc)
             self.log.error("reload refused: configuration invalid, keeping the running one",
                            error=str(exc))
             self.store.record_event("daemon", self.holder, "reload-refused", actor="daemon",
@@ -383,18 +382,6 @@ class Daemon:
                     signal.SIGINT: lambda *_: self.request_stop(),
                     signal.SIGHUP: lambda *_: self.request_reload()}
         return {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
-
-
-def _refusal(error: Exception) -> str:
-    """Why a reload was refused, by place only (file:line key): a value from the roster or a
-    message quoting one has no business in an event, an alert or /healthz."""
-    if isinstance(error, ConfigProblems):
-        places = [f"{Path(p.file).name}:{p.line or '-'} {p.key}" for p in error.problems[:5]]
-        more = f" and {len(error.problems) - 5} more" if len(error.problems) > 5 else ""
-        return f"{len(error.problems)} problem(s) in " + ", ".join(places) + more
-    if isinstance(error, GatewayError) and error.where:
-        return f"{type(error).__name__} at {error.where}"
-    return type(error).__name__
 
 
 def run_daemon(settings: Settings, *, once: bool = False) -> int:
