@@ -91,6 +91,12 @@ class StoreError(GatewayError):
     """The message store refused an operation (a stale lease, an unknown id, ...)."""
 
 
+class StoreUnavailable(StoreError):
+    """The store's database could not be reached or could not do the work (server down,
+    connection lost, locked past the busy timeout, disk full). An expected outage, not a bug:
+    the daemon logs it once and waits with backoff until the store answers again."""
+
+
 class TransportError(GatewayError):
     """A transfer to or from a partner failed.
 

@@ -20,11 +20,14 @@ _TICK = 0.05
 
 
 class TcpProxy:
-    """``with TcpProxy(("127.0.0.1", port)) as proxy: connect to proxy.port ...``"""
+    """``with TcpProxy(("127.0.0.1", port)) as proxy: connect to proxy.port ...``
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    ``port`` picks the proxy's own port (0: any free one): a proxy closed and started again on
+    the same port is a server that went down and came back."""
+
+    def __init__(self, target: tuple[str, int], port: int = 0) -> None:
         self.target = target
-        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener = socket.create_server(("127.0.0.1", port))
         self._listener.settimeout(_TICK)
         self.port: int = self._listener.getsockname()[1]
         self._flowing = threading.Event()

@@ -44,3 +44,23 @@ def test_each_daemon_has_its_own_registry():
     first.cycles.inc()
     assert b"gateway_cycles_total 1.0" in first.exposition()
     assert b"gateway_cycles_total 0.0" in second.exposition()
+
+
+def test_degraded_is_200_with_its_reasons_and_gateway_status_says_so(tmp_path):
+    from gateway.cli.ops import _daemon_line
+    from gateway.config.settings import load_settings
+
+    reason = "reload refused, running the previous configuration: 1 problem(s) in x.toml:3"
+    server = HealthServer("127.0.0.1", 0, metrics=lambda: b"",
+                          health=lambda: Health(True, {"cycles": 4}, (reason,))).start()
+    try:
+        with urllib.request.urlopen(server.url + "/healthz", timeout=5) as response:
+            assert response.status == 200
+            assert json.load(response) == {"status": "degraded", "degraded": [reason],
+                                           "cycles": 4}
+        config = tmp_path / "gateway.toml"
+        config.write_text(f'[http]\nlisten = "127.0.0.1:{server.port}"\n')
+        line = _daemon_line(load_settings(config))
+        assert line.startswith("daemon: running, DEGRADED") and reason in line
+    finally:
+        server.stop()

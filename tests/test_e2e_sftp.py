@@ -237,8 +237,8 @@ def test_sighup_reloads_members_and_sigterm_stops_cleanly(pbm, tmp_path):
 
 
 def test_an_unreachable_pbm_never_stops_the_daemon(pbm, sshd_server, tmp_path):
-    """The PBM's host key does not match what we pinned: every poll fails (counted, logged
-    with the offered fingerprint), the daemon stays healthy and delivers nothing; once the
+    """The PBM's host key does not match what we pinned: every poll fails (counted; logged
+    once, with the offered fingerprint), the daemon stays healthy and delivers nothing; once the
     operator pins the right key and reloads, the files flow."""
     known_hosts, port = pbm["known_hosts"], pbm["port"]
     other = keygen(tmp_path / "other_host_key")
@@ -248,8 +248,8 @@ def test_an_unreachable_pbm_never_stops_the_daemon(pbm, sshd_server, tmp_path):
         wait_for(lambda: healthy(port) and sample(scrape(port), "gateway_polls_total",
                                                   partner=PBM_ID, outcome="failed") >= 1,
                  timeout=30, what="a failed poll", process=daemon.process)
-        failure = next(e for e in daemon.events() if e.get("event") == "poll failed")
-        assert "SHA256:" in failure["detail"]
+        failure = next(e for e in daemon.events() if e.get("event") == "outage began")
+        assert failure["subject"] == f"partner:{PBM_ID}" and "SHA256:" in failure["reason"]
         assert len(list((pbm["remote"] / "outbound").iterdir())) == len(pbm["inputs"])
         sshd_server.write_known_hosts(known_hosts)
         daemon.signal(signal.SIGHUP)

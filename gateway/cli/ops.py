@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
@@ -155,8 +156,11 @@ def _daemon_line(settings: Settings) -> str:
         return "daemon: no HTTP endpoint configured ([http] listen = \"off\")"
     host, port = settings.listen
     try:
-        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=2):
-            return f"daemon: running, healthy (http://{host}:{port})"
+        with urllib.request.urlopen(f"http://{host}:{port}/healthz", timeout=2) as answer:
+            reasons = json.load(answer).get("degraded") or []
+        if reasons:
+            return f"daemon: running, DEGRADED (http://{host}:{port}): " + "; ".join(reasons)
+        return f"daemon: running, healthy (http://{host}:{port})"
     except urllib.error.HTTPError as exc:
         return f"daemon: running, UNHEALTHY ({exc.code}) at http://{host}:{port}/healthz"
     except OSError:

@@ -4,8 +4,9 @@ The format is detected from the content (gateway.detect), never from the file na
 streamed: ``json`` writes one array element per transaction set as it is read, ``jsonl`` one
 remittance per line, ``summary`` one line per remittance with the numbers an operator checks
 first (payee, claim count, sum of CLP04, sum of PLB, BPR02; for NCPDP the transaction code,
-pharmacy, claim count and statuses). The X12 summary streams (``iter_835``): it reads a
-single-ST central-pay file of any size in bounded memory, where JSON needs each whole set.
+pharmacy, claim count and statuses). Every X12 format streams from ``iter_835``, claim by
+claim, so a single-ST central-pay file of any size is printed in bounded memory (the JSON is
+written as it is read: :class:`gateway.jsonable.RemittanceJson`).
 ``visible`` shows an NCPDP file's control characters as <FS>, <GS>, <RS>, <STX>, <ETX>.
 Invalid input stops with exit code 1 and one line on stderr naming the defect, the segment
 and the byte offset.
@@ -23,10 +24,10 @@ from typing import BinaryIO, TextIO
 from gateway.cli.codes import EXIT_OK, EXIT_USAGE
 from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
-from gateway.jsonable import to_jsonable
+from gateway.jsonable import RemittanceJson
 from gateway.model import TransactionEnd, TransactionHeader
 from gateway.ncpdp import ClaimRequest, Document, parse_file, render_visible, to_json
-from gateway.x12.read.reader import Item, iter_835, read_835
+from gateway.x12.read.reader import Item, iter_835
 
 _VISIBLE_CHUNK = 1 << 20
 
@@ -78,13 +79,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_x12(stream: BinaryIO, file_name: str, output: str, out: TextIO) -> None:
-    """The summary streams claim by claim (a single-ST central pay is one huge set); JSON
-    needs each set whole."""
+    """Every format streams claim by claim (a single-ST central pay is one huge set)."""
+    items = iter_835(stream, file_name=file_name)
     if output == "summary":
-        write_summary(iter_835(stream, file_name=file_name), out)
+        write_summary(items, out)
     else:
-        documents = read_835(stream, file_name=file_name)
-        WRITERS[output]((to_jsonable(document) for document in documents), out)
+        RemittanceJson(out, **X12_LAYOUTS[output]).write(items)
 
 
 def _write_ncpdp(stream: BinaryIO, output: str, out: TextIO) -> None:
@@ -137,6 +137,11 @@ def write_summary(items: Iterable[Item], out: TextIO) -> None:
 
 
 WRITERS = {"json": write_json, "jsonl": write_jsonl}
+# The same two layouts for X12, whose remittances are written piece by piece.
+X12_LAYOUTS = {
+    "json": {"begin": "[\n", "between": ",\n", "end": "\n]\n", "empty": "[]\n"},
+    "jsonl": {"begin": "", "between": "\n", "end": "\n", "empty": ""},
+}
 
 
 def write_ncpdp_summary(documents: Iterable[Document], out: TextIO) -> None:

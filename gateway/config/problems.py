@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gateway.errors import ConfigError
+from gateway.errors import ConfigError, GatewayError
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,15 @@ class ConfigProblems(ConfigError):
     def __init__(self, what: str, *, problems: tuple[Problem, ...]) -> None:
         self.problems = problems
         super().__init__(what, fix="correct every entry listed, then load again")
+
+
+def by_place(error: Exception) -> str:
+    """A configuration error told by place only (``file:line key``), for an event, an alert
+    or /healthz: a value from the roster, or a message quoting one, has no business there."""
+    if isinstance(error, ConfigProblems):
+        places = [f"{Path(p.file).name}:{p.line or '-'} {p.key}" for p in error.problems[:5]]
+        more = f" and {len(error.problems) - 5} more" if len(error.problems) > 5 else ""
+        return f"{len(error.problems)} problem(s) in " + ", ".join(places) + more
+    if isinstance(error, GatewayError) and error.where:
+        return f"{type(error).__name__} at {error.where}"
+    return type(error).__name__

@@ -18,9 +18,11 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from gateway.config.alerting import AlertSettings, AlertsReader
+from gateway.config.toml_reader import TomlReader
 from gateway.errors import ConfigError
 
 FILE_NAME = "gateway.toml"
@@ -28,7 +30,7 @@ DEFAULT_LISTEN = "127.0.0.1:9464"
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
               "error": logging.ERROR}
 LOG_FORMATS = ("auto", "json", "console")
-TOP_LEVEL = {"gateway", "http", "logging", "holidays"}
+TOP_LEVEL = {"gateway", "http", "logging", "holidays", "alerts"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Settings:
     log_level: int
     log_format: str  # auto | json | console
     holidays: frozenset[date] = field(default_factory=frozenset)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     @property
     def work_dir(self) -> Path:
@@ -65,20 +68,18 @@ def load_settings(path: Path | str) -> Settings:
             fix="pass --config PATH/gateway.toml, or create one with `gateway init DIR`",
         )
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"not valid TOML: {exc}", where=str(path),
                           fix="correct the syntax (see contrib/gateway.toml)") from exc
-    return _Reader(path, raw).settings()
+    return _Reader(path, raw, text).settings()
 
 
-class _Reader:
-    """Validates one parsed file; every message names ``file: [table] key``."""
+class _Reader(TomlReader):
+    """Validates one parsed file; every message names ``file:line: [table] key``."""
 
-    def __init__(self, path: Path, raw: dict[str, Any]) -> None:
-        self.path = path.resolve()
-        self.base = self.path.parent
-        self.raw = raw
+    top_level = frozenset(TOP_LEVEL)
 
     def settings(self) -> Settings:
         self._known(self.raw, None, TOP_LEVEL)
@@ -102,6 +103,7 @@ class _Reader:
             log_level=self._log_level(),
             log_format=self._log_format(),
             holidays=self._holidays(),
+            alerts=AlertsReader(self.path, self.raw, self.text).settings(),
         )
 
     # -- tables -------------------------------------------------------------------------------
@@ -150,52 +152,9 @@ class _Reader:
                        "write e.g. holidays = [2026-12-25, 2027-01-01] (TOML dates, no quotes)")
         return frozenset(value)
 
-    # -- values -------------------------------------------------------------------------------
-
-    def _table(self, name: str) -> dict[str, Any]:
-        value = self.raw.get(name, {})
-        if not isinstance(value, dict):
-            self._fail(None, name, "must be a table", f"write it as a [{name}] section")
-        return value
-
-    def _str(self, table: dict[str, Any], tname: str, key: str, default: str) -> str:
-        value = table.get(key, default)
-        if not isinstance(value, str):
-            self._fail(tname, key, f"must be a string, not {type(value).__name__}",
-                       f'quote the value: {key} = "..."')
-        return value
-
-    def _int(self, table: dict[str, Any], tname: str, key: str, default: int, *, low: int,
-             high: int) -> int:
-        value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self._fail(tname, key, f"must be a whole number from {low} to {high}, not {value!r}",
-                       f"write e.g. {key} = {default}")
-        return value
-
-    def _path(self, table: dict[str, Any], tname: str, key: str, default: str) -> Path:
-        text = self._str(table, tname, key, default)
-        path = Path(text).expanduser()
-        return (path if path.is_absolute() else self.base / path).resolve()
-
     def _sqlite_relative(self, url: str) -> str:
         """``sqlite:///rel/x.db`` is relative to the config directory, like every path here."""
         prefix = "sqlite:///"
         if url.startswith(prefix) and not url[len(prefix):].startswith("/"):
             return prefix + str((self.base / url[len(prefix):]).resolve())
         return url
-
-    def _known(self, table: dict[str, Any], tname: str | None, keys: set[str]) -> None:
-        for key in table:
-            if key in TOP_LEVEL and tname is not None:
-                self._fail(tname, key, "is a top-level key but sits inside a table",
-                           "move it above the first [table] (TOML puts every key after a "
-                           "[table] header into that table)")
-            if key not in keys:
-                self._fail(tname, key, "unknown key",
-                           "remove it or correct its spelling; known keys: "
-                           + ", ".join(sorted(keys)))
-
-    def _fail(self, table: str | None, key: str, what: str, fix: str) -> NoReturn:
-        where = f"{self.path}: [{table}] {key}" if table else f"{self.path}: {key}"
-        raise ConfigError(what, where=where, fix=fix)

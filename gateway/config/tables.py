@@ -93,3 +93,26 @@ def unknown_keys(
     for key in sorted(set(table) - allowed):
         problems.add(None, f"{where}{key}", "is not a known setting",
                      f"remove it or use one of {', '.join(sorted(allowed))}")
+
+
+_HEADER = re.compile(r"^\[\s*([A-Za-z0-9_.-]+)\s*\]")
+
+
+def toml_line(text: str, table: str | None, key: str) -> int | None:
+    """The line where ``key`` is written in ``[table]`` (None: the top level) of a TOML text;
+    for a key that is missing, the line of its table's header; None when neither is there.
+
+    tomllib gives values without positions; an operator fixing a file wants the line."""
+    current: str | None = None
+    header_line: int | None = None
+    assignment = re.compile(rf"^{re.escape(key)}\s*=")
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        header = _HEADER.match(stripped)
+        if header:
+            current = header.group(1)
+            if current == table:
+                header_line = number
+        elif current == table and assignment.match(stripped):
+            return number
+    return header_line

@@ -7,7 +7,8 @@ store except through the callables it is given.
 
 ``/healthz`` answers 200 while the run loop has completed a cycle recently and the store
 answers; otherwise 503 with the reason, so systemd's watchdog scripts or a load balancer can
-act on it.
+act on it. A daemon that works but needs a person — a refused reload, an alert channel
+failing — is ``degraded``: still 200 (restarting it would not help), with the reasons.
 """
 
 from __future__ import annotations
@@ -23,8 +24,15 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 @dataclass(frozen=True)
 class Health:
-    ok: bool
+    ok: bool  # False: 503 ("unhealthy")
     detail: dict[str, object]
+    degraded: tuple[str, ...] = ()  # reasons a person should look; with ok: 200 "degraded"
+
+    @property
+    def status(self) -> str:
+        if not self.ok:
+            return "unhealthy"
+        return "degraded" if self.degraded else "ok"
 
 
 class HealthServer:
@@ -67,7 +75,7 @@ def _handler_class(health: Callable[[], Health],
                 self._send(200, CONTENT_TYPE_LATEST, metrics())
             elif path == "/healthz":
                 state = health()
-                body = json.dumps({"status": "ok" if state.ok else "unhealthy",
+                body = json.dumps({"status": state.status, "degraded": list(state.degraded),
                                    **state.detail}, default=str).encode()
                 self._send(200 if state.ok else 503, "application/json", body)
             else:

@@ -15,7 +15,13 @@ Signals: SIGTERM/SIGINT stop polling; workers finish the delivery in hand (its t
 bounded by the transport's timeouts) and the process exits 0 within ``shutdown_seconds``; work
 still leased then is redone after its lease expires, under the same deterministic name.
 SIGHUP reloads partners and members between cycles and polls every partner at once; a
-configuration that does not load is refused (logged) and the running one kept.
+configuration that does not load is refused — logged, recorded as a ``reload-refused`` event
+(which the alerts read) and shown on ``/healthz`` as degraded until a reload succeeds — and
+the running one kept.
+
+Expected outages (the store down, a partner unreachable) are logged once when they begin and
+once when they end (:mod:`gateway.daemon.outages`), and waited out with backoff. The alert
+engine (:mod:`gateway.alerts.engine`) runs on the main loop every ``[alerts] check_seconds``.
 
 ``--once`` runs one full cycle — poll every partner (whatever its window), parse, route,
 deliver everything due — and exits, for cron and for tests: 0 when every poll and delivery
@@ -35,14 +41,19 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date, datetime
 from typing import Any
 
+from gateway.alerts.engine import AlertEngine
+from gateway.config.problems import by_place
 from gateway.config.settings import Settings
 from gateway.daemon.health import Health, HealthServer
 from gateway.daemon.metrics import Metrics, QueueSnapshot
+from gateway.daemon.outages import Outages, backoff
 from gateway.daemon.pipeline import Pipeline
 from gateway.daemon.pool import DeliveryPool
+from gateway.daemon.reachability import Reachability
 from gateway.daemon.receive import PollOutcome, Receiver
 from gateway.daemon.runtime import PartnerRuntime, Runtime, build_runtime
 from gateway.daemon.schedule import utc_now
+from gateway.errors import StoreUnavailable
 from gateway.log import configure, get_logger
 from gateway.store import open_store
 from gateway.store.base import MessageStore
@@ -76,8 +87,15 @@ class Daemon:
         self._reload = threading.Event()
         self._runtime_factory = runtime_factory
         self.log = get_logger(component="daemon", process=self.process_name)
+        self.outages = Outages()
+        self.reachability = Reachability(self.outages, settings.alerts.unreachable_polls)
+        self.alerts = AlertEngine(settings.alerts, holder=self.holder)
+        self.reload_refused: str | None = None  # why the last SIGHUP was refused
+        self._cycle_errors = 0  # unexpected cycle failures in a row (their traceback: once)
         self._sweep_work_dir()
         self.store: MessageStore = open_store(settings.store_url)
+        self.store.record_event("daemon", self.holder, "started", actor="daemon",
+                                reason=f"process {self.process_name}")
         self.metrics = Metrics(snapshot=self._queue_snapshot)
         self.runtime = runtime_factory(settings)
         self.pipeline = self._pipeline()
@@ -94,7 +112,8 @@ class Daemon:
         previous = self._install_signals()
         http = None if once else self._start_http()
         pool = DeliveryPool(self.settings, runtime=lambda: self.runtime, metrics=self.metrics,
-                            stopping=self.stopping, name=self.process_name)
+                            stopping=self.stopping, name=self.process_name,
+                            outages=self.outages)
         self.log.info("daemon started", partners=len(self.runtime.partners),
                       workers=self.settings.workers, once=once,
                       http=http.url if http else None)
@@ -103,6 +122,7 @@ class Daemon:
             if once:
                 polled = self.cycle(force=True)
                 delivered = pool.drain()
+                self.alerts.run(self.store)  # what this run found, told before it exits
                 failed = not (polled and delivered)
             else:
                 pool.start()
@@ -143,19 +163,30 @@ class Daemon:
         outcomes = self._poll_all(due, force=force)
         self.pipeline.process_pending()
         self._check_slas(utc_now())
+        if not force:
+            self.alerts.tick(self.store)
         self.cycles += 1
         self.metrics.cycles.inc()
         self._last_cycle = time.monotonic()
         return all(o.error is None for o in outcomes)
 
     def _guarded_cycle(self) -> None:
-        """A cycle that cannot kill the daemon: a store outage or a bug is logged with its
-        traceback and the next cycle tries again (``/healthz`` turns 503 if none succeeds)."""
+        """A cycle that cannot kill the daemon. A store outage is logged once and waited out
+        with backoff; a bug logs its traceback once per streak and the next cycle tries again
+        (``/healthz`` turns 503 if none succeeds)."""
         try:
             self.cycle()
+        except StoreUnavailable as exc:
+            self.stopping.wait(backoff(self.outages.failed("store", str(exc))))
+            return
         except Exception as exc:
-            self.log.exception("cycle failed; retrying", error=type(exc).__name__)
+            self._cycle_errors += 1
+            if self._cycle_errors == 1:
+                self.log.exception("cycle failed; retrying", error=type(exc).__name__)
             self.stopping.wait(5 * IDLE_SECONDS)
+            return
+        self.outages.succeeded("store")
+        self._cycle_errors = 0
 
     def _poll_all(self, partners: list[PartnerRuntime], *, force: bool) -> list[PollOutcome]:
         """Poll in parallel (a slow partner does not delay the others).
@@ -175,29 +206,22 @@ class Daemon:
             return [future.result() for future in futures]
 
     def _poll_one(self, partner: PartnerRuntime, prime: bool) -> PollOutcome:
-        """Poll one partner under its poll lease; errors are logged and counted, not raised."""
+        """Poll one partner under its poll lease. A partner's failure is counted, logged
+        once per outage (:class:`Reachability`) and never raised; the store's is raised (it
+        is the daemon's outage, not the partner's)."""
         store = open_store(self.settings.store_url, migrate=False)
         started = utc_now()
         try:
-            if not store.acquire_poll_lease(partner.id, self.holder, self._poll_lease_seconds()):
-                self.log.info("poll skipped: another daemon holds the lease", partner=partner.id)
+            outcome = self._poll_leased(store, partner, prime)
+            if outcome is None:
                 return PollOutcome(partner.id)
-            lease = self._poll_lease_seconds()
-
-            def keep_lease() -> bool:
-                return store.renew_poll_lease(partner.id, self.holder, lease)
-
-            try:
-                receiver = Receiver(store, work_dir=self.settings.work_dir, metrics=self.metrics,
-                                    stopping=self.stopping)
-                outcome = receiver.poll(partner, prime=prime, keep_alive=keep_lease)
-            finally:
-                store.release_poll_lease(partner.id, self.holder)
+            self.reachability.succeeded(store, partner.id)
+        except StoreUnavailable:
+            raise
         except Exception as exc:  # a partner's failure must never stop the daemon
             self.metrics.polls.labels(partner.id, "failed").inc()
-            self.log.warning("poll failed", partner=partner.id, error=type(exc).__name__,
-                             detail=str(exc))
             self.last_poll[partner.id] = started  # retry at the next interval, not at once
+            self.reachability.failed(store, partner.id, exc)
             return PollOutcome(partner.id, error=str(exc))
         finally:
             store.close()
@@ -209,6 +233,24 @@ class Daemon:
         self.log.info("poll done", partner=partner.id, received=len(outcome.received),
                       duplicates=len(outcome.duplicates))
         return outcome
+
+    def _poll_leased(self, store: MessageStore, partner: PartnerRuntime,
+                     prime: bool) -> PollOutcome | None:
+        """Receive from the partner holding its poll lease; None when another daemon has it."""
+        lease = self._poll_lease_seconds()
+        if not store.acquire_poll_lease(partner.id, self.holder, lease):
+            self.log.info("poll skipped: another daemon holds the lease", partner=partner.id)
+            return None
+
+        def keep_lease() -> bool:
+            return store.renew_poll_lease(partner.id, self.holder, lease)
+
+        try:
+            receiver = Receiver(store, work_dir=self.settings.work_dir, metrics=self.metrics,
+                                stopping=self.stopping)
+            return receiver.poll(partner, prime=prime, keep_alive=keep_lease)
+        finally:
+            store.release_poll_lease(partner.id, self.holder)
 
     # -- SLA ------------------------------------------------------------------------------------
 
@@ -266,13 +308,19 @@ class Daemon:
         try:
             fresh = self._runtime_factory(self.settings)
         except Exception as exc:
+            self.reload_refused = by_place(exc)
             self.log.error("reload refused: configuration invalid, keeping the running one",
                            error=str(exc))
+            self.store.record_event("daemon", self.holder, "reload-refused", actor="daemon",
+                                    reason=self.reload_refused)
             return
         old, self.runtime = self.runtime, fresh
         old.close()
         self.pipeline = self._pipeline()
         self.last_poll.clear()  # poll every partner now: an operator reloads to see a change
+        self.reload_refused = None
+        self.store.record_event("daemon", self.holder, "reloaded", actor="daemon",
+                                reason=f"{len(fresh.partners)} partners")
         self.log.info("configuration reloaded", partners=len(fresh.partners))
 
     def _poll_lease_seconds(self) -> float:
@@ -307,7 +355,17 @@ class Daemon:
             self._queue_snapshot()
         except Exception as exc:
             return Health(False, {**detail, "reason": f"store unavailable: {type(exc).__name__}"})
-        return Health(True, detail)
+        return Health(True, detail, tuple(self._degraded()))
+
+    def _degraded(self) -> list[str]:
+        """Why a person should look although the daemon works (``/healthz`` "degraded")."""
+        reasons = []
+        if self.reload_refused is not None:
+            reasons.append(f"reload refused, running the previous configuration: "
+                           f"{self.reload_refused}")
+        for channel, why in sorted(self.alerts.failing.items()):
+            reasons.append(f"alert channel {channel} failing: {why}")
+        return reasons
 
     def _start_http(self) -> HealthServer | None:
         if self.settings.listen is None:

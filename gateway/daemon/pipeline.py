@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import Parsed
-from gateway.errors import InputError
+from gateway.errors import InputError, StoreUnavailable
 from gateway.log import get_logger
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
@@ -66,9 +66,10 @@ class Pipeline:
 
         A file whose processing raised something unexpected (a bug, not bad input) is logged
         with its traceback, recorded as an event and skipped until the next restart or
-        reload, so one file can never stall the others or stop the daemon. Each file is
-        processed under a named lease in the store, so daemons sharing a PostgreSQL store
-        never work on the same file at once.
+        reload, so one file can never stall the others or stop the daemon. A store outage is
+        not the file's fault: it is raised to the daemon's loop, which waits it out, and the
+        file is taken up again from its state. Each file is processed under a named lease in
+        the store, so daemons sharing a PostgreSQL store never work on the same file at once.
         """
         done = 0
         for status in (FileStatus.RECEIVED, FileStatus.PARSED):
@@ -82,6 +83,8 @@ class Pipeline:
                     continue  # another daemon (shared PostgreSQL store) is on it
                 try:
                     self.process(received)
+                except StoreUnavailable:
+                    raise  # not this file's fault: it stays where it is, for the next cycle
                 except Exception as exc:
                     self.stuck.add(received.id)
                     self.log.exception("file processing failed; skipped until restart",
@@ -153,6 +156,8 @@ class Pipeline:
         """Queue the partner's acknowledgment; a failure here never blocks the file."""
         try:
             self._acknowledge(received, error, findings)
+        except StoreUnavailable:
+            raise  # the file waits in its state; its acknowledgment is queued when it is back
         except Exception as exc:
             self.log.exception("acknowledgment failed", partner=received.partner,
                                file_id=received.id, error=type(exc).__name__)

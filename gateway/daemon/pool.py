@@ -3,8 +3,9 @@
 Each worker has its own store connection and its own Sinks (an SFTP session is never shared
 between threads) and loops claim → write → ack through
 :class:`gateway.daemon.deliver.DeliveryWorker` — the guaranteed-delivery walk with leases,
-heartbeats and fenced acks — counting what happens into the daemon's metrics. A store error
-is waited out, never fatal to the worker.
+heartbeats and fenced acks — counting what happens into the daemon's metrics. A store outage
+is waited out with backoff and logged once for the whole daemon (:mod:`outages`), never
+fatal to the worker; an unexpected error (a bug) logs its traceback once per streak.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from collections.abc import Callable
 from gateway.config.settings import Settings
 from gateway.daemon.deliver import DeliveryWorker, Outcome, describe
 from gateway.daemon.metrics import Metrics
+from gateway.daemon.outages import Outages, backoff
 from gateway.daemon.runtime import Runtime, Sinks
+from gateway.errors import StoreUnavailable
 from gateway.log import get_logger
 from gateway.store import open_store
 from gateway.store.base import MessageStore
@@ -34,7 +37,7 @@ class DeliveryPool:
     """
 
     def __init__(self, settings: Settings, *, runtime: Callable[[], Runtime], metrics: Metrics,
-                 stopping: threading.Event, name: str) -> None:
+                 stopping: threading.Event, name: str, outages: Outages | None = None) -> None:
         """``runtime`` returns the current Runtime (it changes on SIGHUP); ``name`` prefixes
         the workers' ids (host:pid)."""
         self.settings = settings
@@ -42,6 +45,7 @@ class DeliveryPool:
         self.metrics = metrics
         self.stopping = stopping
         self.name = name
+        self.outages = outages or Outages()
         self.log = get_logger(component="delivery-pool")
         self._threads: list[threading.Thread] = []
 
@@ -88,10 +92,17 @@ class DeliveryPool:
                     worker.sinks = sinks
                 try:
                     outcome = worker.run_once()
-                except Exception as exc:  # the store restarting: wait it out, never die
-                    self.log.error("delivery worker error", error=describe(exc))
-                    stopping.wait(IDLE_SECONDS)
+                except StoreUnavailable as exc:  # the store restarting: wait it out, never die
+                    stopping.wait(backoff(self.outages.failed("store", str(exc))))
                     continue
+                except Exception as exc:  # a bug: its traceback once, then the same wait
+                    errors = self.outages.failed(f"worker:{n}", describe(exc))
+                    if errors.failures == 1:
+                        self.log.exception("delivery worker error", error=describe(exc))
+                    stopping.wait(backoff(errors))
+                    continue
+                self.outages.succeeded("store")
+                self.outages.succeeded(f"worker:{n}")
                 if outcome is None:
                     stopping.wait(IDLE_SECONDS / 2)
                 else:

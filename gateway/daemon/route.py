@@ -128,9 +128,10 @@ def route_into_store(
     ``835-part``, routing keys = the owner's ids) whose payload is the part's 835; each
     (part, destination, format) becomes one delivery request with its idempotency key and
     pre-rendered payload (CSV/JSON/XML rendered from the part through the mapping
-    ``remittance-<format>``). Held parts become held deliveries plus an ``alert`` event naming
-    the reason; the PSAO's own PLBs become ``psao-adjustment`` events on the file. Running it
-    again for the same file changes nothing: documents, payloads and keys are deterministic.
+    ``remittance-<format>``). Held parts become held deliveries, their ``held`` event naming
+    the reason (the part-held alert rule raises the alert, once per file); the PSAO's own
+    PLBs become ``psao-adjustment`` events on the file. Running it again for the same file
+    changes nothing: documents, payloads and keys are deterministic.
     """
     result = split_835(path, policy=policy, writer=StorePartWriter(store), numbers=numbers,
                        sender=sender, sha256=sha256)
@@ -152,10 +153,6 @@ def route_into_store(
                 planned.held_reason,
             ))
     deliveries = store.enqueue_many(requests, actor=actor)
-    for delivery, request in zip(deliveries, requests, strict=True):
-        if request.hold and not _alerted(store, delivery.id):
-            store.record_event("delivery", delivery.id, "alert", actor=actor,
-                               reason=f"held: {request.hold}")
     for adjustment in result.psao_adjustments:
         store.record_event(
             "file", file_id, "psao-adjustment", actor=actor,
@@ -186,7 +183,3 @@ def _render_part(
     render(remittances, mapping, out)
     out.seek(0)
     return store.put_payload(out)
-
-
-def _alerted(store: MessageStore, delivery_id: int) -> bool:
-    return any(event.action == "alert" for event in store.events("delivery", delivery_id))

@@ -37,6 +37,18 @@ format = "auto"                      # auto (JSON unless on a terminal) | json |
 
 # Days that are not business days for SLA rules and business-day poll windows:
 # holidays = [2026-12-25, 2027-01-01]
+
+# Alerts by e-mail and/or webhook (docs/operations.md "Alerts"); secrets as file: or env:.
+# [alerts]
+# unreachable_polls = 3
+# [alerts.mail]
+# host = "smtp.example.org"
+# user = "gateway"
+# password = "file:/etc/gateway/secrets/smtp-password"
+# from = "gateway@example.org"
+# to = ["edi-ops@example.org"]
+# [alerts.webhook]
+# url = "env:GATEWAY_ALERT_WEBHOOK"
 """
 
 PSAO_TOML = """\

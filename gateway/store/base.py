@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import BinaryIO, Self
 
 from gateway.errors import StoreError
+from gateway.store.alerts import AlertStore
 from gateway.store.models import (
     Claim,
     Delivery,
@@ -67,6 +68,8 @@ class NotFound(StoreError):
 
 class MessageStore(ABC):
     """Received files, their documents, the delivery queue and the audit trail."""
+
+    alerts: AlertStore  # the alerts' conditions and notices (gateway/store/alerts.py)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

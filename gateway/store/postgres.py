@@ -42,6 +42,7 @@ from gateway.store.sqlstore import Params, SQLStore
 CHUNK = 1 << 20
 _SPOOL = 8 << 20
 _Q = queries("postgres")
+_ALERTS = queries("postgres", "alerts")
 
 
 def _hashed(data: BinaryIO, spool: BinaryIO) -> tuple[BinaryIO, str, int]:
@@ -67,7 +68,7 @@ class PostgresStore(SQLStore[PostgresConnection]):
     def __init__(self, url: str) -> None:
         self.url = url
         intake = PostgresConnection(url, synchronous_commit=True)
-        super().__init__(intake, PostgresConnection(url, synchronous_commit=False), _Q)
+        super().__init__(intake, PostgresConnection(url, synchronous_commit=False), _Q, _ALERTS)
 
     def __repr__(self) -> str:
         return f"PostgresStore({describe_url(self.url)!r})"

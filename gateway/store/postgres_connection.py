@@ -17,7 +17,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 
-from gateway.errors import StoreError
+from gateway.errors import StoreUnavailable
 from gateway.store.sqlfiles import pending
 
 
@@ -65,9 +65,9 @@ class PostgresConnection:
                     fix="the operation was not done; it is retried when the server is back",
                 ) from exc
 
-    def _failed(self, what: str, exc: psycopg.Error, *, fix: str) -> StoreError:
+    def _failed(self, what: str, exc: psycopg.Error, *, fix: str) -> StoreUnavailable:
         """The server's error as one line naming the database (never the password)."""
-        return StoreError(
+        return StoreUnavailable(
             f"{what}: {str(exc).strip().splitlines()[0]}", where=describe_url(self.url), fix=fix
         )
 

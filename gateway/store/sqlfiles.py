@@ -34,9 +34,10 @@ def migrations(backend: str) -> list[Migration]:
     return sorted(found, key=lambda migration: migration.version)
 
 
-def queries(backend: str) -> dict[str, str]:
-    """The named statements of ``backend``'s queries.sql."""
-    text = files("gateway.store").joinpath("sql", backend, "queries.sql").read_text("utf-8")
+def queries(backend: str, name: str = "queries") -> dict[str, str]:
+    """The named statements of ``backend``'s ``<name>.sql`` (queries.sql: the store's own;
+    alerts.sql: the alerts')."""
+    text = files("gateway.store").joinpath("sql", backend, f"{name}.sql").read_text("utf-8")
     parts = _NAME.split(text)
     # parts = [preamble, name1, body1, name2, body2, ...]
     return {

@@ -36,6 +36,7 @@ from gateway.store.sqlite_connection import SQLiteConnection
 from gateway.store.sqlstore import Params, SQLStore
 
 _Q = queries("sqlite")
+_ALERTS = queries("sqlite", "alerts")
 
 
 class SQLiteStore(SQLStore[SQLiteConnection]):
@@ -48,7 +49,7 @@ class SQLiteStore(SQLStore[SQLiteConnection]):
             Path(payload_dir) if payload_dir else self.path.with_name(self.path.stem + "-payloads")
         )
         intake, queue = SQLiteConnection(self.path, "FULL"), SQLiteConnection(self.path, "NORMAL")
-        super().__init__(intake, queue, _Q)
+        super().__init__(intake, queue, _Q, _ALERTS)
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from gateway.errors import StoreError
+from gateway.errors import StoreError, StoreUnavailable
 from gateway.store.connection import Transaction
 from gateway.store.models import Row
 from gateway.store.sqlfiles import pending
@@ -99,7 +99,7 @@ class SQLiteConnection:
         try:
             yield
         except sqlite3.OperationalError as exc:
-            raise StoreError(
+            raise StoreUnavailable(
                 f"SQLite failed: {exc}",
                 where=self.path,
                 fix="the operation was not done; if the database stays locked, look for a "

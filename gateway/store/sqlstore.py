@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from gateway.errors import StoreError
+from gateway.store.alerts import AlertStore
 from gateway.store.base import LeaseLost, MessageStore, NotFound
 from gateway.store.connection import Connection, Transaction, returned_row
 from gateway.store.models import (
@@ -58,10 +59,12 @@ _Connection = TypeVar("_Connection", bound=Connection)
 class SQLStore(MessageStore, Generic[_Connection]):
     """The message store's logic over a SQL back end's connections and named statements."""
 
-    def __init__(self, intake: _Connection, queue: _Connection, sql: Mapping[str, str]) -> None:
+    def __init__(self, intake: _Connection, queue: _Connection, sql: Mapping[str, str],
+                 alert_sql: Mapping[str, str]) -> None:
         self._intake = intake
         self._queue = queue
         self._sql = sql
+        self.alerts = AlertStore(intake, alert_sql, self._log)
 
     def migrate(self) -> int:
         return self._intake.migrate()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import posixpath
+import re
 import socket
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -98,17 +99,39 @@ class _PinnedHostKeyOnly(paramiko.MissingHostKeyPolicy):
 
 
 def _quiet_paramiko() -> None:
-    """paramiko's DEBUG records can carry packet hex dumps (file contents) and remote paths:
-    drop them whatever level an operator sets, on every paramiko logger we use."""
+    """Put :class:`_ParamikoRecords` on every paramiko logger we use (a logger's filters
+    are not inherited by its children)."""
     for name in ("paramiko", "paramiko.transport", "paramiko.transport.sftp"):
         logger = logging.getLogger(name)
-        if not any(isinstance(f, _NoDebugRecords) for f in logger.filters):
-            logger.addFilter(_NoDebugRecords())
+        if not any(isinstance(f, _ParamikoRecords) for f in logger.filters):
+            logger.addFilter(_ParamikoRecords())
 
 
-class _NoDebugRecords(logging.Filter):
+# A line of a traceback that paramiko logs one record per line (util.tb_strings).
+_TRACEBACK_LINE = re.compile(
+    r"^(|\s.*|Traceback \(most recent call last\):|During handling of the above exception.*"
+    r"|The above exception was the direct cause.*|[\w.]*(Error|Exception|Exit|Interrupt)(: .*)?)$"
+)
+
+
+class _ParamikoRecords(logging.Filter):
+    """What of paramiko's own logging reaches the log.
+
+    * DEBUG never: its packet hex dumps are file contents, its messages name remote paths.
+    * No traceback lines: when its transport thread fails, paramiko logs the traceback one
+      line per record, on every attempt (63 of 67 lines of a log with an unreachable host).
+    * Its warnings and errors are demoted to debug: each failure they describe also reaches
+      us as an exception, which faults.py classifies and the daemon logs once, with its
+      reason. An operator who sets ``level = "debug"`` still sees them.
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.DEBUG
+        if record.levelno <= logging.DEBUG or _TRACEBACK_LINE.match(record.getMessage()):
+            return False
+        if record.levelno >= logging.WARNING:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
 
 
 def read_passphrase(settings: SftpSettings) -> str | None:
@@ -246,21 +269,27 @@ class SftpConnection:
         key = load_private_key(s)
         self._client = client
         with self.operation("connecting"):
-            client.connect(
-                s.host,
-                port=s.port,
-                username=s.user,
-                pkey=key,
-                allow_agent=False,
-                look_for_keys=False,
-                timeout=s.connect_timeout,
-                banner_timeout=s.connect_timeout,
-                auth_timeout=s.connect_timeout,
-                channel_timeout=s.connect_timeout,
-                # paramiko calls it with (sock, disabled_algorithms=...); types-paramiko also
-                # lists gss_kex and gss_deleg_creds, which this paramiko never passes.
-                transport_factory=self._transport,  # type: ignore[arg-type]
-            )
+            try:
+                client.connect(
+                    s.host,
+                    port=s.port,
+                    username=s.user,
+                    pkey=key,
+                    allow_agent=False,
+                    look_for_keys=False,
+                    timeout=s.connect_timeout,
+                    banner_timeout=s.connect_timeout,
+                    auth_timeout=s.connect_timeout,
+                    channel_timeout=s.connect_timeout,
+                    # paramiko calls it with (sock, disabled_algorithms=...); types-paramiko
+                    # also lists gss_kex and gss_deleg_creds, which this paramiko never passes.
+                    transport_factory=self._transport,  # type: ignore[arg-type]
+                )
+            except paramiko.SSHException as error:
+                cause = _transport_failure(client, error, s.connect_timeout)
+                if cause is None:
+                    raise
+                raise cause from error
             sftp = client.open_sftp()
             channel = sftp.get_channel()
             assert channel is not None  # open_sftp has just opened it
@@ -282,6 +311,18 @@ class SftpConnection:
         preferred = [c for c in s.ciphers if c in options.ciphers]
         options.ciphers = preferred + [c for c in options.ciphers if c not in preferred]
         return transport
+
+
+def _transport_failure(client: paramiko.SSHClient, error: paramiko.SSHException,
+                       timeout: float) -> BaseException | None:
+    """The real reason behind connect's bare "No existing session": the transport thread
+    failed (no banner, a reset) and keeps its exception, sometimes a moment after connect
+    gave up. Specific errors (a refused host key, authentication) are reasons already."""
+    transport = client.get_transport()
+    if type(error) is not paramiko.SSHException or transport is None:
+        return None
+    transport.join(timeout)
+    return transport.get_exception()
 
 
 def _is_transient(error: BaseException) -> bool:

@@ -1,0 +1,112 @@
+-- Statements of the alerts (gateway/store/alerts.py); the names are those of
+-- sql/sqlite/alerts.sql. Times come from the database clock (now()).
+
+-- Each rule_<rule> finds the rule's conditions now: one row per thing that is wrong, with
+-- entity_id (what it is about), partner (when there is one), n (how many) and detail (a code,
+-- an error class, an id: never a message that could quote data).
+
+-- name: rule_sla_missed
+-- A deadline missed since the partner's last new file (a later file clears it).
+SELECT e.entity_id, e.entity_id AS partner, count(*) AS n, max(e.reason) AS detail
+  FROM events e
+ WHERE e.action = 'sla-missed' AND e.entity_type = 'partner'
+   AND e.at > coalesce((SELECT max(f.received_at) FROM files f
+                         WHERE f.partner = e.entity_id AND f.status <> 'duplicate'),
+                        '-infinity')
+ GROUP BY e.entity_id;
+
+-- name: rule_file_quarantined
+SELECT id::text AS entity_id, partner, 1 AS n, coalesce(error, '') AS detail
+  FROM files WHERE status = 'quarantined';
+
+-- name: rule_part_held
+SELECT doc.file_id::text AS entity_id, f.partner, count(*) AS n,
+       min(del.id)::text AS detail
+  FROM deliveries del
+  JOIN documents doc ON doc.id = del.document_id
+  JOIN files f ON f.id = doc.file_id
+ WHERE del.state = 'held'
+ GROUP BY doc.file_id, f.partner;
+
+-- name: rule_dead_letter
+SELECT destination AS entity_id, NULL::text AS partner, count(*) AS n,
+       min(id)::text AS detail
+  FROM deliveries WHERE state = 'dead' GROUP BY destination;
+
+-- name: rule_processing_failed
+-- A file whose processing raised and that has not gone on since (it is retried on restart).
+SELECT e.entity_id, f.partner, count(*) AS n, max(e.reason) AS detail
+  FROM events e JOIN files f ON f.id::text = e.entity_id
+ WHERE e.action = 'processing-failed' AND e.entity_type = 'file'
+   AND f.status IN ('received', 'parsed')
+ GROUP BY e.entity_id, f.partner;
+
+-- name: rule_partner_unreachable
+SELECT e.entity_id, e.entity_id AS partner, 1 AS n, e.reason AS detail
+  FROM events e
+ WHERE e.action = 'unreachable' AND e.entity_type = 'partner'
+   AND e.id = (SELECT max(l.id) FROM events l
+                WHERE l.action IN ('unreachable', 'reachable') AND l.entity_type = 'partner'
+                  AND l.entity_id = e.entity_id);
+
+-- name: rule_reload_refused
+SELECT e.entity_id, NULL::text AS partner, 1 AS n, e.reason AS detail
+  FROM events e
+ WHERE e.action = 'reload-refused' AND e.entity_type = 'daemon'
+   AND e.id = (SELECT max(l.id) FROM events l
+                WHERE l.action IN ('reload-refused', 'reloaded', 'started')
+                  AND l.entity_type = 'daemon' AND l.entity_id = e.entity_id);
+
+-- name: open_alerts
+SELECT * FROM alerts WHERE state = 'open' ORDER BY id DESC;
+
+-- name: recent_alerts
+SELECT * FROM alerts ORDER BY id DESC LIMIT %(limit)s;
+
+-- name: insert_alert
+INSERT INTO alerts (rule, entity_type, entity_id, state, summary, count, opened_at)
+VALUES (%(rule)s, %(entity_type)s, %(entity_id)s, 'open', %(summary)s, %(count)s, now())
+ON CONFLICT (rule, entity_type, entity_id) WHERE state = 'open' DO NOTHING
+RETURNING *;
+
+-- name: resolve_alert
+UPDATE alerts SET state = 'resolved', resolved_at = now()
+ WHERE id = %(id)s AND state = 'open'
+RETURNING *;
+
+-- name: update_alert
+UPDATE alerts SET summary = %(summary)s, count = %(count)s WHERE id = %(id)s AND state = 'open'
+RETURNING id;
+
+-- name: insert_notice
+INSERT INTO alert_notices (alert_id, transition, channel, due_at)
+VALUES (%(alert_id)s, %(transition)s, %(channel)s, now())
+ON CONFLICT DO NOTHING
+RETURNING alert_id;
+
+-- name: due_notices
+SELECT n.transition, n.channel, n.attempts, a.*
+  FROM alert_notices n JOIN alerts a ON a.id = n.alert_id
+ WHERE n.channel = %(channel)s AND n.message_id IS NULL AND n.due_at <= now()
+ ORDER BY a.id, n.transition;
+
+-- name: messages_since
+SELECT count(*) AS n FROM alert_messages
+ WHERE channel = %(channel)s AND sent_at > now() - make_interval(secs => %(window)s::float8);
+
+-- name: insert_message
+INSERT INTO alert_messages (channel, sent_at, notices) VALUES (%(channel)s, now(), %(notices)s)
+RETURNING id;
+
+-- name: notice_sent
+UPDATE alert_notices
+   SET message_id = %(message_id)s, due_at = NULL, attempts = attempts + 1, last_error = NULL
+ WHERE alert_id = %(alert_id)s AND transition = %(transition)s AND channel = %(channel)s
+RETURNING alert_id;
+
+-- name: notice_failed
+UPDATE alert_notices
+   SET attempts = attempts + 1, last_error = %(error)s,
+       due_at = now() + make_interval(secs => %(retry_in)s::float8)
+ WHERE alert_id = %(alert_id)s AND transition = %(transition)s AND channel = %(channel)s
+RETURNING alert_id;
