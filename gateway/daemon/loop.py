@@ -134,12 +134,14 @@ class Daemon:
     # -- one cycle ----------------------------------------------------------------------------
 
     def cycle(self, *, force: bool = False) -> bool:
-        """Poll due partners, parse and route, check SLAs. False if a poll failed."""
+        """Poll due partners (not paused ones), parse and route, check SLAs. False if a poll
+        failed."""
         if self._reload.is_set():
             self._reload_runtime()
         now = utc_now()
-        due = [p for p in self.runtime.partners.values()
-               if force or p.poll.is_due(now, self.last_poll.get(p.id), self.settings.holidays)]
+        paused = self.store.partner_pauses()  # an operator's pause (gateway partners pause)
+        due = [p for p in self.runtime.partners.values() if p.id not in paused and (
+               force or p.poll.is_due(now, self.last_poll.get(p.id), self.settings.holidays))]
         outcomes = self._poll_all(due, force=force)
         self.pipeline.process_pending()
         self._check_slas(utc_now())

@@ -31,10 +31,11 @@ import psycopg
 
 from gateway.errors import StoreError
 from gateway.store.base import NotFound
+from gateway.store.operator_sql import OperatorSQLStore
 from gateway.store.payloads import check_sha256, copy_hashing
 from gateway.store.postgres_connection import PostgresConnection, Row, describe_url
 from gateway.store.sqlfiles import queries
-from gateway.store.sqlstore import Params, SQLStore
+from gateway.store.sqlstore import Params
 
 CHUNK = 1 << 20
 _SPOOL = 8 << 20
@@ -58,7 +59,7 @@ def _hashed(data: BinaryIO, spool: BinaryIO) -> tuple[BinaryIO, str, int]:
     return spool, sha256, size
 
 
-class PostgresStore(SQLStore):
+class PostgresStore(OperatorSQLStore):
     """The message store on a PostgreSQL database shared by every daemon."""
 
     def __init__(self, url: str) -> None:

@@ -35,13 +35,16 @@ def migrations(backend: str) -> list[Migration]:
 
 
 def queries(backend: str) -> dict[str, str]:
-    """The named statements of ``backend``'s queries.sql."""
-    text = files("gateway.store").joinpath("sql", backend, "queries.sql").read_text("utf-8")
-    parts = _NAME.split(text)
-    # parts = [preamble, name1, body1, name2, body2, ...]
-    return {
-        name: body.strip().rstrip(";") for name, body in zip(parts[1::2], parts[2::2], strict=True)
-    }
+    """The named statements of ``backend``'s statement files: queries.sql (the message store
+    and its queue) and console.sql (operator searches, accounts, partner pauses)."""
+    found: dict[str, str] = {}
+    for name in ("queries.sql", "console.sql"):
+        text = files("gateway.store").joinpath("sql", backend, name).read_text("utf-8")
+        parts = _NAME.split(text)
+        # parts = [preamble, name1, body1, name2, body2, ...]
+        for key, body in zip(parts[1::2], parts[2::2], strict=True):
+            found[key] = body.strip().rstrip(";")
+    return found
 
 
 def pending(backend: str, version: int, where: str) -> list[Migration]:

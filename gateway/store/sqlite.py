@@ -29,15 +29,16 @@ from typing import BinaryIO
 
 from gateway.store.base import NotFound
 from gateway.store.models import DeliveryState, Row
+from gateway.store.operator_sql import OperatorSQLStore
 from gateway.store.payloads import PayloadDirectory
 from gateway.store.sqlfiles import queries
 from gateway.store.sqlite_connection import SQLiteConnection
-from gateway.store.sqlstore import Params, SQLStore
+from gateway.store.sqlstore import Params
 
 _Q = queries("sqlite")
 
 
-class SQLiteStore(SQLStore):
+class SQLiteStore(OperatorSQLStore):
     """One database file (WAL) and a payload directory beside it."""
 
     def __init__(self, path: Path | str, payload_dir: Path | str | None = None) -> None:
