@@ -32,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
@@ -328,8 +329,22 @@ class Daemon:
         return {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
 
 
-def run_daemon(settings: Settings, *, once: bool = False) -> int:
-    """What ``gateway run`` calls: configure logging from the settings, then run."""
+def run_daemon(settings: Settings, *, once: bool = False,
+               beside: Callable[[Daemon], AbstractContextManager[object]] | None = None) -> int:
+    """What ``gateway run`` calls: configure logging from the settings, then run — with
+    ``beside(daemon)`` (the web console, which sits above the daemon) around a long run."""
     configure(json={"json": True, "console": False}.get(settings.log_format),
               level=settings.log_level)
-    return Daemon(settings).run(once=once)
+    daemon = Daemon(settings)
+    if once or beside is None:
+        return daemon.run(once=once)
+    try:
+        extra = beside(daemon)
+        extra.__enter__()
+    except BaseException:
+        daemon.close()
+        raise
+    try:
+        return daemon.run()
+    finally:
+        extra.__exit__(None, None, None)

@@ -34,14 +34,18 @@ from gateway.store.operator import DeliveryQuery, FileQuery
 
 PAGE_BYTES_LIMIT = 20 << 20  # findings and the parsed view are read live: only for files this big
 TRACE_LIMIT = 200  # files a trace looks at (newest first)
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 def normalise_amount(text: str) -> str:
     """An amount as the store keeps it (two decimals): ``1234.5`` -> ``1234.50``."""
     try:
-        return f"{Decimal(text.replace(',', '').replace('$', '').strip()):.2f}"
+        amount = Decimal(text.replace(",", "").replace("$", "").strip())
     except InvalidOperation:
-        raise ConfigError(f"{text!r} is not an amount", fix="write e.g. 1234.50") from None
+        amount = Decimal("NaN")
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise ConfigError(f"{text!r} is not an amount", fix="write e.g. 1234.50")
+    return f"{amount:.2f}"
 
 
 class Queries:
