@@ -74,14 +74,16 @@ def config_path(args: argparse.Namespace) -> Path | None:
 
 
 @contextmanager
-def opened(args: argparse.Namespace, *, roster: bool = False) -> Iterator[Context]:
-    """The store (never created: a wrong path says so) and, with ``roster``, the partners
-    directory of the configuration, when one is named."""
+def opened(args: argparse.Namespace, *, roster: bool = False,
+           create: bool = False) -> Iterator[Context]:
+    """The store and, with ``roster``, the partners directory of the configuration, when one
+    is named. A store is never created — a wrong path says so — except with ``create`` when
+    a configuration names it (``gateway users add`` before the daemon's first start)."""
     path = config_path(args)
     settings = load_settings(path) if path else None
     url = settings.store_url if settings else store_url(args.store)
     config = load_configuration(settings.partners_dir) if settings and roster else None
-    store = open_store(url, create=False)
+    store = open_store(url, create=create and settings is not None)
     try:
         yield Context(store, settings, config)
     finally:

@@ -60,7 +60,7 @@ def _password(args: argparse.Namespace) -> str:
 
 def add_user(args: argparse.Namespace) -> int:
     password = _password(args)
-    with opened(args) as ctx:
+    with opened(args, create=True) as ctx:
         user = Accounts(ctx.store, actor=actor()).add(args.name, password, Role(args.role))
     print(f"user {user.name} added ({user.role.value})")
     return EXIT_OK
