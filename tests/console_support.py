@@ -2,8 +2,8 @@
 
 A workspace of two synthetic central pays (plus a re-sent copy and a broken file), one
 pharmacy whose folder cannot be made (a part of its path is a file: a permanent error, so
-its delivery is a dead letter at once), three accounts (viewer, operator, admin) made with
-``gateway users add``, and ``gateway run`` started as a process with the console on a free
+its delivery is a dead letter at once), three accounts (viewer, operator, admin) made through
+the service layer, and ``gateway run`` started as a process with the console on a free
 loopback port (``gateway users add`` itself is tested in test_cli_operator.py).
 Expectations come from the files on disk, not from the console's own words.
 """

@@ -27,7 +27,18 @@ from gateway.store.models import (
     Role,
 )
 
-router = APIRouter(prefix="/api", tags=["api"])
+class Problem(BaseModel):
+    """Why a request was refused (and, where there is one, what to do)."""
+
+    detail: str
+
+
+router = APIRouter(prefix="/api", tags=["api"], responses={
+    401: {"model": Problem, "description": "not signed in"},
+    403: {"model": Problem, "description": "the role is missing, or the CSRF token"},
+    404: {"model": Problem, "description": "no such file, delivery or partner"},
+    409: {"model": Problem, "description": "the state does not allow this action"},
+})
 Id = Annotated[int, Path(ge=1, le=2**53)]
 PageNo = Annotated[int, Query(ge=1, le=100_000)]
 Limit = Annotated[int, Query(ge=1, le=200)]

@@ -144,7 +144,10 @@ def _handlers() -> dict[type[Exception], Handler]:
         async def handle(request: Request, exc: Exception) -> Response:
             text = exc.why if isinstance(exc, Forbidden) else str(exc)
             if request.url.path.startswith("/api"):
-                return JSONResponse({"detail": text}, status_code=status)
+                # A bad value is answered in the shape FastAPI gives its own 422s.
+                detail: object = text if status != 422 else [
+                    {"loc": ["request"], "msg": text, "type": "value_error"}]
+                return JSONResponse({"detail": detail}, status_code=status)
             templates: Jinja2Templates = request.app.state.templates
             return templates.TemplateResponse(request, "error.html",
                                               {"status": status, "message": text},
