@@ -27,6 +27,7 @@ from gateway.store.models import (
     Role,
 )
 
+
 class Problem(BaseModel):
     """Why a request was refused (and, where there is one, what to do)."""
 
