@@ -154,7 +154,7 @@ def test_5_destinations_are_checked_like_the_roster(held, store, store_url, caps
                       "P1,SYNTHETIC PHARMACY,1234567893,,,true,folder:inbox/p1,835\n")
     with pytest.raises(ConfigProblems, match="relative path"):
         load_roster(roster)
-    code, out, _ = run(capsys, "deliveries", "release", f"D{held.id}", "--to",
+    code, _, _ = run(capsys, "deliveries", "release", f"D{held.id}", "--to",
                        "folder:/srv/pharmacies/p1", "--store", store_url)
     assert code == 0 and store.get_delivery(held.id).destination == "folder:/srv/pharmacies/p1"
 
