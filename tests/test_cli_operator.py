@@ -170,7 +170,7 @@ def test_6_operator_commands_honour_gateway_config(workspace, tmp_path):
         result = subprocess.run([sys.executable, "-m", "gateway", *argv], cwd=elsewhere,
                                 env=env, capture_output=True, text=True, timeout=60)
         assert result.returncode in (0, 1), (argv, result.stderr)
-        assert result.stderr == "" and "demo-pbm" in result.stdout or "folder:" in result.stdout
+        assert (result.stderr == "" and "demo-pbm" in result.stdout) or "folder:" in result.stdout
     assert not (elsewhere / "var").exists()
 
 
