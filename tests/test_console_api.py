@@ -13,11 +13,10 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+import schemathesis
 from console_support import PASSWORDS, Console, running_console
-
-schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, given, settings  # noqa: E402  (after the skip)
-from schemathesis.checks import not_a_server_error, response_schema_conformance  # noqa: E402
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 
 @pytest.fixture(scope="module")

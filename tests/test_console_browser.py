@@ -16,6 +16,7 @@ import pytest
 from conftest import require
 from console_support import ARTIFACTS, BROWSER_ARGS, PASSWORDS, Console, running_console
 from daemon_support import remittances, wait_for
+from playwright.sync_api import sync_playwright
 
 from gateway.store.models import DeliveryState
 from gateway.synth.x12_835 import Spec, write_835_file
@@ -32,8 +33,7 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     require(CHROMIUM.is_file(), f"Debian's chromium ({CHROMIUM})", "apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
         yield launched
         launched.close()
