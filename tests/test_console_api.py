@@ -66,3 +66,40 @@ def test_the_api_needs_a_session(console):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(f"{console.url}/api/dashboard", timeout=10)
     assert refused.value.code == 401
+
+
+def test_session_cookie_flags_and_login_throttling(console):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    def attempt(password: str) -> int:
+        form = opener.open(f"{console.url}/login").read().decode()
+        token = re.search(r'name="login_csrf" value="([^"]+)"', form)[1]
+        body = {"username": "vera", "password": password, "login_csrf": token, "next": "/"}
+        request = urllib.request.Request(f"{console.url}/login",
+                                         urllib.parse.urlencode(body).encode())
+        try:
+            with opener.open(request) as answer:
+                return answer.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    form = urllib.request.urlopen(f"{console.url}/login", timeout=10)
+    token = re.search(r'name="login_csrf" value="([^"]+)"', form.read().decode())[1]
+    login_cookie = form.headers["Set-Cookie"].split(";")[0]
+    body = urllib.parse.urlencode({"username": "vera", "password": PASSWORDS["vera"],
+                                   "login_csrf": token}).encode()
+    request = urllib.request.Request(f"{console.url}/login", body,
+                                     headers={"Cookie": login_cookie})
+    with pytest.raises(urllib.error.HTTPError) as answer:
+        urllib.request.build_opener(NoRedirect).open(request)
+    assert answer.value.code == 303
+    flags = answer.value.headers["Set-Cookie"].lower()
+    assert "gateway_session=" in flags and "httponly" in flags and "samesite=strict" in flags
+
+    assert [attempt("wrong password!") for _ in range(5)] == [401] * 5
+    assert attempt(PASSWORDS["vera"]) == 429  # even the right one, until the window passes

@@ -26,7 +26,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.config.configuration import Configuration
 from gateway.config.settings import ConsoleSettings, Settings
-from gateway.console.auth import COOKIE, Caller, LoginThrottle, Sessions, csrf_ok
+from gateway.console.auth import COOKIE, MAX_FAILURES, Caller, LoginThrottle, Sessions, csrf_ok
 from gateway.daemon.runtime import Runtime
 from gateway.errors import ConfigError, GatewayError, StoreError
 from gateway.service import Operations, Queries
@@ -126,7 +126,8 @@ def create_app(host: ConsoleHost) -> FastAPI:
                   "cookie); every POST needs the session's CSRF token in X-CSRF-Token.")
     app.state.host = host
     app.state.sessions = Sessions(host.console)
-    app.state.throttle = LoginThrottle()
+    app.state.throttle = LoginThrottle()  # per (address, user name)
+    app.state.address_throttle = LoginThrottle(max_failures=5 * MAX_FAILURES)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(page_router)

@@ -6,8 +6,10 @@
 - Every POST carries the session's CSRF token (a hidden form field, or the ``X-CSRF-Token``
   header for the JSON API); the login form, before any session, uses a double-submit cookie.
 - Roles: viewer < operator < admin (:class:`gateway.store.models.Role`); a missing role is 403.
-- Logins are throttled: :data:`MAX_FAILURES` failures per client address or user name within
-  :data:`WINDOW_SECONDS` refuse further tries (HTTP 429) until the window passes.
+- Logins are throttled: :data:`MAX_FAILURES` failures for one user name from one address (or
+  five times as many from one address, any names) within :data:`WINDOW_SECONDS` refuse
+  further tries (HTTP 429) until the window passes. Behind a reverse proxy on loopback the
+  address is the proxy's X-Forwarded-For (uvicorn trusts it from 127.0.0.1 only).
 """
 
 from __future__ import annotations

@@ -71,8 +71,9 @@ async def login(request: Request, username: FormText, password: FormText, login_
     if not csrf_ok(request.cookies.get(LOGIN_COOKIE, ""), login_csrf):
         return _render(request, None, "error.html", 403,
                        message="the login form expired or came from elsewhere: reload it")
-    keys = (f"address:{request.client.host if request.client else '-'}", f"user:{username}")
-    wait = throttle.retry_after(*keys)
+    address = request.client.host if request.client else "-"
+    keys = (f"{address}|{username}",)  # one user's tries from one address...
+    wait = max(throttle.retry_after(*keys), request.app.state.address_throttle.retry_after(address))
     if wait:
         refused = _render(request, None, "login.html", 429, login_csrf=login_csrf, next=next,
                            error=f"too many failed sign-ins: try again in {wait} s")
@@ -84,6 +85,7 @@ async def login(request: Request, username: FormText, password: FormText, login_
             Accounts(store, actor="console").authenticate, username, password)
         if user is None:
             throttle.failed(*keys)
+            request.app.state.address_throttle.failed(address)  # ...and all tries from there
             return _render(request, None, "login.html", 401, login_csrf=login_csrf, next=next,
                            error="wrong user name or password, or the account is disabled")
         throttle.succeeded(*keys)
