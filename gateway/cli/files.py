@@ -10,8 +10,16 @@ from __future__ import annotations
 import argparse
 
 from gateway.cli.codes import EXIT_OK
-from gateway.cli.operator import moment, opened, parse_id, store_options, table, when
-from gateway.errors import ConfigError
+from gateway.cli.operator import (
+    moment,
+    opened,
+    page_footer,
+    page_offset,
+    parse_id,
+    store_options,
+    table,
+    when,
+)
 from gateway.service import Queries, normalise_amount
 from gateway.service.views import DocumentView
 from gateway.store import FileStatus
@@ -39,8 +47,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def list_files(args: argparse.Namespace) -> int:
-    if args.page < 1 or args.limit < 1:
-        raise ConfigError("--page and --limit count from 1", fix="e.g. --page 2 --limit 50")
     with opened(args) as ctx:
         query = FileQuery(
             status=FileStatus(args.status) if args.status else None, partner=args.partner,
@@ -48,8 +54,7 @@ def list_files(args: argparse.Namespace) -> int:
             amount=normalise_amount(args.amount) if args.amount else None,
             since=moment(args.since, ctx.timezone),
             until=moment(args.until, ctx.timezone, end=True))
-        page = Queries(ctx.store).files(query, offset=(args.page - 1) * args.limit,
-                                        limit=args.limit)
+        page = Queries(ctx.store).files(query, offset=page_offset(args), limit=args.limit)
     if not page.items:
         print("no files match")
         return EXIT_OK
@@ -58,8 +63,7 @@ def list_files(args: argparse.Namespace) -> int:
             str(r.file.size), str(r.documents), ",".join(r.trace_numbers) or "-",
             "-" if r.amount is None else f"{r.amount:.2f}", r.file.original_name]
            for r in page.items))
-    more = f"; next: --page {args.page + 1}" if page.has_more else ""
-    print(f"rows {page.offset + 1}-{page.offset + len(page.items)}, newest first{more}")
+    page_footer(page, args)
     return EXIT_OK
 
 

@@ -20,12 +20,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
+from typing import Any
 
 from gateway.cli.run import CONFIG_ENV
 from gateway.config.configuration import Configuration, load_configuration
 from gateway.config.settings import Settings, load_settings
 from gateway.errors import ConfigError
 from gateway.service.operations import Progress
+from gateway.service.views import Page
 from gateway.store import ENV_VAR as STORE_ENV
 from gateway.store import MessageStore, open_store, store_url
 
@@ -125,6 +127,18 @@ def moment(text: str | None, zone: tzinfo, *, end: bool = False) -> datetime | N
         raise ConfigError(f"{text!r} is not a date or a date-time",
                           fix="write 2026-03-02 or 2026-03-02T14:30") from None
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def page_offset(args: argparse.Namespace) -> int:
+    """The first row of ``--page`` N of ``--limit`` rows."""
+    if args.page < 1 or args.limit < 1:
+        raise ConfigError("--page and --limit count from 1", fix="e.g. --page 2 --limit 50")
+    return int((args.page - 1) * args.limit)
+
+
+def page_footer(page: Page[Any], args: argparse.Namespace) -> None:
+    more = f"; next: --page {args.page + 1}" if page.has_more else ""
+    print(f"rows {page.offset + 1}-{page.offset + len(page.items)}, newest first{more}")
 
 
 def when(value: datetime | None) -> str:

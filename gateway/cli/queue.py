@@ -29,6 +29,8 @@ from gateway.cli.operator import (
     age,
     moment,
     opened,
+    page_footer,
+    page_offset,
     parse_id,
     progress,
     store_options,
@@ -133,8 +135,6 @@ def _delivery_row(listing: DeliveryListing) -> list[str]:
 
 
 def list_deliveries(args: argparse.Namespace) -> int:
-    if args.page < 1 or args.limit < 1:
-        raise ConfigError("--page and --limit count from 1", fix="e.g. --page 2 --limit 50")
     with opened(args) as ctx:
         query = DeliveryQuery(
             state=DeliveryState(args.state) if args.state else None,
@@ -142,16 +142,13 @@ def list_deliveries(args: argparse.Namespace) -> int:
             file_id=parse_id(args.file, "F") if args.file else None,
             since=moment(args.since, ctx.timezone),
             until=moment(args.until, ctx.timezone, end=True))
-        page = Queries(ctx.store).deliveries(query, offset=(args.page - 1) * args.limit,
-                                             limit=args.limit)
+        page = Queries(ctx.store).deliveries(query, offset=page_offset(args), limit=args.limit)
     if not page.items:
         print("no deliveries match")
         return EXIT_OK
     table(["ID", "CREATED", "STATE", "DESTINATION", "FORMAT", "TRIES", "FILE", "PARTNER",
            "DELIVERED/DUE", "LAST ERROR"], (_delivery_row(item) for item in page.items))
-    first = page.offset + 1
-    more = f"; next: --page {args.page + 1}" if page.has_more else ""
-    print(f"rows {first}-{page.offset + len(page.items)}, newest first{more}")
+    page_footer(page, args)
     return EXIT_OK
 
 
