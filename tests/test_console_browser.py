@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import require
 from console_support import ARTIFACTS, BROWSER_ARGS, PASSWORDS, Console, running_console
-from daemon_support import remittances, wait_for
+from daemon_support import phi_values, remittances, wait_for
 from playwright.sync_api import sync_playwright
 
 from gateway.store.models import DeliveryState
@@ -163,6 +163,22 @@ def test_viewer_is_refused_every_action_and_a_post_needs_the_csrf_token(browser,
     with console.store() as store:
         assert store.get_delivery(delivery.id) == state_before
         assert store.partner_pauses() == {}
+
+
+def test_no_patient_data_on_list_pages_nor_for_a_viewer(browser, console):
+    inputs = [p for p in (console.root / "pbm").rglob("*.835")]
+    phi = phi_values(inputs)
+    assert phi  # the scan has something to look for
+    viewer = signed_in(browser, console, "vera")
+    for path in ("/", "/files", "/deliveries", "/partners", "/members", "/files/1"):
+        viewer.goto(path)
+        text = viewer.content()
+        assert not [value for value in phi if value in text], path
+    assert "Raw bytes" not in viewer.content()
+    operator = signed_in(browser, console, "olga")
+    operator.goto("/files/1")
+    assert "Raw bytes" in operator.content()
+    assert any(value in operator.content() for value in phi)  # claim detail, operators only
 
 
 def teardown_module() -> None:
