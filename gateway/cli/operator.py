@@ -145,16 +145,6 @@ def when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%SZ") if value else "-"
 
 
-def age(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    seconds = int((datetime.now(UTC) - value).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
 def table(headers: list[str], rows: Iterable[list[str]]) -> None:
     """Columns aligned under a header line."""
     rows = list(rows)

@@ -26,7 +26,6 @@ from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.cli.operator import (
     acting_options,
     actor,
-    age,
     moment,
     opened,
     page_footer,
@@ -39,7 +38,7 @@ from gateway.cli.operator import (
 )
 from gateway.errors import ConfigError
 from gateway.service import Operations, Queries, normalise_amount
-from gateway.service.views import TraceHit
+from gateway.service.views import TraceHit, age
 from gateway.store import Delivery, DeliveryState, Event, MessageStore, ReceivedFile
 from gateway.store.models import DeliveryListing, Document
 from gateway.store.operator import DeliveryQuery, FileQuery

@@ -28,6 +28,7 @@ from gateway.console.filters import (
     today_start,
 )
 from gateway.service import Accounts
+from gateway.service.views import age
 from gateway.store.models import DeliveryState, FileStatus, Role
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +39,7 @@ def _render(request: Request, c: Call | None, template: str, status: int = 200,
             **values: Any) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     context = {"me": c.caller if c else None, "notice": request.query_params.get("notice"),
-               "Role": Role, **values}
+               "Role": Role, "age": age, **values}
     return templates.TemplateResponse(request, template, context, status_code=status)
 
 

@@ -4,7 +4,7 @@ renders into pages and the JSON API returns (see gateway/console/schemas.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
 
@@ -22,6 +22,17 @@ from gateway.store.models import (
 
 T = TypeVar("T")
 PAGE_SIZE = 50
+
+
+def age(since: datetime | None, now: datetime | None = None) -> str:
+    """How long ago, as an operator reads it: ``45s``, ``12m``, ``3h``, ``2d``."""
+    if since is None:
+        return "-"
+    seconds = int(((now or datetime.now(UTC)) - since).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 @dataclass(frozen=True)
