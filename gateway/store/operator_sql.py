@@ -11,6 +11,7 @@ from datetime import datetime
 
 from gateway.errors import StoreError
 from gateway.store.base import NotFound
+from gateway.store.connection import returned_row
 from gateway.store.models import (
     ConsoleSession,
     Delivery,
@@ -33,14 +34,14 @@ from gateway.store.models import (
     user_from_row,
 )
 from gateway.store.operator import DeliveryQuery, FileQuery
-from gateway.store.sqlstore import Params, SQLStore
+from gateway.store.sqlstore import Params, SQLStore, _Connection
 
 
 def _seconds(moment: datetime | None) -> float | None:
     return moment.timestamp() if moment is not None else None
 
 
-class OperatorSQLStore(SQLStore):
+class OperatorSQLStore(SQLStore[_Connection]):
     """SQLStore plus what operators search and change, and the console's accounts."""
 
     # -- searches ----------------------------------------------------------------------------
@@ -178,7 +179,7 @@ class OperatorSQLStore(SQLStore):
         params = {"token_sha256": token_sha256, "user_name": user_name,
                   "csrf_token": csrf_token, "now": time.time()}
         with self._intake.transaction() as db:
-            row = db.execute(self._sql["insert_session"], params).fetchone()
+            row = returned_row(db.execute(self._sql["insert_session"], params), "insert_session")
             self._log(db, "user", user_name, "signed-in", f"console:{user_name}", "")
         return session_from_row(row)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypedDict
 
 from gateway.errors import Location
 
@@ -44,3 +45,16 @@ class Finding:
     element_position: int | None = None  # IK401
     component_position: int | None = None  # IK401-2
     x12_code: str | None = None
+
+
+class FindingDetails(TypedDict, total=False):
+    """The optional fields of a :class:`Finding`, as keyword arguments: what a check knows
+    beyond the location, and what :func:`~gateway.x12.read.received.attribute` fills in."""
+
+    transaction_set: str | None
+    group_control_number: str | None
+    segment_position: int | None
+    loop_id: str | None
+    element_position: int | None
+    component_position: int | None
+    x12_code: str | None
