@@ -79,9 +79,10 @@ def test_list_retry_release_and_replay(scene, store, store_url, capsys):
     assert out.strip() == "0 dead deliveries queued again"
     held = ids["3333333333"]
     code, out = run(
-        capsys, "deliveries", "release", f"D{held}", "--destination", "ph-new", "--store", store_url
+        capsys, "deliveries", "release", f"D{held}", "--to", "folder:/srv/ph-new", "--store",
+        store_url,
     )
-    assert code == 0 and store.get_delivery(held).destination == "ph-new"
+    assert code == 0 and store.get_delivery(held).destination == "folder:/srv/ph-new"
     code, out = run(capsys, "deliveries", "replay", f"F{file_id}", "--store", store_url)
     assert out.strip() == f"F{file_id}: 3 deliveries queued again"
 

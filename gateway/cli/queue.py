@@ -1,73 +1,82 @@
-"""Operator commands on the message store: ``queue``, ``deliveries`` and ``trace``.
+"""Operator commands on the delivery queue: ``queue``, ``deliveries`` and ``trace``.
 
     gateway queue                                   depth per state and destination
-    gateway deliveries list [--state S] [--destination D]
+    gateway deliveries list [--state S] [--destination D] [--pharmacy P] [--partner P]
+                            [--file F7] [--since DAY] [--until DAY] [--page N]
+    gateway deliveries resend D12                   send it again (even a delivered one)
+    gateway deliveries redirect D12 --to MEMBER|DESTINATION
     gateway deliveries retry D12 | --all-dead [--destination D]
-    gateway deliveries release D12 [--destination D]   a held delivery, once the member exists
+    gateway deliveries release D12 [--to MEMBER|DESTINATION]   a held part
     gateway deliveries replay F7                    send every delivery of a file again
-    gateway trace F7 | D12 | --pharmacy ID          file -> documents -> deliveries -> events
+    gateway trace F7 | D12                          file -> documents -> deliveries -> events
+    gateway trace [--pharmacy ID] [--pbm P] [--since DAY] [--until DAY]
+                  [--trace-number TRN02] [--amount 1234.50]
 
 Ids are printed and accepted with a letter: ``F7`` is file 7, ``D12`` delivery 12. The store
-comes from ``--store URL``, else $GATEWAY_STORE, else ``sqlite:///var/gateway.db``.
+(and the roster) come from the options of :mod:`gateway.cli.operator`. Lists are newest first.
 Exit code 1 from ``gateway queue`` means something waits for an operator (dead or held).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
-from gateway.config.settings import load_settings
-from gateway.errors import ConfigError
-from gateway.store import (
-    Delivery,
-    DeliveryState,
-    Document,
-    Event,
-    MessageStore,
-    ReceivedFile,
-    open_store,
-    store_url,
+from gateway.cli.operator import (
+    acting_options,
+    actor,
+    moment,
+    opened,
+    page_footer,
+    page_offset,
+    parse_id,
+    progress,
+    store_options,
+    table,
+    when,
 )
+from gateway.errors import ConfigError
+from gateway.service import Operations, Queries, normalise_amount
+from gateway.service.views import TraceHit, age
+from gateway.store import Delivery, DeliveryState, Event, MessageStore, ReceivedFile
+from gateway.store.models import DeliveryListing, Document
+from gateway.store.operator import DeliveryQuery, FileQuery
 
-_ID = re.compile(r"([FD])(\d+)", re.IGNORECASE)
 _NEEDS_OPERATOR = (DeliveryState.DEAD, DeliveryState.HELD)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    where = common.add_mutually_exclusive_group()
-    where.add_argument(
-        "--store",
-        metavar="URL",
-        help="sqlite:///path.db or postgresql://... "
-        "(default: $GATEWAY_STORE, else sqlite:///var/gateway.db)",
-    )
-    where.add_argument(
-        "--config",
-        "-c",
-        type=Path,
-        metavar="PATH",
-        help="use the store of this gateway.toml (or its directory), as the daemon does",
-    )
-    acting = argparse.ArgumentParser(add_help=False, parents=[common])
-    acting.add_argument("--reason", default="", help="why (recorded in the audit trail)")
-
+    common, acting = store_options(), acting_options()
     queue = subparsers.add_parser("queue", parents=[common], help="delivery queue depth")
     queue.set_defaults(handler=show_queue)
 
-    deliveries = subparsers.add_parser("deliveries", help="list, retry, release or replay")
+    deliveries = subparsers.add_parser(
+        "deliveries", help="list, resend, redirect, retry, release or replay deliveries")
     actions = deliveries.add_subparsers(dest="action", metavar="ACTION", required=True)
-    listing = actions.add_parser("list", parents=[common], help="list deliveries")
+    listing = actions.add_parser("list", parents=[common], help="list deliveries, newest first")
     listing.add_argument("--state", choices=[s.value for s in DeliveryState])
     listing.add_argument("--destination")
-    listing.add_argument("--limit", type=int, default=100)
+    listing.add_argument("--pharmacy", metavar="ID", help="pharmacy id, NPI, NCPDP id or TIN")
+    listing.add_argument("--partner", metavar="PBM", help="the partner the file came from")
+    listing.add_argument("--file", metavar="F7", help="only this file's deliveries")
+    listing.add_argument("--since", metavar="DAY", help="created on or after (YYYY-MM-DD or ISO)")
+    listing.add_argument("--until", metavar="DAY", help="created up to and including this day")
+    listing.add_argument("--limit", type=int, default=50, help="rows per page (default 50)")
+    listing.add_argument("--page", type=int, default=1, help="page number (default 1)")
     listing.set_defaults(handler=list_deliveries)
+
+    resend = actions.add_parser("resend", parents=[acting],
+                                help="send one delivery again, even a delivered one")
+    resend.add_argument("delivery", help="a delivery id, e.g. D12")
+    resend.set_defaults(handler=resend_delivery)
+    redirect = actions.add_parser("redirect", parents=[acting],
+                                  help="send one delivery to a corrected destination")
+    redirect.add_argument("delivery", help="a delivery id, e.g. D12")
+    redirect.add_argument("--to", required=True, metavar="MEMBER|DESTINATION",
+                          help="a member (pharmacy id, NPI, NCPDP id) or folder:/abs/dir or "
+                          "sftp:<transport>:/dir")
+    redirect.set_defaults(handler=redirect_delivery)
     retry = actions.add_parser("retry", parents=[acting], help="retry dead or failed deliveries")
     target = retry.add_mutually_exclusive_group(required=True)
     target.add_argument("delivery", nargs="?", help="a delivery id, e.g. D12")
@@ -76,158 +85,129 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     retry.set_defaults(handler=retry_deliveries)
     release = actions.add_parser("release", parents=[acting], help="release a held delivery")
     release.add_argument("delivery", help="a delivery id, e.g. D12")
-    release.add_argument("--destination", help="deliver to this destination instead")
+    release.add_argument("--to", "--destination", dest="to", metavar="MEMBER|DESTINATION",
+                         help="where it goes (default: the roster member the part names)")
     release.set_defaults(handler=release_delivery)
     replay = actions.add_parser("replay", parents=[acting], help="send a file's deliveries again")
     replay.add_argument("file", help="a file id, e.g. F7")
     replay.set_defaults(handler=replay_file)
 
     trace = subparsers.add_parser("trace", parents=[common], help="where did a file go")
-    what = trace.add_mutually_exclusive_group(required=True)
-    what.add_argument("id", nargs="?", help="a file (F7) or delivery (D12) id")
-    what.add_argument("--pharmacy", metavar="ID", help="NPI, NCPDP id, TIN or destination")
+    trace.add_argument("id", nargs="?", help="a file (F7) or delivery (D12) id")
+    trace.add_argument("--pharmacy", metavar="ID", help="pharmacy id, NPI, NCPDP id or TIN")
+    trace.add_argument("--pbm", metavar="PARTNER", help="the partner the file came from")
+    trace.add_argument("--since", metavar="DAY", help="received on or after (YYYY-MM-DD or ISO)")
+    trace.add_argument("--until", metavar="DAY", help="received up to and including this day")
+    trace.add_argument("--trace-number", metavar="TRN02", help="check or EFT trace number")
+    trace.add_argument("--amount", help="the pharmacy's payment (BPR02), e.g. 1234.50")
     trace.set_defaults(handler=trace_command)
 
 
-def _open(args: argparse.Namespace) -> MessageStore:
-    """The store named by --config (the daemon's own), --store, $GATEWAY_STORE or the default."""
-    url = load_settings(args.config).store_url if args.config else store_url(args.store)
-    return open_store(url, create=False)
-
-
-def _actor() -> str:
-    return f"operator:{getpass.getuser()}"
-
-
-def parse_id(text: str, kind: str) -> int:
-    """``F7``/``D12`` (or a bare number where the kind is given by the command) -> 7/12."""
-    match = _ID.fullmatch(text.strip())
-    if match and match[1].upper() == kind:
-        return int(match[2])
-    if text.strip().isdigit():
-        return int(text)
-    raise ConfigError(
-        f"{text!r} is not a {'file' if kind == 'F' else 'delivery'} id",
-        fix=f"write {kind}12 (as `gateway deliveries list` and `gateway trace` print it)",
-    )
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%SZ") if moment else "-"
-
-
-def _age(moment: datetime | None) -> str:
-    if moment is None:
-        return "-"
-    seconds = int((datetime.now(UTC) - moment).total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def _table(headers: list[str], rows: Iterable[list[str]]) -> None:
-    rows = list(rows)
-    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=False)]
-    for row in [headers, *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
 def show_queue(args: argparse.Namespace) -> int:
-    with _open(args) as store:
-        depth = store.queue_depth()
+    with opened(args) as ctx:
+        depth = ctx.store.queue_depth()
     if not depth:
         print("the queue is empty")
         return EXIT_OK
-    _table(
-        ["DESTINATION", "STATE", "COUNT", "OLDEST"],
-        ([d.destination, d.state.value, str(d.count), _age(d.oldest_enqueued_at)] for d in depth),
-    )
+    table(["DESTINATION", "STATE", "COUNT", "OLDEST"],
+          ([d.destination, d.state.value, str(d.count), age(d.oldest_enqueued_at)]
+           for d in depth))
     due = [d for d in depth if d.state in (DeliveryState.PENDING, DeliveryState.FAILED)]
     if due:
         oldest = min(due, key=lambda d: d.oldest_enqueued_at or datetime.now(UTC))
-        print(
-            f"{sum(d.count for d in due)} waiting; the oldest for "
-            f"{_age(oldest.oldest_enqueued_at)} ({oldest.destination})"
-        )
+        print(f"{sum(d.count for d in due)} waiting; the oldest for "
+              f"{age(oldest.oldest_enqueued_at)} ({oldest.destination})")
     waiting = sum(d.count for d in depth if d.state in _NEEDS_OPERATOR)
     if waiting:
-        print(
-            f"{waiting} deliveries wait for an operator (dead or held): "
-            "see `gateway deliveries list --state dead` / `--state held`"
-        )
+        print(f"{waiting} deliveries wait for an operator (dead or held): "
+              "see `gateway deliveries list --state dead` / `--state held`")
         return EXIT_INVALID
     return EXIT_OK
 
 
-def _delivery_row(d: Delivery) -> list[str]:
-    due = d.lease_expires_at or d.due_at
-    return [
-        f"D{d.id}",
-        d.state.value,
-        d.destination,
-        d.format,
-        str(d.attempts),
-        _when(due),
-        d.output_name,
-        (d.last_error or "")[:60],
-    ]
+def _delivery_row(listing: DeliveryListing) -> list[str]:
+    d = listing.delivery
+    outcome = when(d.delivered_at) if d.state is DeliveryState.DELIVERED else when(d.due_at)
+    return [f"D{d.id}", when(d.created_at), d.state.value, d.destination, d.format,
+            str(d.attempts), f"F{listing.file_id}", listing.partner, outcome,
+            (d.last_error or "")[:60]]
 
 
 def list_deliveries(args: argparse.Namespace) -> int:
-    state = DeliveryState(args.state) if args.state else None
-    with _open(args) as store:
-        found = store.list_deliveries(state=state, destination=args.destination, limit=args.limit)
-    _table(
-        ["ID", "STATE", "DESTINATION", "FORMAT", "TRIES", "DUE", "NAME", "LAST ERROR"],
-        (_delivery_row(d) for d in found),
-    )
+    with opened(args) as ctx:
+        query = DeliveryQuery(
+            state=DeliveryState(args.state) if args.state else None,
+            destination=args.destination, partner=args.partner, pharmacy=args.pharmacy,
+            file_id=parse_id(args.file, "F") if args.file else None,
+            since=moment(args.since, ctx.timezone),
+            until=moment(args.until, ctx.timezone, end=True))
+        page = Queries(ctx.store).deliveries(query, offset=page_offset(args), limit=args.limit)
+    if not page.items:
+        print("no deliveries match")
+        return EXIT_OK
+    table(["ID", "CREATED", "STATE", "DESTINATION", "FORMAT", "TRIES", "FILE", "PARTNER",
+           "DELIVERED/DUE", "LAST ERROR"], (_delivery_row(item) for item in page.items))
+    page_footer(page, args)
+    return EXIT_OK
+
+
+def resend_delivery(args: argparse.Namespace) -> int:
+    with opened(args, roster=True) as ctx:
+        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+        delivery = ops.resend(parse_id(args.delivery, "D"), args.reason)
+    print(f"D{delivery.id} queued again for {delivery.destination}")
+    return EXIT_OK
+
+
+def redirect_delivery(args: argparse.Namespace) -> int:
+    with opened(args, roster=True) as ctx:
+        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+        delivery = ops.redirect(parse_id(args.delivery, "D"), args.to, args.reason)
+    print(f"D{delivery.id} queued for {delivery.destination}")
     return EXIT_OK
 
 
 def retry_deliveries(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with opened(args, roster=True) as ctx:
+        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
         if args.all_dead:
-            count = store.retry_all_dead(
-                destination=args.destination, actor=_actor(), reason=args.reason
-            )
+            with progress("checking dead deliveries") as bar:
+                count = ops.retry_all_dead(args.destination, args.reason, progress=bar)
             print(f"{count} dead deliveries queued again")
         else:
-            delivery = store.retry(parse_id(args.delivery, "D"), actor=_actor(), reason=args.reason)
+            delivery = ops.retry(parse_id(args.delivery, "D"), args.reason)
             print(f"D{delivery.id} queued again for {delivery.destination}")
     return EXIT_OK
 
 
 def release_delivery(args: argparse.Namespace) -> int:
-    with _open(args) as store:
-        delivery = store.release(
-            parse_id(args.delivery, "D"),
-            destination=args.destination,
-            actor=_actor(),
-            reason=args.reason,
-        )
+    with opened(args, roster=True) as ctx:
+        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+        delivery = ops.release(parse_id(args.delivery, "D"), args.to, args.reason)
     print(f"D{delivery.id} released to {delivery.destination}")
     return EXIT_OK
 
 
 def replay_file(args: argparse.Namespace) -> int:
-    with _open(args) as store:
+    with opened(args, roster=True) as ctx:
+        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
         file_id = parse_id(args.file, "F")
-        count = store.replay_file(file_id, actor=_actor(), reason=args.reason)
+        with progress(f"F{file_id}: checking destinations") as bar:
+            count = ops.replay_file(file_id, args.reason, progress=bar)
     print(f"F{file_id}: {count} deliveries queued again")
     return EXIT_OK
 
 
+# -- trace ------------------------------------------------------------------------------------
+
 def _events(events: list[Event], indent: str) -> None:
     for e in events:
-        print(f"{indent}{_when(e.at)}  {e.action:<11} {e.actor}  {e.reason}".rstrip())
+        print(f"{indent}{when(e.at)}  {e.action:<11} {e.actor}  {e.reason}".rstrip())
 
 
 def _print_file(store: MessageStore, f: ReceivedFile) -> None:
-    print(
-        f"F{f.id}  {f.status.value}  from {f.partner}  {f.remote_path}  {f.size} bytes  "
-        f"received {_when(f.received_at)}  sha256 {f.sha256}"
-    )
+    print(f"F{f.id}  {f.status.value}  from {f.partner}  {f.remote_path}  {f.size} bytes  "
+          f"received {when(f.received_at)}  sha256 {f.sha256}")
     if f.duplicate_of:
         print(f"  duplicate of F{f.duplicate_of}")
     if f.error:
@@ -241,10 +221,8 @@ def _print_document(doc: Document) -> None:
 
 
 def _print_delivery(store: MessageStore, d: Delivery) -> None:
-    print(
-        f"    D{d.id} -> {d.destination} as {d.format}  {d.state.value}  "
-        f"attempts {d.attempts}  name {d.output_name}"
-    )
+    print(f"    D{d.id} -> {d.destination} as {d.format}  {d.state.value}  "
+          f"attempts {d.attempts}  name {d.output_name}")
     if d.location:
         print(f"      at {d.location}  sha256 {d.output_sha256}")
     _events(store.events("delivery", d.id), "      ")
@@ -262,42 +240,53 @@ def trace_file(store: MessageStore, file_id: int, only_delivery: int | None = No
 
 
 def trace_command(args: argparse.Namespace) -> int:
-    with _open(args) as store:
-        if args.pharmacy:
-            return _trace_pharmacy(store, args.pharmacy)
-        match = _ID.fullmatch(args.id.strip())
-        if match is None:
-            raise ConfigError(
-                f"{args.id!r} is neither a file nor a delivery id",
-                fix="write F7 for file 7 or D12 for delivery 12",
-            )
-        if match[1].upper() == "F":
-            trace_file(store, int(match[2]))
+    searching = any((args.pharmacy, args.pbm, args.since, args.until, args.trace_number,
+                     args.amount))
+    if bool(args.id) == searching:
+        raise ConfigError("give either an id (F7, D12) or search options",
+                          fix="e.g. `gateway trace F7` or `gateway trace --pharmacy 1000013 "
+                          "--since 2026-03-01`")
+    with opened(args) as ctx:
+        if searching:
+            query = FileQuery(
+                partner=args.pbm, pharmacy=args.pharmacy, trace_number=args.trace_number,
+                amount=normalise_amount(args.amount) if args.amount else None,
+                since=moment(args.since, ctx.timezone),
+                until=moment(args.until, ctx.timezone, end=True))
+            return _print_hits(Queries(ctx.store).trace(query))
+        kind, number = _file_or_delivery(args.id)
+        if kind == "F":
+            trace_file(ctx.store, number)
         else:
-            delivery = store.get_delivery(int(match[2]))
-            file_id = store.get_document(delivery.document_id).file_id
-            trace_file(store, file_id, only_delivery=delivery.id)
+            delivery = ctx.store.get_delivery(number)
+            file_id = ctx.store.get_document(delivery.document_id).file_id
+            trace_file(ctx.store, file_id, only_delivery=delivery.id)
     return EXIT_OK
 
 
-def _trace_pharmacy(store: MessageStore, pharmacy: str) -> int:
-    """Every file with a document for this pharmacy (by routing key) or a delivery to it."""
-    file_ids = {doc.file_id for doc in store.documents_with_key(pharmacy)}
-    for d in store.list_deliveries(destination=pharmacy, limit=1000):
-        file_ids.add(store.get_document(d.document_id).file_id)
-    if not file_ids:
-        print(f"nothing recorded for {pharmacy}")
+def _file_or_delivery(text: str) -> tuple[str, int]:
+    kind = text.strip()[:1].upper()
+    if kind not in ("F", "D"):
+        raise ConfigError(f"{text!r} is neither a file nor a delivery id",
+                          fix="write F7 for file 7 or D12 for delivery 12")
+    return kind, parse_id(text, kind)
+
+
+def _print_hits(hits: list[TraceHit]) -> int:
+    """One line per matching part: which file, which payment, where each delivery is."""
+    if not hits:
+        print("nothing recorded matches")
         return EXIT_INVALID
-    for file_id in sorted(file_ids, reverse=True):
-        f = store.get_file(file_id)
-        _print_file(store, f)
-        deliveries = store.deliveries_of_file(file_id)
-        for doc in store.documents_of_file(file_id):
-            mine = [d for d in deliveries if d.document_id == doc.id]
-            if pharmacy in doc.routing_keys.values() or any(
-                d.destination == pharmacy for d in mine
-            ):
-                _print_document(doc)
-                for d in mine:
-                    _print_delivery(store, d)
+    rows = []
+    for hit in hits:
+        doc = hit.document
+        states = ", ".join(f"D{d.id} {d.format} {d.state.value} {d.destination}"
+                           for d in doc.deliveries) or "-"
+        rows.append([f"F{hit.file.id}", when(hit.file.received_at), hit.file.partner,
+                     doc.trace_number or "-", doc.amount or "-", doc.pharmacy or "-",
+                     hit.file.status.value, states])
+    table(["FILE", "RECEIVED", "PBM", "TRN02", "AMOUNT", "PHARMACY", "FILE STATUS",
+           "DELIVERIES"], rows)
+    files = len({hit.file.id for hit in hits})
+    print(f"{len(hits)} part(s) in {files} file(s); `gateway trace F<id>` shows one in full")
     return EXIT_OK

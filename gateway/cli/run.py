@@ -33,6 +33,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
+    from gateway.console.server import console_beside
     from gateway.daemon.loop import run_daemon
 
-    return run_daemon(load_settings(args.config), once=args.once)
+    return run_daemon(load_settings(args.config), once=args.once, beside=console_beside)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.config.problems import Problems
+from gateway.errors import ConfigError
 
 FORMATS = ("835", "csv", "json", "xml")
 COLUMNS = ("pharmacy_id", "name", "npi", "ncpdp_id", "tin", "active", "destination", "formats")
@@ -122,6 +123,26 @@ def parse_destination(text: str) -> Destination | None:
     return None
 
 
+def check_destination(text: str, sftp_transports: Iterable[str] | None = None) -> Destination:
+    """A destination as members.csv, ``deliveries redirect`` and the console accept it:
+    ``folder:/absolute/dir`` or ``sftp:<transport-id>:/dir`` naming a configured transport
+    (when ``sftp_transports`` is given). A relative folder is refused: it would land wherever
+    the daemon happens to run. ConfigError saying what is wrong and how to write it."""
+    destination = parse_destination(text)
+    if destination is None:
+        raise ConfigError(f"{text!r} is not a known destination kind",
+                          fix="write folder:/path/to/inbox or sftp:<transport-id>:/remote/dir")
+    if destination.kind == "folder" and not Path(destination.path).is_absolute():
+        raise ConfigError(
+            f"folder {destination.path!r} is a relative path",
+            fix="write the folder's absolute path, e.g. folder:/srv/pharmacies/X/inbox")
+    known = set(sftp_transports) if sftp_transports is not None else None
+    if destination.kind == "sftp" and known is not None and destination.transport not in known:
+        raise ConfigError(f"SFTP transport {destination.transport!r} is not configured",
+                          fix=f"use one of: {', '.join(sorted(known)) or '(none configured)'}")
+    return destination
+
+
 def load_roster(path: Path, *, sftp_transports: Iterable[str] | None = None) -> Roster:
     """Read and validate the roster CSV; raise ConfigProblems listing every bad row.
 
@@ -184,17 +205,11 @@ def _member(
         problems.add(
             line, "active", f"{values['active']!r} is not true/false", "write true or false"
         )
-    destination = parse_destination(values["destination"])
-    if destination is None:
-        problems.add(
-            line, "destination", f"{values['destination']!r} is not a known destination kind",
-            "write folder:/path/to/inbox or sftp:<transport-id>:/remote/dir",
-        )
-    elif destination.kind == "sftp" and known is not None and destination.transport not in known:
-        problems.add(
-            line, "destination", f"SFTP transport {destination.transport!r} is not configured",
-            f"use one of: {', '.join(sorted(known)) or '(none configured)'}",
-        )
+    destination: Destination | None = None
+    try:
+        destination = check_destination(values["destination"], known)
+    except ConfigError as exc:
+        problems.add(line, "destination", exc.what, exc.fix)
     formats = tuple(f.strip().lower() for f in values["formats"].split("|") if f.strip())
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:

@@ -27,10 +27,29 @@ from gateway.errors import ConfigError
 
 FILE_NAME = "gateway.toml"
 DEFAULT_LISTEN = "127.0.0.1:9464"
+DEFAULT_CONSOLE_LISTEN = "127.0.0.1:9465"
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
               "error": logging.ERROR}
 LOG_FORMATS = ("auto", "json", "console")
-TOP_LEVEL = {"gateway", "http", "logging", "holidays", "alerts"}
+TOP_LEVEL = {"gateway", "http", "console", "logging", "holidays", "alerts"}
+
+
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """``[console]``: the web console's own listen address (None: off), sessions and TLS.
+
+    Loopback by default: put a TLS reverse proxy in front (docs/operations.md) or give
+    ``tls_cert``/``tls_key``, and set ``secure_cookies`` once browsers reach it over HTTPS.
+    ``secret_file`` holds the key that signs session cookies (created, mode 0600, when
+    missing); daemons behind one proxy share it."""
+
+    listen: tuple[str, int] | None
+    secret_file: Path
+    idle_minutes: int = 30
+    max_hours: int = 12
+    secure_cookies: bool = False
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +68,7 @@ class Settings:
     log_format: str  # auto | json | console
     holidays: frozenset[date] = field(default_factory=frozenset)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    console: ConsoleSettings | None = None  # None only when built by hand (tests)
 
     @property
     def work_dir(self) -> Path:
@@ -104,6 +124,7 @@ class _Reader(TomlReader):
             log_format=self._log_format(),
             holidays=self._holidays(),
             alerts=AlertsReader(self.path, self.raw, self.text).settings(),
+            console=self._console(data_dir),
         )
 
     # -- tables -------------------------------------------------------------------------------
@@ -111,14 +132,39 @@ class _Reader(TomlReader):
     def _listen(self) -> tuple[str, int] | None:
         http = self._table("http")
         self._known(http, "http", {"listen"})
-        text = self._str(http, "http", "listen", DEFAULT_LISTEN)
+        return self._address(http, "http", DEFAULT_LISTEN)
+
+    def _address(self, table: dict[str, Any], tname: str, default: str) -> tuple[str, int] | None:
+        text = self._str(table, tname, "listen", default)
         if text in ("", "off", "none"):
             return None
         host, sep, port = text.rpartition(":")
         if not sep or not port.isdigit() or not 0 <= int(port) <= 65535 or not host:
-            self._fail("http", "listen", f"{text!r} is not HOST:PORT",
-                       'write e.g. listen = "127.0.0.1:9464", or "off" for no endpoint')
+            self._fail(tname, "listen", f"{text!r} is not HOST:PORT",
+                       f'write e.g. listen = "{default}", or "off" for no endpoint')
         return host.strip("[]"), int(port)
+
+    def _console(self, data_dir: Path) -> ConsoleSettings:
+        table = self._table("console")
+        self._known(table, "console", {"listen", "secret_file", "idle_minutes", "max_hours",
+                                       "secure_cookies", "tls_cert", "tls_key"})
+        secure = table.get("secure_cookies", False)
+        if not isinstance(secure, bool):
+            self._fail("console", "secure_cookies", "must be true or false",
+                       "write secure_cookies = true when browsers reach it over HTTPS")
+        cert, key = (self._path(table, "console", k, "") if k in table else None
+                     for k in ("tls_cert", "tls_key"))
+        if (cert is None) != (key is None):
+            self._fail("console", "tls_cert", "tls_cert and tls_key go together",
+                       "give both (PEM files), or neither")
+        return ConsoleSettings(
+            listen=self._address(table, "console", DEFAULT_CONSOLE_LISTEN),
+            secret_file=self._path(table, "console", "secret_file",
+                                   str(data_dir / "console-secret")),
+            idle_minutes=self._int(table, "console", "idle_minutes", 30, low=1, high=1440),
+            max_hours=self._int(table, "console", "max_hours", 12, low=1, high=168),
+            secure_cookies=secure, tls_cert=cert, tls_key=key,
+        )
 
     def _zone(self, gw: dict[str, Any]) -> tzinfo:
         name = self._str(gw, "gateway", "timezone", "UTC")

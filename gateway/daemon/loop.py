@@ -38,6 +38,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
@@ -154,12 +155,14 @@ class Daemon:
     # -- one cycle ----------------------------------------------------------------------------
 
     def cycle(self, *, force: bool = False) -> bool:
-        """Poll due partners, parse and route, check SLAs. False if a poll failed."""
+        """Poll due partners (not paused ones), parse and route, check SLAs. False if a poll
+        failed."""
         if self._reload.is_set():
             self._reload_runtime()
         now = utc_now()
-        due = [p for p in self.runtime.partners.values()
-               if force or p.poll.is_due(now, self.last_poll.get(p.id), self.settings.holidays)]
+        paused = self.store.partner_pauses()  # an operator's pause (gateway partners pause)
+        due = [p for p in self.runtime.partners.values() if p.id not in paused and (
+               force or p.poll.is_due(now, self.last_poll.get(p.id), self.settings.holidays))]
         outcomes = self._poll_all(due, force=force)
         self.pipeline.process_pending()
         self._check_slas(utc_now())
@@ -384,8 +387,22 @@ class Daemon:
         return {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
 
 
-def run_daemon(settings: Settings, *, once: bool = False) -> int:
-    """What ``gateway run`` calls: configure logging from the settings, then run."""
+def run_daemon(settings: Settings, *, once: bool = False,
+               beside: Callable[[Daemon], AbstractContextManager[object]] | None = None) -> int:
+    """What ``gateway run`` calls: configure logging from the settings, then run — with
+    ``beside(daemon)`` (the web console, which sits above the daemon) around a long run."""
     configure(json={"json": True, "console": False}.get(settings.log_format),
               level=settings.log_level)
-    return Daemon(settings).run(once=once)
+    daemon = Daemon(settings)
+    if once or beside is None:
+        return daemon.run(once=once)
+    try:
+        extra = beside(daemon)
+        extra.__enter__()
+    except BaseException:
+        daemon.close()
+        raise
+    try:
+        return daemon.run()
+    finally:
+        extra.__exit__(None, None, None)

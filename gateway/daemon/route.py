@@ -163,11 +163,14 @@ def route_into_store(
 
 
 def _routing_keys(part: SplitPart) -> dict[str, str]:
+    """Who the part is for, and what an operator finds it by: the check or EFT number
+    (TRN02) and the amount paid (the part's BPR02, two decimals)."""
     owner = part.owner
     keys = {
         "owner": owner.key, "transaction_set": part.source.control_number,
         "npi": owner.npi, "ncpdp_id": owner.ncpdp_id, "tin": owner.tin,
-        "pharmacy_id": owner.pharmacy_id,
+        "pharmacy_id": owner.pharmacy_id, "trace_number": part.source.trace_number,
+        "amount": f"{part.payment:.2f}",
     }
     return {name: value for name, value in keys.items() if value}
 

@@ -80,6 +80,7 @@ def write_workspace(
     destinations: dict[str, str],
     formats: str = "835",
     listen: str = "off",
+    console: str = "off",
     workers: int = 2,
     lease_seconds: int = 60,
     ack: str = "999",
@@ -88,7 +89,8 @@ def write_workspace(
 
     ``inbound`` and ``outbound`` are the bodies of the PBM's transport tables (where its files
     are pulled from, where its acknowledgments go); ``destinations`` maps a pharmacy NPI to its
-    roster destination (``folder:/dir`` or ``sftp:<id>:/dir``).
+    roster destination (``folder:/dir`` or ``sftp:<id>:/dir``). The console is off unless
+    ``console`` gives an address: a scratch workspace must not take the host's port.
     """
     partners = root / "partners"
     (partners / "pbms").mkdir(parents=True, exist_ok=True)
@@ -97,7 +99,8 @@ def write_workspace(
         "# Made by gateway demo / the end-to-end tests: a scratch workspace.\n"
         f'[gateway]\nstore = "sqlite:///data/gateway.db"\nworkers = {workers}\n'
         f"lease_seconds = {lease_seconds}\n"
-        f'[http]\nlisten = "{listen}"\n[logging]\nformat = "json"\n')
+        f'[http]\nlisten = "{listen}"\n[console]\nlisten = "{console}"\n'
+        '[logging]\nformat = "json"\n')
     (partners / "psao.toml").write_text(
         'name = "EXAMPLE PSAO SERVICES"\nisa_qualifier = "ZZ"\nisa_id = "EXAMPLEPSAO"\n'
         f'gs_id = "EXAMPLEPSAO"\nnpi = "{samples.psao_npi}"\n')

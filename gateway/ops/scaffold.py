@@ -31,6 +31,14 @@ timezone = "America/New_York"        # of the partners' poll windows
 [http]
 listen = "127.0.0.1:9464"            # /healthz and /metrics; "off" to disable
 
+[console]
+# The web console and its JSON API (accounts: gateway users add NAME --role operator).
+# Loopback: reach it through a TLS reverse proxy (docs/operations.md), then secure_cookies.
+listen = "127.0.0.1:9465"            # "off" to disable
+idle_minutes = 30                    # a session ends after this long unused
+max_hours = 12                       # and after this long in any case
+secure_cookies = false               # true once browsers reach it over HTTPS
+
 [logging]
 level = "info"                       # debug | info | warning | error
 format = "auto"                      # auto (JSON unless on a terminal) | json | console

@@ -18,7 +18,7 @@ statements), so this module only says *what* each operation promises:
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -38,6 +38,7 @@ from gateway.store.models import (
     Receipt,
     ReceivedFile,
 )
+from gateway.store.operator import OperatorStore
 
 
 class LeaseLost(StoreError):
@@ -66,8 +67,11 @@ class NotFound(StoreError):
         )
 
 
-class MessageStore(ABC):
-    """Received files, their documents, the delivery queue and the audit trail."""
+class MessageStore(OperatorStore):
+    """Received files, their documents, the delivery queue and the audit trail.
+
+    What operators search and change, and the console's accounts, are declared in
+    :class:`OperatorStore` (gateway/store/operator.py)."""
 
     alerts: AlertStore  # the alerts' conditions and notices (gateway/store/alerts.py)
 
@@ -236,14 +240,23 @@ class MessageStore(ABC):
     # -- operators ---------------------------------------------------------------------------
 
     @abstractmethod
-    def retry(self, delivery_id: int, *, actor: str, reason: str = "") -> Delivery:
-        """Put a dead or failed delivery back to pending now, with a fresh attempt count."""
+    def retry(
+        self, delivery_id: int, *, actor: str, reason: str = "", to: str | None = None
+    ) -> Delivery:
+        """Put a dead or failed delivery back to pending now, with a fresh attempt count
+        (and to the destination ``to``: its member's corrected one)."""
 
     @abstractmethod
     def retry_all_dead(
-        self, *, destination: str | None = None, actor: str, reason: str = ""
+        self,
+        *,
+        destination: str | None = None,
+        actor: str,
+        reason: str = "",
+        redirects: Mapping[int, str] | None = None,
     ) -> int:
-        """:meth:`retry` every dead delivery (of one destination); return how many."""
+        """:meth:`retry` every dead delivery (of one destination); return how many.
+        ``redirects`` maps delivery ids to corrected destinations."""
 
     @abstractmethod
     def release(
@@ -252,9 +265,17 @@ class MessageStore(ABC):
         """Release a held delivery to pending, optionally to a corrected destination."""
 
     @abstractmethod
-    def replay_file(self, file_id: int, *, actor: str, reason: str = "") -> int:
+    def replay_file(
+        self,
+        file_id: int,
+        *,
+        actor: str,
+        reason: str = "",
+        redirects: Mapping[int, str] | None = None,
+    ) -> int:
         """Re-queue every delivery of a file's documents (delivered, failed or dead alike;
-        leased ones are in flight and held ones wait for release). Return how many."""
+        leased ones are in flight and held ones wait for release). Return how many.
+        ``redirects`` maps delivery ids to corrected destinations."""
 
     # -- audit -------------------------------------------------------------------------------
 
@@ -282,3 +303,4 @@ class MessageStore(ABC):
     @abstractmethod
     def release_poll_lease(self, partner: str, holder: str) -> None:
         """Give the lease up (only if ``holder`` holds it), so another daemon may poll now."""
+

@@ -34,10 +34,11 @@ from gateway.errors import StoreError
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
 from gateway.store.models import Row
+from gateway.store.operator_sql import OperatorSQLStore
 from gateway.store.payloads import check_sha256, copy_hashing
 from gateway.store.postgres_connection import PostgresConnection, describe_url
 from gateway.store.sqlfiles import queries
-from gateway.store.sqlstore import Params, SQLStore
+from gateway.store.sqlstore import Params
 
 CHUNK = 1 << 20
 _SPOOL = 8 << 20
@@ -62,7 +63,7 @@ def _hashed(data: BinaryIO, spool: BinaryIO) -> tuple[BinaryIO, str, int]:
     return spool, sha256, size
 
 
-class PostgresStore(SQLStore[PostgresConnection]):
+class PostgresStore(OperatorSQLStore[PostgresConnection]):
     """The message store on a PostgreSQL database shared by every daemon."""
 
     def __init__(self, url: str) -> None:

@@ -34,15 +34,21 @@ def migrations(backend: str) -> list[Migration]:
     return sorted(found, key=lambda migration: migration.version)
 
 
-def queries(backend: str, name: str = "queries") -> dict[str, str]:
-    """The named statements of ``backend``'s ``<name>.sql`` (queries.sql: the store's own;
-    alerts.sql: the alerts')."""
-    text = files("gateway.store").joinpath("sql", backend, f"{name}.sql").read_text("utf-8")
-    parts = _NAME.split(text)
-    # parts = [preamble, name1, body1, name2, body2, ...]
-    return {
-        name: body.strip().rstrip(";") for name, body in zip(parts[1::2], parts[2::2], strict=True)
-    }
+def queries(backend: str, *names: str) -> dict[str, str]:
+    """The named statements of ``backend``'s statement files ``<name>.sql``; by default the
+    message store's own: queries.sql (the store and its queue) and console.sql (operator
+    searches, accounts, partner pauses). ``queries(backend, "alerts")``: the alerts'."""
+    found: dict[str, str] = {}
+    for name in names or ("queries", "console"):
+        text = files("gateway.store").joinpath("sql", backend, f"{name}.sql").read_text("utf-8")
+        parts = _NAME.split(text)
+        # parts = [preamble, name1, body1, name2, body2, ...]
+        for key, body in zip(parts[1::2], parts[2::2], strict=True):
+            if key in found:
+                raise StoreError(f"statement {key!r} is named twice", where=f"{name}.sql",
+                                 fix="give every statement of a back end its own name")
+            found[key] = body.strip().rstrip(";")
+    return found
 
 
 def pending(backend: str, version: int, where: str) -> list[Migration]:

@@ -30,16 +30,17 @@ from typing import BinaryIO
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
 from gateway.store.models import DeliveryState, Row
+from gateway.store.operator_sql import OperatorSQLStore
 from gateway.store.payloads import PayloadDirectory
 from gateway.store.sqlfiles import queries
 from gateway.store.sqlite_connection import SQLiteConnection
-from gateway.store.sqlstore import Params, SQLStore
+from gateway.store.sqlstore import Params
 
 _Q = queries("sqlite")
 _ALERTS = queries("sqlite", "alerts")
 
 
-class SQLiteStore(SQLStore[SQLiteConnection]):
+class SQLiteStore(OperatorSQLStore[SQLiteConnection]):
     """One database file (WAL) and a payload directory beside it."""
 
     def __init__(self, path: Path | str, payload_dir: Path | str | None = None) -> None:

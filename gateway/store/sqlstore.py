@@ -290,7 +290,9 @@ class SQLStore(MessageStore, Generic[_Connection]):
 
     # -- operators ---------------------------------------------------------------------------
 
-    def retry(self, delivery_id: int, *, actor: str, reason: str = "") -> Delivery:
+    def retry(
+        self, delivery_id: int, *, actor: str, reason: str = "", to: str | None = None
+    ) -> Delivery:
         with self._intake.transaction() as db:
             current = db.execute(self._sql["lock_delivery"], {"id": delivery_id}).fetchone()
             if current is None:
@@ -301,17 +303,23 @@ class SQLStore(MessageStore, Generic[_Connection]):
                     fix="to send a delivered file again, replay its file (`gateway trace` "
                     "shows the file id)",
                 )
-            row = self._requeue(db, delivery_id, "retried", actor, reason)
+            row = self._requeue(db, delivery_id, "retried", actor, reason, to)
         return delivery_from_row(row)
 
     def retry_all_dead(
-        self, *, destination: str | None = None, actor: str, reason: str = ""
+        self,
+        *,
+        destination: str | None = None,
+        actor: str,
+        reason: str = "",
+        redirects: Mapping[int, str] | None = None,
     ) -> int:
+        redirects = redirects or {}
         with self._intake.transaction() as db:
             dead = db.execute(self._sql["dead_ids"], {"destination": destination})
             ids = [row["id"] for row in dead]
             for delivery_id in ids:
-                self._requeue(db, delivery_id, "retried", actor, reason)
+                self._requeue(db, delivery_id, "retried", actor, reason, redirects.get(delivery_id))
         return len(ids)
 
     def release(
@@ -329,25 +337,38 @@ class SQLStore(MessageStore, Generic[_Connection]):
             self._log(db, "delivery", delivery_id, "released", actor, why)
         return delivery_from_row(row)
 
-    def replay_file(self, file_id: int, *, actor: str, reason: str = "") -> int:
+    def replay_file(
+        self,
+        file_id: int,
+        *,
+        actor: str,
+        reason: str = "",
+        redirects: Mapping[int, str] | None = None,
+    ) -> int:
         """Leased deliveries are in flight and held ones wait for release: the SQL's
         ``replayable_ids`` leaves both out."""
+        redirects = redirects or {}
         with self._intake.transaction() as db:
             if db.execute(self._sql["get_file"], {"id": file_id}).fetchone() is None:
                 raise NotFound("file", file_id)
             replayable = db.execute(self._sql["replayable_ids"], {"file_id": file_id})
             ids = [row["id"] for row in replayable]
             for delivery_id in ids:
-                self._requeue(db, delivery_id, "replayed", actor, f"file {file_id}; {reason}")
+                why = f"file {file_id}; {reason}"
+                self._requeue(db, delivery_id, "replayed", actor, why, redirects.get(delivery_id))
             why = f"{len(ids)} deliveries; {reason}"
             self._log(db, "file", file_id, "replayed", actor, why)
         return len(ids)
 
-    def _requeue(self, db: Transaction, delivery_id: int, action: str, actor: str, why: str) -> Row:
-        """Back to pending now, with a fresh attempt count and age clock, and say who did it."""
-        params = {"id": delivery_id, "now": time.time()}
+    def _requeue(
+        self, db: Transaction, delivery_id: int, action: str, actor: str, why: str,
+        to: str | None = None,
+    ) -> Row:
+        """Back to pending now, with a fresh attempt count and age clock (and to ``to``, when
+        the member's destination was corrected), and say who did it."""
+        params = {"id": delivery_id, "destination": to, "now": time.time()}
         row = returned_row(db.execute(self._sql["requeue"], params), "requeue")
-        self._log(db, "delivery", delivery_id, action, actor, why)
+        self._log(db, "delivery", delivery_id, action, actor, f"to {to}; {why}" if to else why)
         return row
 
     # -- audit -------------------------------------------------------------------------------

@@ -56,6 +56,13 @@ def classify(error: BaseException, *, where: str, doing: str) -> TransportError:
             where=where,
             fix="ask the partner to grant our account access to this directory",
         )
+    if isinstance(error, NotADirectoryError | FileExistsError):
+        return TransportError(
+            f"a part of the path is a file, not a folder, while {doing}",
+            permanent=True,
+            where=where,
+            fix="correct the destination (for a member: its destination in members.csv)",
+        )
     if isinstance(error, FileNotFoundError):
         return TransportError(
             f"no such file or directory while {doing}",

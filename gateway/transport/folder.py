@@ -60,7 +60,11 @@ class FolderSink:
         self.directory = Path(directory)
 
     def deliver(self, name: str, data: BinaryIO) -> Delivered:
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # e.g. a part of the path is a file: retrying cannot help
+            raise classify(error, where=str(self.directory),
+                           doing="creating the destination folder") from error
         return write_atomically(self.directory, safe_name(name), data)
 
     def close(self) -> None:

@@ -143,6 +143,7 @@ class PartSource:
     last_segment: int  # SE's
     start_offset: int
     end_offset: int
+    trace_number: str = ""  # TRN02 of the set: the check or EFT number the pharmacy reconciles
 
 
 @dataclass(frozen=True)

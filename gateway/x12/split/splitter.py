@@ -287,7 +287,8 @@ class _Splitter:
         name = f"{owner.label}-{self.result.sha256[:12]}-{tset.control_number}.835"
         location = self.writer.write(owner, name, pieces)
         source = PartSource(self.file, self.result.sha256, tset.control_number,
-                            tset.first_segment, se.first_segment, tset.start_offset, se.end)
+                            tset.first_segment, se.first_segment, tset.start_offset, se.end,
+                            tset.trace_number)
         self.result.parts.append(SplitPart(
             source=source, owner=owner, mode=mode, claim_count=claim_count,
             claims_paid=claims_paid, adjustments=adjustments,

@@ -171,9 +171,11 @@ WITH failed AS (
 SELECT * FROM failed;
 
 -- name: requeue
--- Back to pending now with a fresh attempt count and age clock (operator retry, replay).
+-- Back to pending now with a fresh attempt count and age clock (operator retry, replay),
+-- to a corrected destination when one is given.
 UPDATE deliveries
-   SET state = 'pending', due_at = now(), enqueued_at = now(), attempts = 0,
+   SET state = 'pending', destination = coalesce(%(destination)s, destination),
+       due_at = now(), enqueued_at = now(), attempts = 0,
        lease_token = NULL, last_error = NULL
  WHERE id = %(id)s
 RETURNING *;

@@ -118,9 +118,11 @@ UPDATE deliveries
 RETURNING *;
 
 -- name: requeue
--- Back to pending now with a fresh attempt count and age clock (operator retry, replay).
+-- Back to pending now with a fresh attempt count and age clock (operator retry, replay),
+-- to a corrected destination when one is given.
 UPDATE deliveries
-   SET state = 'pending', due_at = :now, enqueued_at = :now, attempts = 0,
+   SET state = 'pending', destination = coalesce(:destination, destination),
+       due_at = :now, enqueued_at = :now, attempts = 0,
        lease_token = NULL, last_error = NULL
  WHERE id = :id
 RETURNING *;
