@@ -1,0 +1,305 @@
+"""TR3 validation of an X12 file: the one scanner's segments through the compiled guides.
+
+Each segment takes one of two paths. The fast path — a memoized walker step
+(:mod:`.transitions`) whose target's pattern (:mod:`.fast_match`) matches the segment's text
+— is all a valid segment costs. Everything else (an envelope segment, a situation the
+automaton has not met yet, a segment the pattern does not accept) takes the exact path, which
+does what pyx12 does for a segment: its reader's checks (leading space, trailing separator,
+empty segment, invalid id, control numbers repeated, HL numbering), the walk, and the element
+checks (:mod:`.elements`), each defect a :class:`Finding` (:mod:`.reporting`).
+
+Not checked here: envelope pairing, control numbers of trailers, counts (SE01, GE01, IEA01),
+missing trailers and 835 balancing — the structural checks do those (gateway.x12.checks) and
+``validate_tr3`` puts their findings first.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from gateway.x12.tokenizer import Segment
+from gateway.x12.tr3_compiled.elements import check_segment
+from gateway.x12.tr3_compiled.fast_match import Accepted, Delims, segment_pattern
+from gateway.x12.tr3_compiled.reporting import Reporting, Where
+from gateway.x12.tr3_compiled.tables import Element, Guide, MapDirectory, Node
+from gateway.x12.tr3_compiled.transitions import (
+    Automaton,
+    ByComponent,
+    ByElement,
+    Slots,
+    State,
+    Step,
+)
+from gateway.x12.tr3_compiled.walker import force_loop_start
+
+ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+_SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
+
+
+class Engine:
+    """What outlives one file: the guides, their count slots and the automata."""
+
+    def __init__(self, maps: MapDirectory) -> None:
+        self.maps = maps
+        self.slots = Slots()
+        self._automata: dict[tuple[str, str], Automaton] = {}
+
+    def register(self, guide: Guide) -> None:
+        """Make ``guide``'s nodes countable (new slots forget the automata's states)."""
+        if self.slots.add(guide):
+            for automaton in self._automata.values():
+                automaton.refresh()
+
+    def automaton(self, delims: Delims) -> Automaton:
+        key = (delims.element, delims.component)
+        if key not in self._automata:
+            self._automata[key] = Automaton(self.slots, _FastPatterns(delims, self.maps))
+        return self._automata[key]
+
+
+class _FastPatterns:
+    """Each node's compiled fast pattern for one set of delimiters (built on first use)."""
+
+    def __init__(self, delims: Delims, maps: MapDirectory) -> None:
+        self.delims = delims
+        self.maps = maps
+        self._patterns: dict[int, Callable[[str], object]] = {}
+
+    def __call__(self, node: Node) -> Callable[[str], object]:
+        found = self._patterns.get(id(node))
+        if found is None:
+            assert node.guide is not None
+            source = segment_pattern(node, self.delims, node.guide.icvn or "00401", self._codes)
+            found = self._patterns[id(node)] = re.compile(source, re.S).fullmatch
+        return found
+
+    def _codes(self, node: Node, spec: Element) -> Accepted | None:
+        if not spec.external or node.guide is None:
+            return None
+        codes = node.guide.external.get(spec.external)
+        return None if codes is None else Accepted(codes)
+
+
+@dataclass
+class Envelope:
+    """Where the file is in its envelopes, and what pyx12's reader counts there."""
+
+    icvn: str | None = None
+    guide: Guide | None = None  # the current group's guide; None outside or when unknown
+    skipping: bool = False  # inside a group whose guide is unknown
+    isa_ids: set[str | None] = field(default_factory=set)
+    gs_ids: set[str | None] = field(default_factory=set)
+    st_ids: set[str | None] = field(default_factory=set)
+    where: Where = field(default_factory=Where)
+    count_base: int = 0  # pyx12's seg_count: 1 at ST, then +1 per body segment ...
+    count_from: int = 0  # ... counted from this segment number,
+    envelope_since: int = 0  # less the envelope segments seen since.
+    hl_count: int = 0
+    hl_stack: list[int] = field(default_factory=list)
+
+    def count(self, number: int) -> int:
+        return self.count_base + number - self.count_from - self.envelope_since
+
+
+class Run:
+    """One pass over one file's segments."""
+
+    def __init__(self, engine: Engine, report: Reporting) -> None:
+        self.engine = engine
+        self.maps = engine.maps
+        self.report = report
+        self.env = Envelope()
+        self.delims = Delims("*", ":")
+        self.automaton: Automaton | None = None
+        self.state: State | None = None
+
+    def run(self, segments: Iterable[Segment]) -> None:
+        """Validate every segment: the loop is the fast path, the rest is :meth:`exact`."""
+        exact = self.exact
+        state = None
+        component = self.delims.component
+        for segment in segments:
+            elements = segment[2]
+            if state is not None:
+                step = state.row.get(elements[0])
+                if step is not None:
+                    kind = step.__class__
+                    if kind is ByElement:
+                        step = step.get(elements[1] if len(elements) > 1 else "")
+                    elif kind is ByComponent:
+                        step = step.get(elements[1].partition(component)[0]
+                                        if len(elements) > 1 else "")
+                    elif kind is not Step:
+                        step = None
+                    if step is not None and not step.errors \
+                            and step.fast(segment[3].join(elements)) is not None:
+                        state = step.target
+                        continue
+            self.state = state
+            exact(segment)
+            state = self.state
+            component = self.delims.component
+        self.state = state
+        self.report.close()
+
+    def exact(self, segment: Segment) -> None:
+        """Everything pyx12 does for one segment, each defect reported."""
+        number, _, elements, _, _ = segment
+        env = self.env
+        seg_id = elements[0]
+        if seg_id == "ISA":
+            self._use_delimiters(segment)
+        if seg_id in ENVELOPE and seg_id != "ST":
+            env.envelope_since += 1
+        elif seg_id == "ST":
+            env.count_base, env.count_from, env.envelope_since = 1, number, 0
+        env.where.position = env.count(number)
+        loop = self.state.node.guide_loop_id() if self.state is not None else None
+        if seg_id.startswith(" "):
+            self.report.reader_defect(segment, "leading-space", env.where, loop)
+            elements = [seg_id.lstrip(), *elements[1:]]
+            seg_id = elements[0]
+        if len(elements) > 1 and elements[-1] == "":
+            self.report.reader_defect(segment, "trailing-separator", env.where, loop)
+        if _is_empty(elements, self.delims.component):
+            self.report.reader_defect(segment, "empty", env.where, loop)
+        if not _SEGMENT_ID.fullmatch(seg_id):
+            self.report.reader_defect(segment, "bad-id", env.where, loop)
+        if seg_id == "ISA":
+            self._isa(segment, elements)
+        elif seg_id == "GS":
+            self._gs(segment, elements)
+        elif env.skipping and seg_id != "GE":
+            return  # inside a group no guide is known for: its GE ends the skip
+        else:
+            env.skipping = False
+            if seg_id == "ST":
+                self._st(segment, elements)
+            elif seg_id == "HL":
+                self._hl(segment, elements)
+            self._walk(segment, elements)
+
+    def _use_delimiters(self, segment: Segment) -> None:
+        elements = segment[2]
+        component = elements[16][:1] if len(elements) > 16 and elements[16] else ":"
+        self.delims = Delims(segment[3], component)
+        self.automaton = self.engine.automaton(self.delims)
+        if self.state is not None:
+            self.state = self.automaton.state(self.state.node, self.state.counts)
+
+    def _isa(self, segment: Segment, elements: list[str]) -> None:
+        env = self.env
+        isa13 = elements[13] if len(elements) > 13 else None
+        if isa13 in env.isa_ids:
+            self.report.envelope_defect(segment, "duplicate-isa13", env.where)
+        env.isa_ids.add(isa13)
+        env.gs_ids = set()
+        env.icvn = elements[12] if len(elements) > 12 else None
+        env.where.gs06 = env.where.st02 = None
+        env.guide, env.skipping = None, False
+        control = self.maps.control(env.icvn)
+        self._check_elements(segment, elements, self._force(control, "/ISA_LOOP", "ISA"))
+
+    def _gs(self, segment: Segment, elements: list[str]) -> None:
+        env = self.env
+        gs06 = elements[6] if len(elements) > 6 else None
+        env.where.gs06, env.where.st02 = gs06, None
+        if gs06 in env.gs_ids:
+            self.report.envelope_defect(segment, "duplicate-gs06", env.where)
+        env.gs_ids.add(gs06)
+        env.st_ids = set()
+        gs01 = elements[1] if len(elements) > 1 else None
+        gs08 = elements[8] if len(elements) > 8 else None
+        guide = self.maps.guide_for(env.icvn, gs08, gs01)
+        env.guide, env.skipping = guide, guide is None
+        if guide is None:
+            # Reported, and walked on in the envelope-only map so that its GE closes it.
+            self.report.unsupported_guide(segment, gs01, gs08, env.where)
+            self._force(self.maps.control(env.icvn), "/ISA_LOOP/GS_LOOP", "GS")
+            return
+        node = self._force(guide, "/ISA_LOOP/GS_LOOP", "GS")
+        self._check_elements(segment, elements, node)
+
+    def _st(self, segment: Segment, elements: list[str]) -> None:
+        env = self.env
+        st02 = elements[2] if len(elements) > 2 else None
+        env.where.st02 = st02
+        if st02 in env.st_ids:
+            self.report.envelope_defect(segment, "duplicate-st02", env.where)
+        env.st_ids.add(st02)
+        env.hl_count, env.hl_stack = 0, []
+
+    def _hl(self, segment: Segment, elements: list[str]) -> None:
+        """pyx12's reader numbers HL segments and checks each parent is an open HL."""
+        env = self.env
+        loop = self.state.node.guide_loop_id() if self.state is not None else None
+        env.hl_count += 1
+        if _int(elements[1] if len(elements) > 1 else None) != env.hl_count:
+            self.report.reader_defect(segment, "hl-count", env.where, loop)
+        parent = elements[2] if len(elements) > 2 else ""
+        if parent != "":
+            number = _int(parent)
+            if number not in env.hl_stack:
+                self.report.reader_defect(segment, "hl-parent", env.where, loop)
+            while env.hl_stack and number != env.hl_stack[-1]:
+                env.hl_stack.pop()
+        env.hl_stack.append(env.hl_count)
+
+    def _force(self, guide: Guide, loop_path: str, first_id: str) -> Node:
+        """Restart the walk at an ISA or GS (pyx12's ``forceWalkCounterToLoopStart``)."""
+        self.engine.register(guide)
+        automaton = self._automaton()
+        start = self.state if self.state is not None else automaton.state(guide.root, ())
+        counts = automaton.counts(start)
+        loop, first = guide.node_at(loop_path), guide.node_at(f"{loop_path}/{first_id}")
+        force_loop_start(counts, loop, first)
+        self.state = automaton.state(first, counts.values)
+        return first
+
+    def _automaton(self) -> Automaton:
+        if self.automaton is None:
+            self.automaton = self.engine.automaton(self.delims)
+        return self.automaton
+
+    def _walk(self, segment: Segment, elements: list[str]) -> None:
+        if self.state is None:  # nothing before the first ISA reaches here
+            return
+        self.engine.register(self.env.guide or self.maps.control(self.env.icvn))
+        automaton = self._automaton()
+        self.state = automaton.state(self.state.node, self.state.counts)
+        step = automaton.step(self.state, elements, self.delims.component)
+        for error in step.errors:
+            self.report.walk_error(segment, error, self.env.where)
+        if step.target is None or step.found is None:
+            return
+        self.state = step.target
+        if step.fast is not None and step.fast(segment[3].join(elements)) is not None:
+            return
+        self._check_elements(segment, elements, step.found)
+
+    def _check_elements(self, segment: Segment, elements: list[str], node: Node) -> None:
+        guide = node.guide
+        assert guide is not None
+
+        def in_list(name: str, value: str) -> bool:
+            return value in guide.external.get(name, frozenset())
+
+        icvn = guide.icvn or "00401"
+        for error in check_segment(node, elements, self.delims.component, in_list, icvn):
+            self.report.element_error(segment, node, error, self.env.where)
+
+
+def _is_empty(elements: list[str], component: str) -> bool:
+    """pyx12's empty segment: no element, or only empty elements and components."""
+    if elements[0] == "ISA":
+        return not any(elements[1:])
+    return not any(e.replace(component, "") for e in elements[1:])
+
+
+def _int(text: str | None) -> int | None:
+    try:
+        return int(text)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
