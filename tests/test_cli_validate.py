@@ -11,7 +11,7 @@ from x12_arith import split_segments
 
 from gateway.cli import main
 from gateway.synth.x12_835 import Spec, write_835
-from gateway.x12.tr3 import Tr3Validator
+from gateway.x12.tr3.pyx12_reference import Tr3Validator
 
 
 def write_sample(path: Path, **kwargs) -> str:
@@ -67,14 +67,17 @@ def test_ta1_on_stdout_for_a_bad_interchange_trailer(tmp_path, capsys):
     assert "iea-control" in captured.err
 
 
-def test_empty_segment_is_reported_and_tr3_is_not_run(tmp_path):
+def test_empty_segment_is_reported_and_the_guide_still_checks_the_rest(tmp_path):
+    """pyx12 stopped silently at ``~~``; the compiled validator reads on past it."""
     path = tmp_path / "empty.835"
     text = write_sample(path, payees=1, claims=3)
-    path.write_text(text.replace("~\nDTM*405", "~\n~\nDTM*405", 1), encoding="ascii")
+    text = text.replace("~\nDTM*405", "~\n~\nDTM*405", 1).replace("*MC*", "*CI*", 1)
+    path.write_text(text, encoding="ascii")
     result = subprocess.run([sys.executable, "-m", "gateway", "validate", str(path), "--tr3"],
                             capture_output=True, text=True)
     assert result.returncode == 1
-    assert "empty-segment" in result.stdout and "TR3 validation was not run" in result.stdout
+    assert "empty-segment" in result.stdout
+    assert "tr3-invalid-code" in result.stdout and "element CLP06" in result.stdout
     assert "Traceback" not in result.stderr
 
 

@@ -25,13 +25,13 @@ import pyx12.error_handler
 import pyx12.x12file
 
 from gateway.errors import InputError
-from gateway.x12.findings import Finding, Level
-from gateway.x12.reader import read_835
-from gateway.x12.tokenizer import iter_segments
-from gateway.x12.tr3 import Tr3Validator as Reference
-from gateway.x12.tr3 import pyx12_can_run
-from gateway.x12.tr3_compiled import Tr3Validator
-from gateway.x12.tr3_compiled.reporting import ELEMENT_CODES, READER_CODES
+from gateway.x12.read.reader import read_835
+from gateway.x12.syntax.findings import Finding, Level
+from gateway.x12.syntax.tokenizer import iter_segments
+from gateway.x12.tr3 import Tr3Validator
+from gateway.x12.tr3.pyx12_reference import Tr3Validator as Reference
+from gateway.x12.tr3.pyx12_reference import pyx12_can_run
+from gateway.x12.tr3.reporting import ELEMENT_CODES, READER_CODES
 
 Key = tuple[str, str, int | None, int | None, int | None]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from gateway.x12.tr3_compiled.tables import Node
+from gateway.x12.tr3.tables import Node
 
 # The five things a walk can report (pyx12's IK304 codes).
 NOT_FOUND = "1"

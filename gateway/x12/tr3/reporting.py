@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.errors import Location
-from gateway.x12.findings import Finding, Level
-from gateway.x12.tokenizer import Segment
-from gateway.x12.tr3_compiled.elements import ElementError
-from gateway.x12.tr3_compiled.tables import Node
-from gateway.x12.tr3_compiled.walker import (
+from gateway.x12.syntax.findings import Finding, Level
+from gateway.x12.syntax.tokenizer import Segment
+from gateway.x12.tr3.elements import ElementError
+from gateway.x12.tr3.tables import Node
+from gateway.x12.tr3.walker import (
     LOOP_OVER_MAX,
     MISSING,
     NOT_FOUND,

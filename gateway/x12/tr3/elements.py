@@ -25,7 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gateway.x12.tr3_compiled.tables import Composite, Element, Node
+from gateway.x12.tr3.tables import Composite, Element, Node
 
 # IK403 codes, as pyx12 uses them.
 MISSING = "1"

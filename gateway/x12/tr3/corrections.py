@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.x12.tr3_compiled.map_compiler import MAXINT
+from gateway.x12.tr3.map_compiler import MAXINT
 
 CORRECTIONS_VERSION = 1
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import product
 
-from gateway.x12.tr3_compiled.tables import Composite, Element, Node
+from gateway.x12.tr3.tables import Composite, Element, Node
 
 # X12's extended character set for 00501 (pyx12 charset "E"), as regex class members.
 _EXTENDED_5 = "A-Z0-9!\"&'()*+,\\-./:;?= a-z%~@\\[\\]_{}\\\\|<>^`#$"
@@ -67,8 +67,7 @@ class Delims:
 def segment_pattern(node: Node, delims: Delims, icvn: str, codes_for: CodesFor) -> str:
     """The regex source accepting valid texts of ``node`` (``_NEVER`` when it cannot).
 
-    The text is the segment's elements joined by the element separator, without terminator;
-    patterns of consecutive segments may be joined by the terminator and matched at once.
+    The text is the segment's elements joined by the element separator, no terminator.
     """
     sep = re.escape(delims.element)
     values = [_position_value(node, spec, delims, icvn, codes_for) for spec in node.elements]
@@ -76,35 +75,44 @@ def segment_pattern(node: Node, delims: Delims, icvn: str, codes_for: CodesFor) 
     blocks = _blocks(node, allowed)
     if blocks is None:
         return _NEVER
-    body = "".join(_block(block, values, sep) for block in blocks)
-    if all(all_absent_ok for all_absent_ok, _ in allowed) or not node.elements:
-        body = f"(?={sep}){body}"  # no element at all is pyx12's "empty segment"
+    body, may_end = _tail(blocks, values, sep)
+    if may_end:  # no element at all is pyx12's "empty segment"
+        body = f"(?={sep}){body}"
     # Never a separator last: a trailing separator is pyx12's segment error SEG1, and a
     # segment of only separators is empty.
     return f"{re.escape(node.id)}{body}(?<!{sep})"
 
 
-def _block(block: tuple[int, int, list[tuple[bool, ...]]], values: list[str], sep: str) -> str:
-    """One block of positions. Each position is ``sep`` + value, ``sep`` alone (empty), or,
-    once the segment has ended, nothing: ``(?!sep)`` — so no position can be skipped while
-    data follows, which keeps every value at its own position."""
-    first, _, patterns = block
-    if len(patterns[0]) == 1:
-        present = (True,) in patterns
-        absent = (False,) in patterns
-        value = values[first - 1]
-        if present and absent:
-            return f"(?:{sep}(?:{value})?)?+"
-        return f"{sep}{value}" if present else f"(?:{sep})?+"
-    forms = []
-    for pattern in patterns:
-        texts = [f"{sep}{values[first + i - 1]}" if here else sep
-                 for i, here in enumerate(pattern)]
-        forms.append("".join(texts))
-        written = max((i for i, here in enumerate(pattern) if here), default=-1)
-        if written < len(pattern) - 1:  # may also end here, after its last present position
-            forms.append("".join(texts[:written + 1]) + f"(?!{sep})")
-    return f"(?:{'|'.join(forms)})"
+def _tail(blocks: list[tuple[int, int, list[tuple[bool, ...]]]], values: list[str], sep: str
+          ) -> tuple[str, bool]:
+    """The nested pattern of all blocks, and whether the segment may end before the first.
+
+    Each block is written inside the previous one — ``(?:block1(?:block2(?:...)?)?)?`` — so a
+    position can only be left out by ending the segment there (leftover text then fails the
+    match): values can never slide into the wrong position. Nesting is also what the regex
+    engine runs fastest (an absent tail costs one failed literal)."""
+    text, may_end = "", True
+    for first, _, patterns in reversed(blocks):
+        forms, endings = [], []
+        for pattern in patterns:
+            parts = [f"{sep}{values[first + i - 1]}" if here else sep
+                     for i, here in enumerate(pattern)]
+            if len(pattern) == 1 and pattern == (True,) and (False,) in patterns:
+                continue  # folded into the optional value below
+            if len(pattern) == 1 and pattern == (False,) and (True,) in patterns:
+                parts = [f"{sep}(?:{values[first - 1]})?"]
+            forms.append("".join(parts))
+            written = max((i for i, here in enumerate(pattern) if here), default=-1)
+            if may_end and 0 <= written < len(pattern) - 1:
+                endings.append("".join(parts[:written + 1]))
+        if not forms:
+            return _NEVER, False
+        full = forms[0] if len(forms) == 1 else f"(?:{'|'.join(forms)})"
+        body = "|".join([full + text, *endings]) if endings else full + text
+        block_may_end = may_end and tuple(False for _ in patterns[0]) in patterns
+        text = f"(?:{body})?" if block_may_end else (f"(?:{body})" if endings else body)
+        may_end = block_may_end
+    return text, may_end
 
 
 def _allowed(spec: Element | Composite, value: str) -> tuple[bool, bool]:

@@ -20,8 +20,8 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from gateway.x12.tr3_compiled.tables import Guide, Node
-from gateway.x12.tr3_compiled.walker import Counts, Walk, WalkError
+from gateway.x12.tr3.tables import Guide, Node
+from gateway.x12.tr3.walker import Counts, Walk, WalkError
 
 MAX_STATES = 20_000
 # Envelope and HL segments always take the exact path (their checks are stateful).

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.log import get_logger
-from gateway.x12.tr3_compiled.corrections import CORRECTIONS_VERSION, correct
-from gateway.x12.tr3_compiled.map_compiler import COMPILER_VERSION, compile_map, map_index
+from gateway.x12.tr3.corrections import CORRECTIONS_VERSION, correct
+from gateway.x12.tr3.map_compiler import COMPILER_VERSION, compile_map, map_index
 
 CONTROL_MAPS = {"00501": "x12.control.00501.xml", "00401": "x12.control.00401.xml"}
 # Loop types that are pyx12's own grouping, not loops of the guide (no IK303 loop id).
