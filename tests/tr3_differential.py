@@ -71,6 +71,7 @@ class Known:
     sides: tuple[str, ...]  # "pyx12" (pyx12 wrong or silent) and/or "ours" (pyx12 lacks it)
     reason: str
     applies: Callable[[Key, Context], bool]
+    surplus_only: bool = False  # explains only what one side has more of than the other
 
 
 class Envelopes:
@@ -79,13 +80,27 @@ class Envelopes:
     def __init__(self, data: bytes) -> None:
         self.headers: list[tuple[int, str]] = []  # (segment number, ISA|GS|ST)
         self.ids: dict[int, str] = {}
-        self.first_st: int | None = None
+        self.trailers: dict[int, int] = {}  # header number -> its trailer's number
+        self.split_trailers: set[int] = set()  # headers whose trailer has a component
+        open_at: dict[str, int] = {}
+        closer = {"IEA": "ISA", "GE": "GS", "SE": "ST"}
+        component = ":"
         for number, _, elements, _, _ in iter_segments(io.BytesIO(data), findings=[]):
             self.ids[number] = elements[0]
+            if elements[0] == "ISA" and len(elements) > 16:
+                component = elements[16][:1] or ":"
             if elements[0] in ("ISA", "GS", "ST"):
                 self.headers.append((number, elements[0]))
-            if elements[0] == "ST" and self.first_st is None:
-                self.first_st = number
+                open_at[elements[0]] = number
+            elif elements[0] in closer and closer[elements[0]] in open_at:
+                header = open_at.pop(closer[elements[0]])
+                self.trailers[header] = number
+                if any(component in e for e in elements[1:3]):
+                    self.split_trailers.add(header)
+
+    def ends_before(self, header: int | None, number: int) -> bool:
+        """Does the envelope opened at ``header`` close before segment ``number``?"""
+        return header is not None and self.trailers.get(header, number) < number
 
     def header(self, number: int | None, kind: str) -> int | None:
         """The number of the last ISA/GS/ST (``kind``) at or before segment ``number``."""
@@ -157,7 +172,18 @@ def our_keys(findings: Iterable[Finding], envelopes: Envelopes) -> Counter[Key]:
 
 
 _ENVELOPE_KINDS = ("isa", "gs", "st")
-_PAIRING = {"missing-se", "missing-ge", "missing-iea", "outside-envelope"}
+_PAIRING = {"missing-se", "missing-ge", "missing-iea", "outside-envelope", "truncated"}
+
+
+def _after_unknown_guide(key: Key, ctx: Context) -> bool:
+    """Keys at or after pyx12's first unknown group, and of the envelopes still open there."""
+    first = min((f.location.segment_number or 0 for f in ctx.pyx12
+                 if f.code == "tr3-unsupported-version"), default=None)
+    if first is None or key[0] == "group":
+        return False
+    if key[0] in _ENVELOPE_KINDS or key[0].endswith("-ele"):
+        return not ctx.envelopes.ends_before(key[2], first)
+    return key[2] is not None and key[2] >= first
 
 
 def _after_crash(key: Key, ctx: Context) -> bool:
@@ -194,10 +220,22 @@ KNOWN: list[Known] = [
           "composite) of an ISA, GS, ST, SE, GE or IEA: its envelope error nodes take no value "
           "and the TypeError is swallowed",
           lambda key, ctx: key[0] == "envelope-8"),
-    Known("pyx12-refuses-version", ("pyx12", "ours"),
-          "pyx12 refuses the whole file when the first ISA12 is not 00401 or 00501; we report "
-          "the ISA's element errors and the group whose guide is unknown",
-          lambda key, ctx: ctx.isa12 not in ("00401", "00501")),
+    Known("trailer-with-component", ("ours",),
+          "pyx12 reads a trailer's count or control number with a trailing component "
+          "separator (SE01 '45:') as the number itself; the structural checks take the "
+          "element as written and report the mismatch (both report the element as an invalid "
+          "composite)",
+          lambda key, ctx: key[0] in _ENVELOPE_KINDS and key[2] in ctx.envelopes.split_trailers
+          and key[1] in ("001", "021", "3", "4", "5"), surplus_only=True),
+    Known("pyx12-refuses-file", ("pyx12", "ours"),
+          "pyx12 refuses the whole file unless it starts with a 106-character ISA of version "
+          "00401 or 00501 (it reads the ISA at fixed positions); the scanner says why "
+          "(not-x12, missing-isa, isa-*) and we validate what it can read",
+          lambda key, ctx: any(f.code == "pyx12-not-x12" for f in ctx.pyx12)),
+    Known("pyx12-stops-at-unknown-guide", ("pyx12", "ours"),
+          "pyx12 stops at the first group whose GS01/GS08 it has no map for (EngineError: Map "
+          "not found); we report the group and validate the rest of the file",
+          _after_unknown_guide),
 ]
 
 
@@ -246,25 +284,31 @@ class Differential:
                                    seen["first_set"])
         return self._cache[digest]
 
-    def compare(self, data: bytes, name: str) -> Comparison | None:
-        """None when pyx12 cannot run on the file (see gateway.x12.tr3.pyx12_can_run)."""
+    def compare(self, data: bytes, name: str) -> Comparison:
+        """Both validators on ``data``. pyx12 runs even where the gateway would not run it
+        (a structural defect it misreads): those cases are among the known differences."""
         found = structural(data, name)
-        if not pyx12_can_run(found):
-            return None
         envelopes = Envelopes(data)
         ours = self.compiled.validate(io.BytesIO(data), file_name=name, structural=found)
-        theirs_raw, crash_at, first_set = self.pyx12(data, name, found)
+        theirs_raw, crash_at, first_set = self.pyx12(
+            data, name, found if pyx12_can_run(found) else [])
         ctx = Context(envelopes, found, theirs_raw, crash_at, first_set,
                       data[84:89].decode("latin-1"))
         comparison = Comparison(name, pyx12_keys(theirs_raw, envelopes),
                                 our_keys(ours, envelopes))
         for known in KNOWN:
             for side_name in known.sides:
-                side = comparison.pyx12 if side_name == "pyx12" else comparison.ours
+                side, other = ((comparison.pyx12, comparison.ours) if side_name == "pyx12"
+                               else (comparison.ours, comparison.pyx12))
                 for key in list(side):
-                    if known.applies(key, ctx):
+                    if not known.applies(key, ctx):
+                        continue
+                    explained = side[key] - other[key] if known.surplus_only else side[key]
+                    if explained > 0:
                         comparison.explained.append((known.name, key))
-                        del side[key]
+                        side[key] -= explained
+                        if side[key] <= 0:
+                            del side[key]
         return comparison
 
 

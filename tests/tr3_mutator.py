@@ -35,8 +35,14 @@ def base_files(seed: int) -> list[bytes]:
     return files
 
 
-def mutate(data: bytes, seed: int) -> bytes:
-    """``data`` with 1-3 seeded mutations (the file stays decodable as latin-1)."""
+ENVELOPE = ("ISA", "GS", "ST", "SE", "GE", "IEA")
+
+
+def mutate(data: bytes, seed: int, *, body_only: bool = False) -> bytes:
+    """``data`` with 1-3 seeded mutations (the file stays decodable as latin-1).
+
+    ``body_only`` leaves the envelope segments (ISA, GS, ST, SE, GE, IEA) untouched.
+    """
     rng = random.Random(seed)
     text = data.decode("latin-1")
     element, component, terminator = text[3], text[104], text[105]
@@ -44,19 +50,23 @@ def mutate(data: bytes, seed: int) -> bytes:
     segments = [s.lstrip("\r\n") for s in text.split(terminator)]
     segments = [s for s in segments if s]
     for _ in range(rng.randint(1, 3)):
-        kind = rng.choice(MUTATIONS)
-        _apply(rng, kind, segments, element, component)
+        kind = rng.choice(MUTATIONS[:-1] if body_only else MUTATIONS)
+        _apply(rng, kind, segments, element, component, body_only)
     return (terminator + suffix).join(segments).encode("latin-1") + (
         terminator + suffix).encode("latin-1")
 
 
-def _apply(rng: random.Random, kind: str, segments: list[str], sep: str, comp: str) -> None:
+def _apply(rng: random.Random, kind: str, segments: list[str], sep: str, comp: str,
+           body_only: bool) -> None:
     at = rng.randrange(1, len(segments))  # never the ISA itself (index 0) for structure
+    while body_only and segments[at].split(sep)[0] in ENVELOPE:
+        at = rng.randrange(1, len(segments))
     if kind == "drop":
         del segments[at]
     elif kind == "repeat":
         segments.insert(at, segments[at])
-    elif kind == "swap" and at + 1 < len(segments):
+    elif kind == "swap" and at + 1 < len(segments) and not (
+            body_only and segments[at + 1].split(sep)[0] in ENVELOPE):
         segments[at], segments[at + 1] = segments[at + 1], segments[at]
     elif kind == "move":
         moved = segments.pop(at)
