@@ -157,6 +157,8 @@ def our_keys(findings: Iterable[Finding], envelopes: Envelopes) -> Counter[Key]:
         elif f.code in _ELEMENT:
             out[("ele", _ELEMENT[f.code], number, f.element_position,
                  f.component_position)] += 1
+        elif f.code in ("tr3-code-out-of-date", "tr3-code-unknown"):
+            out[("code-list", f.code, number, f.element_position, None)] += 1
         elif f.code == "tr3-duplicate-isa13":
             out[("isa", "025", number, None, None)] += 1
         elif f.code == "tr3-duplicate-gs06":
@@ -227,6 +229,11 @@ KNOWN: list[Known] = [
           "composite)",
           lambda key, ctx: key[0] in _ENVELOPE_KINDS and key[2] in ctx.envelopes.split_trailers
           and key[1] in ("001", "021", "3", "4", "5"), surplus_only=True),
+    Known("gateway-code-lists", ("ours",),
+          "pyx12 checks no CARC, no LQ02 remark code and no code's dates; the gateway's lists "
+          "(gateway/x12/tr3/code_lists) add warnings for a code outside its dates or missing "
+          "from a complete list",
+          lambda key, ctx: key[0] == "code-list"),
     Known("pyx12-refuses-file", ("pyx12", "ours"),
           "pyx12 refuses the whole file unless it starts with a 106-character ISA of version "
           "00401 or 00501 (it reads the ISA at fixed positions); the scanner says why "

@@ -69,6 +69,7 @@ class ElementError:
     # syntax-rule, too-many-elements, missing-composite, not-used-composite, too-many-components
     kind: str | None = None
     trigger: int | None = None  # the element whose presence made a syntax rule apply
+    warning: bool = False  # reported, but rejects nothing (code lists: see code_lists.py)
 
 
 def check_segment(node: Node, elements: list[str], component: str, in_list: CodeCheck,

@@ -157,8 +157,8 @@ class Reporting:
                          transaction_set=where.st02, group_control_number=where.gs06,
                          segment_position=where.position, loop_id=loop, x12_code=x12_code))
 
-    def element_error(self, segment: Segment, node: Node, error: ElementError, where: Where,
-                      *, warning: bool = False, code: str | None = None) -> None:
+    def element_error(self, segment: Segment, node: Node, error: ElementError, where: Where
+                      ) -> None:
         seg_id = node.id
         element = None
         if error.element is not None:
@@ -173,9 +173,9 @@ class Reporting:
         elif level is Level.TRANSACTION:
             x12_code = "5"
         self.add(Finding(
-            code or (f"tr3-{error.kind}" if error.kind else ELEMENT_CODES[error.code]),
+            f"tr3-{error.kind}" if error.kind else ELEMENT_CODES[error.code],
             error.message, level,
-            self._location(segment, seg_id, element), fatal=not warning,
+            self._location(segment, seg_id, element), fatal=not error.warning,
             transaction_set=where.st02, group_control_number=where.gs06,
             segment_position=where.position if level is Level.SEGMENT else None,
             loop_id=node.guide_loop_id(), element_position=error.element,

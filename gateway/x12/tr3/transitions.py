@@ -28,31 +28,35 @@ MAX_STATES = 20_000
 UNMEMOIZED_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "HL"})
 
 
-class ByElement(dict):  # type: ignore[type-arg]
-    """Steps of one segment id keyed by its element 01 (``NM1*QC``: "QC")."""
+Fast = tuple[Callable[[str], object], "State"]
+"""A clean step as the hot loop reads it: (the target's fast pattern, the target state)."""
 
 
-class ByComponent(dict):  # type: ignore[type-arg]
-    """Steps keyed by the first component of element 01 (``SVC*N4:...``: "N4")."""
+class ByElement(dict[str, Fast]):
+    """Clean steps of one segment id keyed by its element 01 (``NM1*QC``: "QC")."""
 
 
-class ByKey(dict):  # type: ignore[type-arg]
-    """Steps keyed by any other match key (ENT02, HL03, several positions)."""
+class ByComponent(dict[str, Fast]):
+    """Clean steps keyed by the first component of element 01 (``SVC*N4:...``: "N4")."""
 
 
-Row = dict[str, "Step | ByElement | ByComponent | ByKey"]
+class ByKey(dict[str, Fast]):
+    """Clean steps keyed by any other match key (ENT02, HL03, several positions)."""
 
 
 @dataclass(eq=False)
 class State:
     """Where the walk stands: a guide node and the saturated counts of every slot.
 
-    ``row`` maps a segment id to its memoized Step, or to the steps by match key.
+    ``row`` holds the *clean* steps from here (the segment lands on a node and the walk
+    reports nothing), as the hot loop reads them: per segment id a ``Fast`` tuple, or the
+    tuples by match key. ``slow`` keeps the other steps, by (segment id, key).
     """
 
     node: Node
     counts: tuple[int, ...]
-    row: Row = field(default_factory=dict)
+    row: dict[str, Fast | ByElement | ByComponent | ByKey] = field(default_factory=dict)
+    slow: dict[tuple[str, str], Step] = field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -152,21 +156,28 @@ class Automaton:
         positions = state.node.match_keys.get(seg_id, ())
         container, key = _container(positions, elements, component)
         entry = state.row.get(seg_id)
-        if isinstance(entry, Step):
-            return entry
-        if entry is not None and key in entry:
-            return entry[key]  # type: ignore[no-any-return]
+        if entry is not None and container is not None:
+            entry = entry.get(key)  # type: ignore[union-attr]
+        if entry is not None:
+            fast, target = entry  # type: ignore[misc]
+            return Step(target, target.node, (), fast)  # type: ignore[arg-type]
+        if (seg_id, key) in state.slow:
+            return state.slow[(seg_id, key)]
         counts = self.counts(state)
         walk = Walk(counts, lambda node: matches(node, elements, component))
         found = walk.run(state.node)
         target = None if found is None else self.state(found, counts.values)
         fast = None if found is None else self.fast_for(found)
         step = Step(target, found, tuple(walk.errors), fast)  # type: ignore[arg-type]
-        if seg_id not in UNMEMOIZED_IDS and len(self._states) < MAX_STATES:
-            if container is None:
-                state.row[seg_id] = step
-            else:
-                state.row.setdefault(seg_id, container())[key] = step  # type: ignore[index]
+        if seg_id in UNMEMOIZED_IDS or len(self._states) >= MAX_STATES:
+            return step
+        if step.errors or target is None or fast is None:
+            state.slow[(seg_id, key)] = step
+        elif container is None:
+            state.row[seg_id] = (fast, target)
+        else:
+            keyed = state.row.setdefault(seg_id, container())
+            keyed[key] = (fast, target)  # type: ignore[index]
         return step
 
 

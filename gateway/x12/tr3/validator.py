@@ -17,73 +17,24 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from gateway.x12.syntax.findings import Finding
 from gateway.x12.syntax.tokenizer import Segment, iter_segments
-from gateway.x12.tr3.elements import check_segment
-from gateway.x12.tr3.fast_match import Accepted, Delims, segment_pattern
+from gateway.x12.tr3.code_lists import CodeLists, group_date, load_code_lists
+from gateway.x12.tr3.engine import Engine
+from gateway.x12.tr3.fast_match import Delims
 from gateway.x12.tr3.reporting import Reporting, Where
-from gateway.x12.tr3.tables import Element, Guide, MapDirectory, Node
-from gateway.x12.tr3.transitions import (
-    Automaton,
-    ByComponent,
-    ByElement,
-    Slots,
-    State,
-    Step,
-)
+from gateway.x12.tr3.tables import Guide, MapDirectory, Node
+from gateway.x12.tr3.transitions import Automaton, ByComponent, ByElement, State
 from gateway.x12.tr3.walker import force_loop_start
 
 ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
-
-
-class Engine:
-    """What outlives one file: the guides, their count slots and the automata."""
-
-    def __init__(self, maps: MapDirectory) -> None:
-        self.maps = maps
-        self.slots = Slots()
-        self._automata: dict[tuple[str, str], Automaton] = {}
-
-    def register(self, guide: Guide) -> None:
-        """Make ``guide``'s nodes countable (new slots forget the automata's states)."""
-        if self.slots.add(guide):
-            for automaton in self._automata.values():
-                automaton.refresh()
-
-    def automaton(self, delims: Delims) -> Automaton:
-        key = (delims.element, delims.component)
-        if key not in self._automata:
-            self._automata[key] = Automaton(self.slots, _FastPatterns(delims, self.maps))
-        return self._automata[key]
-
-
-class _FastPatterns:
-    """Each node's compiled fast pattern for one set of delimiters (built on first use)."""
-
-    def __init__(self, delims: Delims, maps: MapDirectory) -> None:
-        self.delims = delims
-        self.maps = maps
-        self._patterns: dict[int, Callable[[str], object]] = {}
-
-    def __call__(self, node: Node) -> Callable[[str], object]:
-        found = self._patterns.get(id(node))
-        if found is None:
-            assert node.guide is not None
-            source = segment_pattern(node, self.delims, node.guide.icvn or "00401", self._codes)
-            found = self._patterns[id(node)] = re.compile(source, re.S).fullmatch
-        return found
-
-    def _codes(self, node: Node, spec: Element) -> Accepted | None:
-        if not spec.external or node.guide is None:
-            return None
-        codes = node.guide.external.get(spec.external)
-        return None if codes is None else Accepted(codes)
 
 
 @dataclass
@@ -92,6 +43,7 @@ class Envelope:
 
     icvn: str | None = None
     guide: Guide | None = None  # the current group's guide; None outside or when unknown
+    on: date | None = None  # the current group's date (GS04): code lists are checked on it
     skipping: bool = False  # inside a group whose guide is unknown
     isa_ids: set[str | None] = field(default_factory=set)
     gs_ids: set[str | None] = field(default_factory=set)
@@ -120,30 +72,42 @@ class Run:
         self.state: State | None = None
 
     def run(self, segments: Iterable[Segment]) -> None:
-        """Validate every segment: the loop is the fast path, the rest is :meth:`exact`."""
+        """Validate every segment: the loop is the fast path, the rest is :meth:`exact`.
+
+        A segment is done when its memoized clean step from the current state exists and the
+        target node's pattern accepts its text; the loop is written for that case (locals,
+        tuples, no attribute chains): it is all a valid file costs per segment.
+        """
         exact = self.exact
-        state = None
+        state: State | None = None
+        row: dict[str, object] = {}
+        join = self.delims.element.join
         component = self.delims.component
         for segment in segments:
             elements = segment[2]
-            if state is not None:
-                step = state.row.get(elements[0])
-                if step is not None:
-                    kind = step.__class__
-                    if kind is ByElement:
-                        step = step.get(elements[1] if len(elements) > 1 else "")
-                    elif kind is ByComponent:
-                        step = step.get(elements[1].partition(component)[0]
-                                        if len(elements) > 1 else "")
-                    elif kind is not Step:
-                        step = None
-                    if step is not None and not step.errors \
-                            and step.fast(segment[3].join(elements)) is not None:
-                        state = step.target
-                        continue
+            entry = row.get(elements[0])
+            if entry is not None:
+                kind = entry.__class__
+                if kind is not tuple:
+                    try:
+                        if kind is ByElement:
+                            entry = entry.get(elements[1])  # type: ignore[attr-defined]
+                        elif kind is ByComponent:
+                            entry = entry.get(  # type: ignore[attr-defined]
+                                elements[1].partition(component)[0])
+                        else:
+                            entry = None
+                    except IndexError:  # no element 01 to key on
+                        entry = None
+                if entry is not None and entry[0](join(elements)) is not None:  # type: ignore[index]
+                    state = entry[1]  # type: ignore[index]
+                    row = state.row  # type: ignore[union-attr]
+                    continue
             self.state = state
             exact(segment)
             state = self.state
+            row = state.row if state is not None else {}  # type: ignore[assignment]
+            join = self.delims.element.join
             component = self.delims.component
         self.state = state
         self.report.close()
@@ -189,7 +153,11 @@ class Run:
         elements = segment[2]
         component = elements[16][:1] if len(elements) > 16 and elements[16] else ":"
         self.delims = Delims(segment[3], component)
-        self.automaton = self.engine.automaton(self.delims)
+        self._switch_automaton()
+
+    def _switch_automaton(self) -> None:
+        """Use the automaton of the current delimiters and group date (the state carries)."""
+        self.automaton = self.engine.automaton(self.delims, self.env.on)
         if self.state is not None:
             self.state = self.automaton.state(self.state.node, self.state.counts)
 
@@ -218,6 +186,8 @@ class Run:
         gs08 = elements[8] if len(elements) > 8 else None
         guide = self.maps.guide_for(env.icvn, gs08, gs01)
         env.guide, env.skipping = guide, guide is None
+        env.on = group_date(elements[4] if len(elements) > 4 else None)
+        self._switch_automaton()
         if guide is None:
             # Reported, and walked on in the envelope-only map so that its GE closes it.
             self.report.unsupported_guide(segment, gs01, gs08, env.where)
@@ -264,7 +234,7 @@ class Run:
 
     def _automaton(self) -> Automaton:
         if self.automaton is None:
-            self.automaton = self.engine.automaton(self.delims)
+            self.automaton = self.engine.automaton(self.delims, self.env.on)
         return self.automaton
 
     def _walk(self, segment: Segment, elements: list[str]) -> None:
@@ -284,14 +254,8 @@ class Run:
         self._check_elements(segment, elements, step.found)
 
     def _check_elements(self, segment: Segment, elements: list[str], node: Node) -> None:
-        guide = node.guide
-        assert guide is not None
-
-        def in_list(name: str, value: str) -> bool:
-            return value in guide.external.get(name, frozenset())
-
-        icvn = guide.icvn or "00401"
-        for error in check_segment(node, elements, self.delims.component, in_list, icvn):
+        for error in self.engine.element_errors(node, elements, self.delims.component,
+                                                self.env.on):
             self.report.element_error(segment, node, error, self.env.where)
 
 
@@ -315,8 +279,13 @@ DEFAULT_LIMIT = 10_000
 class Tr3Validator:
     """Validates X12 files against the TR3 guides; reuse one: guides compile once each."""
 
-    def __init__(self, maps: MapDirectory | None = None, *, limit: int = DEFAULT_LIMIT) -> None:
-        self.engine = Engine(maps or MapDirectory())
+    def __init__(self, maps: MapDirectory | None = None, *,
+                 code_lists: CodeLists | Path | None = None, limit: int = DEFAULT_LIMIT
+                 ) -> None:
+        """``code_lists``: the CARC/RARC lists, or a directory of them (default: the ones
+        shipped, or $GATEWAY_CODE_LISTS); ``limit``: findings per file before a summary."""
+        lists = code_lists if isinstance(code_lists, CodeLists) else load_code_lists(code_lists)
+        self.engine = Engine(maps or MapDirectory(), lists)
         self.limit = limit
 
     def validate(self, source: str | Path | BinaryIO | TextIO, *, file_name: str | None = None,
