@@ -27,7 +27,7 @@ from gateway.x12.tr3 import validate_tr3
 from gateway.x12.write.ack import write_999, write_ta1
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "validate", help="check an X12 835 file; optionally write its 999 or TA1",
         description="Check an X12 835 (structure, counts, balancing; --tr3 adds the "

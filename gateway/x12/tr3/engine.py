@@ -120,13 +120,14 @@ class _FastPatterns:
         self.delims = delims
         self.on = on
         self.engine = engine
-        self._patterns: dict[int, Callable[[str], object]] = {}
+        self._patterns: dict[int, tuple[Callable[[str], object], set[str]]] = {}
 
-    def __call__(self, node: Node) -> Callable[[str], object]:
+    def __call__(self, node: Node) -> tuple[Callable[[str], object], set[str]]:
+        """The node's pattern (its ``fullmatch``) and the set of texts it accepted so far."""
         found = self._patterns.get(id(node))
         if found is None:
             assert node.guide is not None
             source = segment_pattern(node, self.delims, node.guide.icvn or "00401",
                                      lambda n, spec: self.engine.accepted(n, spec, self.on))
-            found = self._patterns[id(node)] = re.compile(source, re.S).fullmatch
+            found = self._patterns[id(node)] = (re.compile(source, re.S).fullmatch, set())
         return found

@@ -160,7 +160,7 @@ def _value(node: Node, spec: Element, delims: Delims, icvn: str, codes_for: Code
         end = re.escape(delims.element)
         return f"(?!{excluded}(?:{end}|\\Z)){shape}"
     if spec.codes or listed is not None:
-        codes = set(spec.codes) | set(listed.codes if listed is not None else ())
+        codes = set(spec.codes) | set(listed.codes or () if listed is not None else ())
         return _trie(c for c in codes if _plain_valid(spec, c, delims, icvn))
     return _by_type(spec, delims, icvn)
 

@@ -240,7 +240,7 @@ def _name_paths(nodes: list[dict[str, Any]], parent: int) -> None:
 
 
 def _leaf_elements(segment: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for element in segment["elements"]:
         out.extend(element["children"] if element["kind"] == "composite" else [element])
     return out

@@ -101,9 +101,9 @@ class Node:
     def loop(self) -> Node:
         """The closest enclosing loop (or the root) of a node."""
         node = self.parent
-        assert node is not None
-        while node.kind == "segment":
-            node = node.parent  # type: ignore[assignment]
+        while node is not None and node.kind == "segment":
+            node = node.parent
+        assert node is not None, "every node but the root has a loop or the root above it"
         return node
 
     def guide_loop_id(self) -> str | None:
@@ -149,7 +149,7 @@ class MapDirectory:
 
     def guide_for(self, icvn: str | None, gs08: str | None, gs01: str | None) -> Guide | None:
         """The guide a functional group follows (GS01, GS08 under ISA12), None if unknown."""
-        map_file = self.index.get((icvn, gs08, gs01))  # type: ignore[arg-type]
+        map_file = self.index.get((icvn, gs08, gs01))
         return None if map_file is None else self.guide(map_file)
 
     def control(self, icvn: str | None) -> Guide:
@@ -210,7 +210,7 @@ def build_guide(tables: dict[str, Any]) -> Guide:
         node.parent = None if raw["parent"] is None else nodes[raw["parent"]]
         node.match_keys = keys
         if node.key is not None and node.key[:2] not in keys.get(node.id, ()):
-            keys[node.id] = (*keys.get(node.id, ()), node.key[:2])  # type: ignore[assignment]
+            keys[node.id] = (*keys.get(node.id, ()), (node.key[0], node.key[1]))
     return guide
 
 

@@ -16,7 +16,6 @@ the automaton, whose states would otherwise have counts of the wrong length.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -28,8 +27,11 @@ MAX_STATES = 20_000
 UNMEMOIZED_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "HL"})
 
 
-Fast = tuple[Callable[[str], object], "State"]
-"""A clean step as the hot loop reads it: (the target's fast pattern, the target state)."""
+Fast = tuple[Callable[[str], object], "State", set[str]]
+"""A clean step as the hot loop reads it: (the target node's fast pattern, the target state,
+the texts that pattern already accepted for that node — a repeated segment such as
+``DTM*472*20260105`` is then a set lookup, not a regex run)."""
+KNOWN_TEXTS = 1024  # remembered texts per node (then only the pattern is used)
 
 
 class ByElement(dict[str, Fast]):
@@ -64,7 +66,7 @@ class Step:
     target: State | None  # None: the segment is not in the guide here (state unchanged)
     found: Node | None
     errors: tuple[WalkError, ...]
-    fast: Callable[[str], re.Match[str] | None] | None  # the target's fast pattern
+    fast: Callable[[str], object] | None  # the target's fast pattern (None: no target)
 
 
 class Slots:
@@ -122,7 +124,8 @@ class Slots:
 class Automaton:
     """States and memoized steps for one set of delimiters (fast patterns depend on them)."""
 
-    def __init__(self, slots: Slots, fast_for: Callable[[Node], Callable[[str], object]]
+    def __init__(self, slots: Slots,
+                 fast_for: Callable[[Node], tuple[Callable[[str], object], set[str]]]
                  ) -> None:
         self.slots = slots
         self.fast_for = fast_for
@@ -155,34 +158,42 @@ class Automaton:
         seg_id = elements[0]
         positions = state.node.match_keys.get(seg_id, ())
         container, key = _container(positions, elements, component)
-        entry = state.row.get(seg_id)
-        if entry is not None and container is not None:
-            entry = entry.get(key)  # type: ignore[union-attr]
-        if entry is not None:
-            fast, target = entry  # type: ignore[misc]
-            return Step(target, target.node, (), fast)  # type: ignore[arg-type]
+        clean = _clean_step(state.row.get(seg_id), container is not None, key)
+        if clean is not None:
+            return Step(clean[1], clean[1].node, (), clean[0])
         if (seg_id, key) in state.slow:
             return state.slow[(seg_id, key)]
         counts = self.counts(state)
         walk = Walk(counts, lambda node: matches(node, elements, component))
         found = walk.run(state.node)
         target = None if found is None else self.state(found, counts.values)
-        fast = None if found is None else self.fast_for(found)
-        step = Step(target, found, tuple(walk.errors), fast)  # type: ignore[arg-type]
+        fast, known = (None, set()) if found is None else self.fast_for(found)
+        step = Step(target, found, tuple(walk.errors), fast)
         if seg_id in UNMEMOIZED_IDS or len(self._states) >= MAX_STATES:
             return step
         if step.errors or target is None or fast is None:
             state.slow[(seg_id, key)] = step
         elif container is None:
-            state.row[seg_id] = (fast, target)
+            state.row[seg_id] = (fast, target, known)
         else:
             keyed = state.row.setdefault(seg_id, container())
-            keyed[key] = (fast, target)  # type: ignore[index]
+            assert isinstance(keyed, dict)
+            keyed[key] = (fast, target, known)
         return step
 
 
+def _clean_step(entry: Fast | ByElement | ByComponent | ByKey | None, keyed: bool, key: str
+                ) -> Fast | None:
+    """The memoized clean step in a row entry (under ``key`` when the id is keyed)."""
+    if entry is None:
+        return None
+    if keyed:
+        return entry.get(key) if isinstance(entry, dict) else None
+    return entry if isinstance(entry, tuple) else None
+
+
 def _container(positions: Sequence[tuple[int, int | None]], elements: list[str],
-               component: str) -> tuple[type[dict] | None, str]:  # type: ignore[type-arg]
+               component: str) -> tuple[type[ByElement | ByComponent | ByKey] | None, str]:
     """Which keyed container a segment id's steps go in, and this segment's key there.
 
     The hot loop in :mod:`.validator` reads the containers with the same keys.

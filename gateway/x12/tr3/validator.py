@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from gateway.x12.syntax.findings import Finding
 from gateway.x12.syntax.tokenizer import Segment, iter_segments
@@ -30,7 +30,7 @@ from gateway.x12.tr3.engine import Engine
 from gateway.x12.tr3.fast_match import Delims
 from gateway.x12.tr3.reporting import Reporting, Where
 from gateway.x12.tr3.tables import Guide, MapDirectory, Node
-from gateway.x12.tr3.transitions import Automaton, ByComponent, ByElement, State
+from gateway.x12.tr3.transitions import KNOWN_TEXTS, Automaton, ByComponent, ByElement, State
 from gateway.x12.tr3.walker import force_loop_start
 
 ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
@@ -80,33 +80,43 @@ class Run:
         """
         exact = self.exact
         state: State | None = None
-        row: dict[str, object] = {}
+        # The current state's clean steps (see transitions.State.row), read duck-typed: a
+        # (pattern, target, known texts) tuple, or a ByElement/ByComponent dict of them.
+        row: dict[str, Any] = {}
         join = self.delims.element.join
         component = self.delims.component
         for segment in segments:
             elements = segment[2]
-            entry = row.get(elements[0])
+            entry: Any = row.get(elements[0])
             if entry is not None:
                 kind = entry.__class__
                 if kind is not tuple:
                     try:
                         if kind is ByElement:
-                            entry = entry.get(elements[1])  # type: ignore[attr-defined]
+                            entry = entry.get(elements[1])
                         elif kind is ByComponent:
-                            entry = entry.get(  # type: ignore[attr-defined]
-                                elements[1].partition(component)[0])
+                            entry = entry.get(elements[1].partition(component)[0])
                         else:
                             entry = None
                     except IndexError:  # no element 01 to key on
                         entry = None
-                if entry is not None and entry[0](join(elements)) is not None:  # type: ignore[index]
-                    state = entry[1]  # type: ignore[index]
-                    row = state.row  # type: ignore[union-attr]
-                    continue
+                if entry is not None:
+                    text = join(elements)
+                    known = entry[2]
+                    if text in known:
+                        state = entry[1]
+                        row = state.row
+                        continue
+                    if entry[0](text) is not None:
+                        if len(known) < KNOWN_TEXTS:
+                            known.add(text)
+                        state = entry[1]
+                        row = state.row
+                        continue
             self.state = state
             exact(segment)
             state = self.state
-            row = state.row if state is not None else {}  # type: ignore[assignment]
+            row = state.row if state is not None else {}
             join = self.delims.element.join
             component = self.delims.component
         self.state = state
