@@ -15,6 +15,7 @@ from datetime import date
 from gateway.x12.tr3.code_lists import Binding, CodeLists, binding_of
 from gateway.x12.tr3.elements import INVALID_CODE, ElementError, check_segment
 from gateway.x12.tr3.fast_match import Accepted, Delims, segment_pattern
+from gateway.x12.tr3.runs import run_pattern
 from gateway.x12.tr3.tables import Element, Guide, MapDirectory, Node
 from gateway.x12.tr3.transitions import Automaton, Slots
 
@@ -24,7 +25,7 @@ class Engine:
         self.maps = maps
         self.lists = lists
         self.slots = Slots()
-        self._automata: dict[tuple[str, str, int], Automaton] = {}
+        self._automata: dict[tuple[str, str, str, int], Automaton] = {}
         self._bound: dict[int, list[tuple[Element, Binding]]] = {}
 
     def register(self, guide: Guide) -> None:
@@ -34,9 +35,10 @@ class Engine:
                 automaton.refresh()
 
     def automaton(self, delims: Delims, on: date | None) -> Automaton:
-        key = (delims.element, delims.component, self.lists.era(on))
+        key = (delims.element, delims.component, delims.terminator, self.lists.era(on))
         if key not in self._automata:
-            self._automata[key] = Automaton(self.slots, _FastPatterns(delims, on, self))
+            patterns = _FastPatterns(delims, on, self)
+            self._automata[key] = Automaton(self.slots, patterns, patterns.run)
         return self._automata[key]
 
     def accepted(self, node: Node, spec: Element, on: date | None) -> Accepted | None:
@@ -114,20 +116,39 @@ class Engine:
 
 
 class _FastPatterns:
-    """Each node's compiled fast pattern for one automaton (built on first use)."""
+    """Each node's compiled fast pattern for one automaton (built on first use), and the run
+    pattern of the loop a node starts (see runs.py)."""
 
     def __init__(self, delims: Delims, on: date | None, engine: Engine) -> None:
         self.delims = delims
         self.on = on
         self.engine = engine
+        self._sources: dict[int, str] = {}
         self._patterns: dict[int, tuple[Callable[[str], object], set[str]]] = {}
+        self._runs: dict[int, Callable[[str, int], re.Match[str] | None] | None] = {}
 
     def __call__(self, node: Node) -> tuple[Callable[[str], object], set[str]]:
         """The node's pattern (its ``fullmatch``) and the set of texts it accepted so far."""
         found = self._patterns.get(id(node))
         if found is None:
-            assert node.guide is not None
-            source = segment_pattern(node, self.delims, node.guide.icvn or "00401",
-                                     lambda n, spec: self.engine.accepted(n, spec, self.on))
-            found = self._patterns[id(node)] = (re.compile(source, re.S).fullmatch, set())
+            found = (re.compile(self.source(node), re.S).fullmatch, set())
+            self._patterns[id(node)] = found
         return found
+
+    def source(self, node: Node) -> str:
+        found = self._sources.get(id(node))
+        if found is None:
+            assert node.guide is not None
+            found = self._sources[id(node)] = segment_pattern(
+                node, self.delims, node.guide.icvn or "00401",
+                lambda n, spec: self.engine.accepted(n, spec, self.on))
+        return found
+
+    def run(self, node: Node) -> Callable[[str, int], re.Match[str] | None] | None:
+        """The run pattern's ``match`` when ``node`` is the first segment of a loop."""
+        if id(node) not in self._runs:
+            loop = node.parent
+            source = (run_pattern(loop, self.source, self.delims.terminator)
+                      if loop is not None and loop.first_segment() is node else None)
+            self._runs[id(node)] = None if source is None else re.compile(source, re.S).match
+        return self._runs[id(node)]

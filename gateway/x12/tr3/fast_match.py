@@ -62,6 +62,7 @@ CodesFor = Callable[[Node, Element], Accepted | None]
 class Delims:
     element: str
     component: str
+    terminator: str = "~"  # only runs (runs.py) use it: it joins segment texts
 
 
 def segment_pattern(node: Node, delims: Delims, icvn: str, codes_for: CodesFor) -> str:

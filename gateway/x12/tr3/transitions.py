@@ -27,10 +27,11 @@ MAX_STATES = 20_000
 UNMEMOIZED_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "HL"})
 
 
-Fast = tuple[Callable[[str], object], "State", set[str]]
+Fast = tuple[Callable[[str], object], "State", set[str], Callable[[str, int], object] | None]
 """A clean step as the hot loop reads it: (the target node's fast pattern, the target state,
 the texts that pattern already accepted for that node — a repeated segment such as
-``DTM*472*20260105`` is then a set lookup, not a regex run)."""
+``DTM*472*20260105`` is then a set lookup, not a regex run —, and the run pattern's
+``match`` when the target starts a loop whose iterations runs.py can take at once)."""
 KNOWN_TEXTS = 1024  # remembered texts per node (then only the pattern is used)
 
 
@@ -125,10 +126,11 @@ class Automaton:
     """States and memoized steps for one set of delimiters (fast patterns depend on them)."""
 
     def __init__(self, slots: Slots,
-                 fast_for: Callable[[Node], tuple[Callable[[str], object], set[str]]]
-                 ) -> None:
+                 fast_for: Callable[[Node], tuple[Callable[[str], object], set[str]]],
+                 run_for: Callable[[Node], Callable[[str, int], object] | None]) -> None:
         self.slots = slots
         self.fast_for = fast_for
+        self.run_for = run_for
         self._states: dict[tuple[int, tuple[int, ...]], State] = {}
         self._size = len(slots.paths)
 
@@ -174,11 +176,11 @@ class Automaton:
         if step.errors or target is None or fast is None:
             state.slow[(seg_id, key)] = step
         elif container is None:
-            state.row[seg_id] = (fast, target, known)
+            state.row[seg_id] = (fast, target, known, self.run_for(target.node))
         else:
             keyed = state.row.setdefault(seg_id, container())
             assert isinstance(keyed, dict)
-            keyed[key] = (fast, target, known)
+            keyed[key] = (fast, target, known, self.run_for(target.node))
         return step
 
 

@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
@@ -34,6 +36,8 @@ from gateway.x12.tr3.transitions import KNOWN_TEXTS, Automaton, ByComponent, ByE
 from gateway.x12.tr3.walker import force_loop_start
 
 ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
+BLOCK = 4096  # segments joined and matched at a time (memory: a few hundred KB of text)
+_SEPARATOR, _ELEMENTS, _END = itemgetter(3), itemgetter(2), itemgetter(4)
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
@@ -72,21 +76,40 @@ class Run:
         self.state: State | None = None
 
     def run(self, segments: Iterable[Segment]) -> None:
-        """Validate every segment: the loop is the fast path, the rest is :meth:`exact`.
+        """Validate every segment, a block of them at a time (see :meth:`block`)."""
+        stream = iter(segments)
+        while block := list(islice(stream, BLOCK)):
+            self.block(block)
+        self.report.close()
 
-        A segment is done when its memoized clean step from the current state exists and the
-        target node's pattern accepts its text; the loop is written for that case (locals,
-        tuples, no attribute chains): it is all a valid file costs per segment.
+    def block(self, block: list[Segment]) -> None:
+        """The fast path over a block of segments; whatever it cannot take goes to
+        :meth:`exact`, one segment at a time.
+
+        The block's texts are joined in C (map/join). A segment is done when its memoized
+        clean step from the current state exists and the text was seen before or the target
+        node's pattern accepts it; when that target starts a loop with a run pattern (a CLP),
+        one match over the joined text takes all the whole claims that follow. The loop is
+        written for those cases (locals, tuples, no attribute chains): it is what a valid
+        file costs.
         """
         exact = self.exact
-        state: State | None = None
-        # The current state's clean steps (see transitions.State.row), read duck-typed: a
-        # (pattern, target, known texts) tuple, or a ByElement/ByComponent dict of them.
-        row: dict[str, Any] = {}
-        join = self.delims.element.join
+        state = self.state
+        # The current state's clean steps (transitions.State.row), read duck-typed: a
+        # transitions.Fast tuple, or a ByElement/ByComponent dict of them.
+        row: dict[str, Any] = state.row if state is not None else {}
         component = self.delims.component
-        for segment in segments:
-            elements = segment[2]
+        texts = list(map(str.join, map(_SEPARATOR, block), map(_ELEMENTS, block)))
+        joiners = {end[:1] for end in set(map(_END, block))}
+        joiner = joiners.pop() if len(joiners) == 1 else ""
+        joined = joiner.join(texts) if joiner else ""
+        runs = joiner == self.delims.terminator
+        count = joined.count
+        index, position, size = 0, 0, len(block)
+        while index < size:
+            elements = block[index][2]
+            text = texts[index]
+            after = position + len(text) + 1
             entry: Any = row.get(elements[0])
             if entry is not None:
                 kind = entry.__class__
@@ -101,26 +124,30 @@ class Run:
                     except IndexError:  # no element 01 to key on
                         entry = None
                 if entry is not None:
-                    text = join(elements)
                     known = entry[2]
-                    if text in known:
-                        state = entry[1]
-                        row = state.row
-                        continue
-                    if entry[0](text) is not None:
+                    clean = text in known
+                    if not clean and entry[0](text) is not None:
+                        clean = True
                         if len(known) < KNOWN_TEXTS:
                             known.add(text)
+                    if clean:
                         state = entry[1]
                         row = state.row
+                        index, position = index + 1, after
+                        if entry[3] is not None and runs:
+                            taken = entry[3](joined, after)
+                            if taken is not None:  # whole iterations, each ending the same
+                                index += count(joiner, after, taken.end())
+                                position = taken.end()
                         continue
             self.state = state
-            exact(segment)
+            exact(block[index])
             state = self.state
             row = state.row if state is not None else {}
-            join = self.delims.element.join
             component = self.delims.component
+            runs = joiner == self.delims.terminator
+            index, position = index + 1, after
         self.state = state
-        self.report.close()
 
     def exact(self, segment: Segment) -> None:
         """Everything pyx12 does for one segment, each defect reported."""
@@ -162,7 +189,7 @@ class Run:
     def _use_delimiters(self, segment: Segment) -> None:
         elements = segment[2]
         component = elements[16][:1] if len(elements) > 16 and elements[16] else ":"
-        self.delims = Delims(segment[3], component)
+        self.delims = Delims(segment[3], component, segment[4][:1] or "~")
         self._switch_automaton()
 
     def _switch_automaton(self) -> None:
