@@ -14,8 +14,9 @@ guide's grammar of one iteration, compiled from the loop tree:
 matched once over the joined text of the segments that follow a CLP (T the terminator). A
 match covers whole claims, each followed by its successor's CLP, and the walk goes on from
 the same state — for a loop that may repeat without limit (2100, 2000), whose own count then
-stays saturated; a bounded loop (1000B: once; 2110: 999 times) counts every iteration. Anything else — the last claim of a group, a defect — fails to match and
-takes the per-segment path as before.
+stays saturated; a bounded loop (1000B: once; 2110: 999 times) counts every iteration.
+Anything else — the last claim of a group, a defect — fails to match and takes the
+per-segment path as before.
 
 The pattern is only built for a loop whose grammar is deterministic the way pyx12's walker
 is: at every point the next segment's id and qualifier name one place in the loop (no
