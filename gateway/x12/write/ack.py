@@ -1,8 +1,9 @@
 """Acknowledgments we send back to a partner: the 999 (005010X231A1) and the TA1.
 
-We write them ourselves from findings — our structural checks' and pyx12's — rather than use
-pyx12's 999 visitor, which truncates the 999 of every 5010 835 (it takes AK203 from ST03,
-which the 835 guide does not use). AK203 here is ST03 when the set carried one, else GS08.
+We write them ourselves from findings — the structural checks' and the TR3 validator's
+(gateway.x12.tr3) — rather than use pyx12's 999 visitor, which truncates the 999 of every
+5010 835 (it takes AK203 from ST03, which the 835 guide does not use). AK203 here is ST03
+when the set carried one, else GS08.
 
 * TA1 answers the interchange (ISA/IEA): TA104 A accepted, E accepted with errors, R
   rejected; TA105 the code of the first interchange finding (022 "invalid control structure"
