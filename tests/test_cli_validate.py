@@ -102,3 +102,18 @@ def test_ta1_rejects_an_interchange_header_of_the_wrong_width(tmp_path, capsys):
     assert "isa-length" in capsys.readouterr().out
     segments, _ = split_segments(ack.read_text(encoding="ascii"))
     assert segments[1] == ["TA1", "000000001", "260105", "1200", "R", "022"]
+
+
+def test_code_lists_from_a_directory(tmp_path, capsys):
+    """An operator's complete CARC list: a code missing from it is a warning, not an error."""
+    path, lists = tmp_path / "ok.835", tmp_path / "lists"
+    write_sample(path, payees=1, claims=3, seed=1, dir_rate=0.0)
+    lists.mkdir()
+    (lists / "lists.toml").write_text('[carc]\ntitle = "CARC"\nfile = "carc.csv"\n'
+                                      'complete = true\nas_of = "2026-01-01"\n')
+    (lists / "carc.csv").write_text("code,start,stop\n3,1995-01-01,\n")  # no 45
+    assert main(["validate", str(path), "--tr3", "--code-lists", str(lists)]) == 0
+    out = capsys.readouterr().out
+    assert "warning tr3-code-unknown" in out and "element CAS02" in out
+    (lists / "carc.csv").write_text("code,begin\n3,\n")
+    assert main(["validate", str(path), "--tr3", "--code-lists", str(lists)]) == 2

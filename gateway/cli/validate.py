@@ -23,7 +23,7 @@ from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.errors import ConfigError, InputError
 from gateway.x12.read.received import read_envelopes
 from gateway.x12.syntax.findings import Finding, Level
-from gateway.x12.tr3 import validate_tr3
+from gateway.x12.tr3 import Tr3Validator
 from gateway.x12.write.ack import write_999, write_ta1
 
 
@@ -37,6 +37,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--tr3", action="store_true",
                    help="also validate against the implementation guide (loops, usage, "
                    "repeats, element types, lengths and codes)")
+    p.add_argument("--code-lists", type=Path, metavar="DIR",
+                   help="CARC/RARC lists to check codes against (a directory like "
+                   "gateway/x12/tr3/code_lists; default $GATEWAY_CODE_LISTS or the shipped ones)")
     p.add_argument("--ack", choices=("999", "ta1"), help="write this acknowledgment")
     p.add_argument("--out", "-o", type=Path,
                    help="where to write the acknowledgment (default stdout)")
@@ -51,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"{path} is not a readable file", fix="give the path of an X12 file")
     findings = structural_findings(path)
     if args.tr3:
-        findings = validate_tr3(path, file_name=str(path), structural=findings)
+        validator = Tr3Validator(code_lists=args.code_lists)
+        findings = validator.validate(path, file_name=str(path), structural=findings)
     ack_to_stdout = args.ack is not None and args.out is None
     report = sys.stderr if ack_to_stdout else sys.stdout
     print_findings(findings, report)
