@@ -36,7 +36,7 @@ from gateway.x12.tr3.transitions import KNOWN_TEXTS, Automaton, ByComponent, ByE
 from gateway.x12.tr3.walker import force_loop_start
 
 ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
-BLOCK = 4096  # segments joined and matched at a time (memory: a few hundred KB of text)
+BLOCK = 256  # segments joined and matched at a time: small blocks stay in the CPU cache
 _SEPARATOR, _ELEMENTS, _END = itemgetter(3), itemgetter(2), itemgetter(4)
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
