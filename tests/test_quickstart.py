@@ -16,13 +16,29 @@ IGNORED = shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info", "
                                  ".pytest_cache", ".ruff_cache", "bench")
 
 
-def quickstart_command() -> str:
+def readme_command(section: str, marker: str) -> str:
+    """The one indented command line of README.md's ``## section`` containing ``marker``."""
     readme = (REPO / "README.md").read_text()
-    section = readme.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
-    commands = [line.strip() for line in section.splitlines()
-                if line.startswith("    ") and "gateway demo" in line]
-    assert len(commands) == 1, f"expected one quickstart command with `gateway demo`: {commands}"
+    text = readme.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    commands = [line.strip() for line in text.splitlines()
+                if line.startswith("    ") and marker in line]
+    assert len(commands) == 1, f"expected one {section} command with `{marker}`: {commands}"
     return commands[0]
+
+
+def quickstart_command() -> str:
+    return readme_command("Quickstart", "gateway demo")
+
+
+def test_ci_runs_the_readme_test_command_with_type_and_lint_checks():
+    """.ci/run must run the README's test command verbatim, and that command checks types
+    and lint before the tests."""
+    command = readme_command("Tests", "pytest")
+    ci_lines = (REPO / ".ci" / "run").read_text().splitlines()
+    assert command in ci_lines, f".ci/run does not run the README's test command: {command}"
+    checks = command.split(" && ")
+    assert checks.index(".venv/bin/mypy") < checks.index(".venv/bin/python -m pytest")
+    assert checks.index(".venv/bin/ruff check .") < checks.index(".venv/bin/python -m pytest")
 
 
 def copy_checkout(target: Path) -> Path:

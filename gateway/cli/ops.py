@@ -16,13 +16,19 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.cli.run import add_config_argument
 from gateway.config.settings import Settings, load_settings
 
+if TYPE_CHECKING:  # the commands import the daemon and the store only when they run
+    from gateway.daemon.runtime import PartnerRuntime
+    from gateway.store.base import MessageStore
+    from gateway.store.models import ReceivedFile
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     init = subparsers.add_parser("init", help="write an example configuration directory",
                                  description="Write gateway.toml, partners/ and keys/ examples.")
     init.add_argument("directory", type=Path)
@@ -134,7 +140,7 @@ def run_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _sla_text(partner, files, settings: Settings) -> str:
+def _sla_text(partner: PartnerRuntime, files: list[ReceivedFile], settings: Settings) -> str:
     """``-`` without a rule; ``MISSED`` when today's deadline passed without a new file."""
     if not partner.sla:
         return "-"
@@ -173,7 +179,7 @@ def _scrape_last_polls(settings: Settings) -> dict[str, float]:
             if name == "gateway_last_successful_poll_timestamp_seconds"}
 
 
-def _print_queue(store) -> None:
+def _print_queue(store: MessageStore) -> None:
     rows = store.queue_depth()
     totals: dict[str, int] = {}
     for row in rows:
@@ -188,7 +194,7 @@ def _print_queue(store) -> None:
         print(f"  {row.state.value:<8} {row.count:>6}  oldest {age:>8.0f}s  {row.destination}")
 
 
-def _print_problems(store) -> None:
+def _print_problems(store: MessageStore) -> None:
     from gateway.store.models import DeliveryState, FileStatus
 
     dead = store.list_deliveries(state=DeliveryState.DEAD, limit=1000)

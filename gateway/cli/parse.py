@@ -18,7 +18,7 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import BinaryIO, TextIO
 
 from gateway.cli.codes import EXIT_OK, EXIT_USAGE
 from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
@@ -31,7 +31,7 @@ from gateway.x12.read.reader import Item, iter_835, read_835
 _VISIBLE_CHUNK = 1 << 20
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "parse",
         help="parse an X12 835 or NCPDP file into canonical JSON",
@@ -71,18 +71,28 @@ def run(args: argparse.Namespace) -> int:
             _write_visible(stream, sys.stdout)
             return EXIT_OK
         if kind == "x12":
-            # The summary streams claim by claim (a single-ST central pay is one huge set);
-            # JSON needs each set whole.
-            reader = iter_835 if args.format == "summary" else read_835
-            documents: Iterable[Any] = reader(stream, file_name=path.name)
-            as_json, summary = to_jsonable, write_summary
+            _write_x12(stream, path.name, args.format, sys.stdout)
         else:
-            documents, as_json, summary = parse_file(stream), to_json, write_ncpdp_summary
-        if args.format == "summary":
-            summary(documents, sys.stdout)
-        else:
-            WRITERS[args.format]((as_json(document) for document in documents), sys.stdout)
+            _write_ncpdp(stream, args.format, sys.stdout)
     return EXIT_OK
+
+
+def _write_x12(stream: BinaryIO, file_name: str, output: str, out: TextIO) -> None:
+    """The summary streams claim by claim (a single-ST central pay is one huge set); JSON
+    needs each set whole."""
+    if output == "summary":
+        write_summary(iter_835(stream, file_name=file_name), out)
+    else:
+        documents = read_835(stream, file_name=file_name)
+        WRITERS[output]((to_jsonable(document) for document in documents), out)
+
+
+def _write_ncpdp(stream: BinaryIO, output: str, out: TextIO) -> None:
+    documents = parse_file(stream)
+    if output == "summary":
+        write_ncpdp_summary(documents, out)
+    else:
+        WRITERS[output]((to_json(document) for document in documents), out)
 
 
 def _write_visible(stream: BinaryIO, out: TextIO) -> None:

@@ -39,7 +39,7 @@ _ID = re.compile(r"([FD])(\d+)", re.IGNORECASE)
 _NEEDS_OPERATOR = (DeliveryState.DEAD, DeliveryState.HELD)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = argparse.ArgumentParser(add_help=False)
     where = common.add_mutually_exclusive_group()
     where.add_argument(

@@ -20,7 +20,7 @@ def add_config_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "run", help="run the daemon: poll partners, parse, route, deliver",
         description="Run the gateway daemon. SIGTERM/SIGINT stop it cleanly, SIGHUP reloads "

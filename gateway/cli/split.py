@@ -17,6 +17,7 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from gateway.cli.codes import EXIT_OK, EXIT_USAGE
 from gateway.config.members import load_roster
@@ -34,7 +35,7 @@ from gateway.x12.write.control_numbers import (
 from gateway.x12.write.envelope import Party
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("file", type=Path, help="an X12 835 file")
     common.add_argument("--members", type=Path, metavar="CSV",
@@ -142,7 +143,7 @@ def _print_balance(result: SplitResult) -> None:
               f"BPR02 {totals.payment}: {verdict}")
 
 
-def _manifest(result: SplitResult) -> dict:
+def _manifest(result: SplitResult) -> dict[str, Any]:
     return {
         "file": result.file,
         "sha256": result.sha256,

@@ -20,7 +20,7 @@ from gateway.synth.x12_writer import SUFFIXES, Delimiters
 _NAMED_CHARS = {"newline": "\n", "lf": "\n", "\\n": "\n", "tab": "\t", "\\t": "\t"}
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "synth", help="write synthetic sample files (835 remittances, ...)",
         description="Write synthetic, deterministic sample files. Never real patient data.",
@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     register_ncpdp(kinds)
 
 
-def _register_835(kinds: argparse._SubParsersAction) -> None:
+def _register_835(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = kinds.add_parser(
         "835", help="a pharmacy X12 835 central-pay remittance (balanced, any delimiters)",
         description="Write a balanced pharmacy 835 (005010X221A1), streamed to disk.",

@@ -14,7 +14,7 @@ from gateway.cli.codes import EXIT_OK
 from gateway.synth.ncpdp import SynthOptions, write_batches
 
 
-def register_ncpdp(synth_subparsers: argparse._SubParsersAction) -> None:
+def register_ncpdp(synth_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``ncpdp`` under ``gateway synth``."""
     parser = synth_subparsers.add_parser(
         "ncpdp",

@@ -83,8 +83,10 @@ class Partner:
 
     @property
     def archive(self) -> str:
-        """What to do with the partner's copy once the store has it: archive or delete."""
-        return (self.inbound or {}).get("after_fetch", "archive")
+        """What to do with the partner's copy once the store has it: archive or delete
+        (transport/config.py checked the value)."""
+        after_fetch: str = (self.inbound or {}).get("after_fetch", "archive")
+        return after_fetch
 
     def source(self) -> Source:
         """The Source to poll (``[inbound]``)."""

@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.errors import ConfigError
@@ -196,6 +196,6 @@ class _Reader:
                            "remove it or correct its spelling; known keys: "
                            + ", ".join(sorted(keys)))
 
-    def _fail(self, table: str | None, key: str, what: str, fix: str) -> None:
+    def _fail(self, table: str | None, key: str, what: str, fix: str) -> NoReturn:
         where = f"{self.path}: [{table}] {key}" if table else f"{self.path}: {key}"
         raise ConfigError(what, where=where, fix=fix)

@@ -52,7 +52,7 @@ def choice(
     default: str,
 ) -> str:
     value = table.get(key, default)
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         problems.add(
             None, f"{where}{key}", f"{value!r} is not allowed", f"use one of {', '.join(allowed)}"
         )

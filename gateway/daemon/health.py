@@ -35,7 +35,11 @@ class HealthServer:
         handler = _handler_class(health, metrics)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
-        self.host, self.port = self._server.server_address[:2]
+        # The bound address (port 0 becomes the real port); server_address holds the same,
+        # but typeshed types it as any address the constructor accepts, bytes included.
+        bound = self._server.socket.getsockname()
+        self.host: str = bound[0]
+        self.port: int = bound[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="http",
                                         daemon=True)
 

@@ -98,7 +98,7 @@ class Runtime:
     # -- partners -----------------------------------------------------------------------------
 
     def _partner(self, partner: Partner) -> PartnerRuntime:
-        sla = ()
+        sla: tuple[SlaRule, ...] = ()
         if partner.sla is not None:
             sla = (sla_rule(partner.sla.expected_by, business_days=partner.sla.business_days,
                             timezone=partner.sla.timezone),)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import BinaryIO
+from typing import Protocol
 
 from gateway.errors import InputError, Location
 from gateway.ncpdp import transmission as tm
@@ -132,8 +132,15 @@ def same_number(a: str, b: str) -> bool:
     return (int(a) == int(b)) if a.isdigit() and b.isdigit() else a == b
 
 
+class ByteStream(Protocol):
+    """All the batch reader needs of its input: ``read(n)``. An open file, or the reader's
+    chain of a sniffed head and the rest of the file."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
 def iter_records(
-    stream: BinaryIO, *, file: str | None = None, block_size: int = BLOCK_SIZE
+    stream: ByteStream, *, file: str | None = None, block_size: int = BLOCK_SIZE
 ) -> Iterator[tuple[Record, str]]:
     """Yield ``(Record, content between STX and ETX)`` one at a time, reading in blocks.
 

@@ -20,6 +20,7 @@ from gateway.ncpdp.model import (
     ResponseTransaction,
 )
 from gateway.ncpdp.transmission import Segment, Transmission
+from gateway.ncpdp.values import OtherAmount
 from gateway.ncpdp.writer import Value, segment, transmission
 
 Pairs = list[tuple[str, Value]]
@@ -83,7 +84,7 @@ def _counted(count_id: str, items: Sequence[object]) -> Pairs:
     return [(count_id, len(items))] if items else []
 
 
-def _amounts(qualifier: str, amount: str, amounts: Sequence[rq.OtherAmount]) -> Pairs:
+def _amounts(qualifier: str, amount: str, amounts: Sequence[OtherAmount]) -> Pairs:
     return [pair for a in amounts for pair in ((qualifier, a.qualifier), (amount, a.amount))]
 
 
@@ -125,12 +126,12 @@ def _claim_group(t: ClaimTransaction) -> list[Segment]:
             ("7E", d.counter), ("E4", d.reason_for_service), ("E5", d.professional_service),
             ("E6", d.result_of_service), ("8E", d.level_of_effort))]))  # fmt: skip
     if t.compound is not None:
-        c = t.compound
-        ingredients = [pair for i in c.ingredients for pair in (
+        m = t.compound
+        ingredients = [pair for i in m.ingredients for pair in (
             ("RE", i.product_id_qualifier), ("TE", i.product_id), ("ED", i.quantity),
             ("EE", i.cost), ("UE", i.basis_of_cost))]  # fmt: skip
-        group.append(segment("10", [("EF", c.dosage_form), ("EG", c.dispensing_unit),
-                                    *_counted("EC", c.ingredients), *ingredients]))  # fmt: skip
+        group.append(segment("10", [("EF", m.dosage_form), ("EG", m.dispensing_unit),
+                                    *_counted("EC", m.ingredients), *ingredients]))  # fmt: skip
     return group
 
 

@@ -73,9 +73,11 @@ class FieldFormat:
         """The wire text of a typed value (shortest form; zero padding is a payer-sheet choice)."""
         if value is None:
             return ""
-        if self.kind == "signed":
-            return overpunch.encode(Decimal(value), self.places)
-        if self.kind == "decimal":
+        if self.kind in ("signed", "decimal"):
+            if isinstance(value, date):
+                raise TypeError(f"a date is not a {self.kind} amount: {value}")
+            if self.kind == "signed":
+                return overpunch.encode(Decimal(value), self.places)
             return overpunch.encode_unsigned(Decimal(value), self.places)
         if self.kind == "date" and isinstance(value, date):
             return value.strftime("%Y%m%d")

@@ -79,7 +79,9 @@ def parse_file(
             yield _single(rest, name, strict)
 
 
-def read_batch(stream: BinaryIO, *, file: str | None = None) -> Iterator[batch.BatchItem]:
+def read_batch(
+    stream: batch.ByteStream, *, file: str | None = None
+) -> Iterator[batch.BatchItem]:
     """Every record of a batch file as header/detail/trailer items, checking the envelope.
 
     Raises InputError at a trailer whose batch number or record count disagrees with what was
@@ -141,7 +143,7 @@ def _check_trailer(
         ).to_error()
 
 
-def _documents(stream: BinaryIO, name: str | None, strict: bool) -> Iterator[Document]:
+def _documents(stream: batch.ByteStream, name: str | None, strict: bool) -> Iterator[Document]:
     header: batch.BatchHeader | None = None
     for item in read_batch(stream, file=name):
         if isinstance(item, batch.BatchHeader):
@@ -179,7 +181,7 @@ def _reference_findings(item: batch.BatchDetail, name: str | None) -> Iterator[c
         )
 
 
-def _single(stream: BinaryIO, name: str | None, strict: bool) -> Document:
+def _single(stream: batch.ByteStream, name: str | None, strict: bool) -> Document:
     data = stream.read(batch.MAX_RECORD + 1)
     if len(data) > batch.MAX_RECORD:
         raise InputError(

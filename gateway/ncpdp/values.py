@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from gateway.ncpdp.fields import lookup
 from gateway.ncpdp.transmission import Segment
@@ -42,7 +43,10 @@ class Values:
         value = self.raw.get(fid)
         return value if value is None or self.typed(fid) is not None or not value else None
 
-    def typed(self, fid: str):
+    def typed(self, fid: str) -> Any:
+        """The value in its format's type: Decimal, int, date or str, as fields.csv (data)
+        defines the field, so only run time knows which; hence Any. None when absent or
+        malformed."""
         value = self.raw.get(fid)
         definition = lookup(fid)
         if value is None or definition is None:

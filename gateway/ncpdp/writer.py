@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from gateway.ncpdp import batch
 from gateway.ncpdp import transmission as tm
@@ -93,6 +93,7 @@ def transmission(
     groups: Sequence[Sequence[tm.Segment]],
 ) -> tm.Transmission:
     """A new transmission from its header, transmission-level segments and transaction groups."""
+    kind: Literal["request", "response"]
     if isinstance(header, RequestHeader):
         kind, text = "request", request_header(header)
     else:

@@ -9,15 +9,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gateway.config.configuration import load_configuration
 from gateway.config.settings import Settings
 from gateway.store import open_store
-from gateway.store.models import DeliveryState, FileStatus
+from gateway.store.base import MessageStore
+from gateway.store.models import Delivery, DeliveryState, FileStatus, ReceivedFile
 from gateway.x12.read.reader import read_835
 
+if TYPE_CHECKING:  # demo.py imports this module when it runs
+    from gateway.ops.demo import Samples
 
-def print_report(settings: Settings, samples) -> bool:  # samples: gateway.ops.demo.Samples
+
+def print_report(settings: Settings, samples: Samples) -> bool:
     """Print the report; True when every good file was delivered and the bad one refused."""
     root = settings.path.parent
     config = load_configuration(settings.partners_dir)
@@ -34,7 +39,7 @@ def print_report(settings: Settings, samples) -> bool:  # samples: gateway.ops.d
             print(f"  {f.original_name:<28} {f.status.value:<12} sha256 {f.sha256[:12]}  "
                   + _file_line(store, f, deliveries, delivered))
         print("\nMEMBER PHARMACIES")
-        per_member: dict[str, list] = {}
+        per_member: dict[str, list[Delivery]] = {}
         for d in store.list_deliveries(state=DeliveryState.DELIVERED, limit=10_000):
             per_member.setdefault(d.destination, []).append(d)
         for destination, items in sorted(per_member.items(), key=lambda kv: str(kv[0])):
@@ -63,7 +68,9 @@ def print_report(settings: Settings, samples) -> bool:  # samples: gateway.ops.d
         store.close()
 
 
-def _file_line(store, f, deliveries, delivered) -> str:
+def _file_line(
+    store: MessageStore, f: ReceivedFile, deliveries: list[Delivery], delivered: list[Delivery]
+) -> str:
     if f.status is FileStatus.DUPLICATE:
         return f"same bytes as file {f.duplicate_of}: recorded, not processed again"
     if f.status is FileStatus.QUARANTINED:

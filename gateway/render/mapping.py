@@ -174,7 +174,7 @@ def path_error(path: str, roots: set[str]) -> str | None:
         if attribute not in hints:
             return f"{path!r}: {getattr(current, '__name__', current)} has no field {attribute!r}"
         current = _dataclass_in(hints[attribute])
-    if dataclasses.is_dataclass(current):
+    if isinstance(current, type) and dataclasses.is_dataclass(current):
         return f"{path!r} names a whole {current.__name__}; name one of its fields"
     return None
 

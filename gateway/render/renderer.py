@@ -36,6 +36,7 @@ def check_xml(path: Path, mapping: Mapping) -> None:
     document = etree.parse(str(path))
     if not schema.validate(document):
         error = schema.error_log.last_error
+        assert error is not None  # validate() returned False, so it logged why
         raise InputError(
             f"the XML does not match {mapping.schema.name}: {error.message}",
             code="xml-schema", where=Location(file=str(path), record_number=error.line),

@@ -48,7 +48,9 @@ def _remittance(remittance: Remittance, mapping: Mapping, tag: Any) -> etree._El
     return root
 
 
-def _fill(parent: etree._Element, fields: tuple[Field, ...], scope: dict, tag: Any) -> None:
+def _fill(
+    parent: etree._Element, fields: tuple[Field, ...], scope: dict[str, Any], tag: Any
+) -> None:
     for field in fields:
         value = field.value(scope)
         if value:

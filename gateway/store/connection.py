@@ -8,17 +8,20 @@ statement means to the store.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from gateway.errors import StoreError
 from gateway.store.models import Row
 
 
 class Cursor(Protocol):
-    def fetchone(self) -> Any: ...
+    def fetchone(self) -> Row | None: ...
 
-    def __iter__(self) -> Iterator[Any]: ...
+    def fetchall(self) -> Sequence[Row]: ...
+
+    def __iter__(self) -> Iterator[Row]: ...
 
 
 class Transaction(Protocol):
@@ -36,7 +39,7 @@ class Connection(Protocol):
 
     def one(self, sql: str, params: Mapping[str, Any]) -> Row | None: ...
 
-    def all(self, sql: str, params: Mapping[str, Any]) -> list[Row]: ...
+    def all(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]: ...
 
     def write_one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
         """One writing statement, atomically; its first row."""
@@ -47,3 +50,16 @@ class Connection(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def returned_row(cursor: Cursor, statement: str) -> Row:
+    """The row of a statement that always returns one (``INSERT ... RETURNING`` of a new row,
+    the lookup of a row this transaction has just seen). Should the database disagree, the
+    error names the statement instead of failing later on ``None``."""
+    row = cursor.fetchone()
+    if row is None:
+        raise StoreError(
+            f"the store's statement {statement!r} returned no row",
+            fix="the schema and queries.sql disagree: check the migrations applied",
+        )
+    return row

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 def utc(value: float | datetime | None) -> datetime | None:
@@ -194,10 +197,17 @@ class QueueDepth:
     oldest_enqueued_at: datetime | None
 
 
-# -- rows to models (both back ends return mappings with the same column names) -------------
+# -- rows to models (both back ends return rows with the same column names) -----------------
 
-Row = Mapping[str, Any]
-_Model = TypeVar("_Model")
+
+class Row(Protocol):
+    """A result row, read by column name: a ``sqlite3.Row`` or a psycopg ``dict_row``. Only
+    indexing is shared (a ``sqlite3.Row`` is a sequence of values, not a mapping)."""
+
+    def __getitem__(self, column: str, /) -> Any: ...
+
+
+_Model = TypeVar("_Model", bound="DataclassInstance")
 
 
 def _from_row(model: type[_Model], row: Row, **convert: Callable[[Any], Any]) -> _Model:
@@ -212,7 +222,7 @@ def _from_row(model: type[_Model], row: Row, **convert: Callable[[Any], Any]) ->
 
 
 @cache
-def _field_names(model: type) -> tuple[str, ...]:
+def _field_names(model: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(item.name for item in fields(model))
 
 

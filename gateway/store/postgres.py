@@ -28,11 +28,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import psycopg
+from psycopg.rows import DictRow
 
 from gateway.errors import StoreError
 from gateway.store.base import NotFound
+from gateway.store.connection import returned_row
+from gateway.store.models import Row
 from gateway.store.payloads import check_sha256, copy_hashing
-from gateway.store.postgres_connection import PostgresConnection, Row, describe_url
+from gateway.store.postgres_connection import PostgresConnection, describe_url
 from gateway.store.sqlfiles import queries
 from gateway.store.sqlstore import Params, SQLStore
 
@@ -58,7 +61,7 @@ def _hashed(data: BinaryIO, spool: BinaryIO) -> tuple[BinaryIO, str, int]:
     return spool, sha256, size
 
 
-class PostgresStore(SQLStore):
+class PostgresStore(SQLStore[PostgresConnection]):
     """The message store on a PostgreSQL database shared by every daemon."""
 
     def __init__(self, url: str) -> None:
@@ -71,7 +74,7 @@ class PostgresStore(SQLStore):
 
     # -- payloads ----------------------------------------------------------------------------
 
-    def _put(self, db: psycopg.Connection[Row], data: BinaryIO) -> tuple[str, int]:
+    def _put(self, db: psycopg.Connection[DictRow], data: BinaryIO) -> tuple[str, int]:
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as spool:
             source, sha256, size = _hashed(data, spool)  # type: ignore[arg-type]
             if db.execute(_Q["insert_payload"], {"sha256": sha256, "size": size}).fetchone():
@@ -115,13 +118,14 @@ class PostgresStore(SQLStore):
     def _insert_deliveries(self, params: Sequence[Params]) -> list[Row]:
         # One request is one statement (delivery + event), atomic without a transaction.
         scope = self._intake.transaction() if len(params) > 1 else self._intake.session()
-        rows = []
+        rows: list[Row] = []
         try:
             with scope as db:
                 for delivery in params:
-                    row = db.execute(_Q["insert_delivery"], delivery).fetchone()
+                    row: Row | None = db.execute(_Q["insert_delivery"], delivery).fetchone()
                     if row is None:  # its idempotency key exists: the router ran again
-                        row = db.execute(_Q["delivery_by_key"], delivery).fetchone()
+                        found = db.execute(_Q["delivery_by_key"], delivery)
+                        row = returned_row(found, "delivery_by_key")
                     rows.append(row)
         except psycopg.errors.ForeignKeyViolation:
             ids = ", ".join(sorted({str(delivery["document_id"]) for delivery in params}))

@@ -9,18 +9,16 @@ the call that found it dropped fails with a StoreError.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from gateway.errors import StoreError
 from gateway.store.sqlfiles import pending
-
-Row = dict[str, Any]
 
 
 def describe_url(url: str) -> str:
@@ -38,7 +36,7 @@ class PostgresConnection:
         self.lock = threading.Lock()
         self.db = self._connect()
 
-    def _connect(self) -> psycopg.Connection[Row]:
+    def _connect(self) -> psycopg.Connection[DictRow]:
         try:
             db = psycopg.connect(
                 self.url, autocommit=True, row_factory=dict_row, connect_timeout=10
@@ -54,7 +52,7 @@ class PostgresConnection:
         return db
 
     @contextmanager
-    def session(self) -> Iterator[psycopg.Connection[Row]]:
+    def session(self) -> Iterator[psycopg.Connection[DictRow]]:
         with self.lock:
             if self.db.closed or self.db.broken:
                 self.db = self._connect()
@@ -74,19 +72,19 @@ class PostgresConnection:
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[psycopg.Connection[Row]]:
+    def transaction(self) -> Iterator[psycopg.Connection[DictRow]]:
         with self.session() as db, db.transaction():
             yield db
 
-    def one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
+    def one(self, sql: str, params: Mapping[str, Any]) -> DictRow | None:
         with self.session() as db:
             return db.execute(sql, params).fetchone()
 
-    def all(self, sql: str, params: Mapping[str, Any]) -> list[Row]:
+    def all(self, sql: str, params: Mapping[str, Any]) -> Sequence[DictRow]:
         with self.session() as db:
             return db.execute(sql, params).fetchall()
 
-    def write_one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
+    def write_one(self, sql: str, params: Mapping[str, Any]) -> DictRow | None:
         """One writing statement; in autocommit it is its own transaction, with no BEGIN and
         COMMIT round trips. Its first row."""
         return self.one(sql, params)

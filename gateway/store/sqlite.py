@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gateway.store.base import NotFound
+from gateway.store.connection import returned_row
 from gateway.store.models import DeliveryState, Row
 from gateway.store.payloads import PayloadDirectory
 from gateway.store.sqlfiles import queries
@@ -37,7 +38,7 @@ from gateway.store.sqlstore import Params, SQLStore
 _Q = queries("sqlite")
 
 
-class SQLiteStore(SQLStore):
+class SQLiteStore(SQLStore[SQLiteConnection]):
     """One database file (WAL) and a payload directory beside it."""
 
     def __init__(self, path: Path | str, payload_dir: Path | str | None = None) -> None:
@@ -80,7 +81,8 @@ class SQLiteStore(SQLStore):
                 except sqlite3.IntegrityError:  # the document's foreign key; all rolled back
                     raise NotFound("document", delivery["document_id"]) from None
                 if row is None:  # its idempotency key exists: the router ran again
-                    row = db.execute(_Q["delivery_by_key"], delivery).fetchone()
+                    found = db.execute(_Q["delivery_by_key"], delivery)
+                    row = returned_row(found, "delivery_by_key")
                 else:
                     action, actor = delivery["action"], delivery["actor"]
                     self._log(db, "delivery", row["id"], action, actor, delivery["reason"])
@@ -94,7 +96,7 @@ class SQLiteStore(SQLStore):
             due = db.execute(_Q["next_due"], params).fetchone()
             if due is None:
                 return None
-            row = db.execute(_Q["lease"], {**params, "id": due["id"]}).fetchone()
+            row = returned_row(db.execute(_Q["lease"], {**params, "id": due["id"]}), "lease")
             if due["state"] == DeliveryState.LEASED:  # see MessageStore.claim: only a takeover
                 actor = f"worker:{params['worker']}"
                 reason = f"lease of {due['leased_by']} expired; attempt {row['attempts']}"

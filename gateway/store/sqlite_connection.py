@@ -11,12 +11,14 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from gateway.errors import StoreError
+from gateway.store.connection import Transaction
+from gateway.store.models import Row
 from gateway.store.sqlfiles import pending
 
 BUSY_TIMEOUT_MS = 10_000
@@ -37,28 +39,34 @@ class SQLiteConnection:
         self.db.execute("PRAGMA foreign_keys = ON")
         self.lock = threading.Lock()
 
+    @property
+    def _rows(self) -> Transaction:
+        """The connection, typed by the rows it returns: sqlite3 types them Any, since the
+        row factory is chosen at run time; this connection's is ``sqlite3.Row``."""
+        return self.db
+
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[Transaction]:
         """A read-then-write transaction holding the write lock from its first statement."""
         with self.lock, self._errors():
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                yield self.db
+                yield self._rows
                 self.db.execute("COMMIT")
             except BaseException:
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
                 raise
 
-    def one(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Row | None:
+    def one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
         with self.lock, self._errors():
-            return self.db.execute(sql, params).fetchone()
+            return self._rows.execute(sql, params).fetchone()
 
-    def all(self, sql: str, params: Mapping[str, Any]) -> list[sqlite3.Row]:
+    def all(self, sql: str, params: Mapping[str, Any]) -> Sequence[Row]:
         with self.lock, self._errors():
-            return self.db.execute(sql, params).fetchall()
+            return self._rows.execute(sql, params).fetchall()
 
-    def write_one(self, sql: str, params: Mapping[str, Any]) -> sqlite3.Row | None:
+    def write_one(self, sql: str, params: Mapping[str, Any]) -> Row | None:
         """One writing statement in its own BEGIN IMMEDIATE transaction; its first row."""
         with self.transaction() as db:
             return db.execute(sql, params).fetchone()
@@ -66,13 +74,14 @@ class SQLiteConnection:
     def migrate(self) -> int:
         """Apply the pending migrations in one IMMEDIATE transaction (so two processes starting
         together do not both apply them); return the schema version now in force."""
-        with self.transaction() as db:
+        with self.transaction():
+            db = self.db  # migration scripts and positional parameters: sqlite3 itself
             db.execute(
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
                 " name TEXT NOT NULL, applied_at REAL NOT NULL)"
             )
             found = db.execute("SELECT coalesce(max(version), 0) FROM schema_version")
-            version = found.fetchone()[0]
+            version: int = found.fetchone()[0]
             for migration in pending("sqlite", version, self.path):
                 for statement in _statements(migration.sql):
                     db.execute(statement)

@@ -4,7 +4,8 @@ Here, once: which state changes are allowed (what an operator may retry, release
 the wording of the audit events, duplicate detection, fencing by lease token, the row → model
 mapping and the errors callers see (:class:`NotFound`, :class:`LeaseLost`, :class:`StoreError`).
 
-A back end (sqlite.py, postgres.py) brings two :class:`Connection` s, its
+A back end (sqlite.py, postgres.py) brings two :class:`Connection` s (of its own connection
+class, which SQLStore is generic over, so a hook may use what only that class offers), its
 ``sql/<backend>/queries.sql`` (the same statement names in both files), its payload storage and
 the four hooks below, where the databases really differ: keeping a received file, the enqueue
 transaction, the claim, and ending a lease. The *intake* connection carries receiving, routing,
@@ -25,11 +26,11 @@ from abc import abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from gateway.errors import StoreError
 from gateway.store.base import LeaseLost, MessageStore, NotFound
-from gateway.store.connection import Connection, Transaction
+from gateway.store.connection import Connection, Transaction, returned_row
 from gateway.store.models import (
     Claim,
     Delivery,
@@ -51,12 +52,13 @@ from gateway.store.models import (
 
 Params = dict[str, Any]
 _Model = TypeVar("_Model")
+_Connection = TypeVar("_Connection", bound=Connection)
 
 
-class SQLStore(MessageStore):
+class SQLStore(MessageStore, Generic[_Connection]):
     """The message store's logic over a SQL back end's connections and named statements."""
 
-    def __init__(self, intake: Connection, queue: Connection, sql: Mapping[str, str]) -> None:
+    def __init__(self, intake: _Connection, queue: _Connection, sql: Mapping[str, str]) -> None:
         self._intake = intake
         self._queue = queue
         self._sql = sql
@@ -135,7 +137,8 @@ class SQLStore(MessageStore):
         params = {**params, "now": time.time()}
         row = db.execute(self._sql["insert_file"], params).fetchone()
         if row is None:
-            row = db.execute(self._sql["insert_duplicate"], params).fetchone()
+            found = db.execute(self._sql["insert_duplicate"], params)
+            row = returned_row(found, "insert_duplicate")
             reason = f"same SHA-256 as file {row['duplicate_of']}; not processed again"
         else:
             reason = f"sha256 {params['sha256']}"
@@ -190,8 +193,8 @@ class SQLStore(MessageStore):
         with self._intake.transaction() as db:
             row = db.execute(self._sql["insert_document"], params).fetchone()
             if row is None:  # recorded before (a re-run over the same file): the first stands
-                row = db.execute(self._sql["document_by_ordinal"], params).fetchone()
-                return document_from_row(row)
+                found = db.execute(self._sql["document_by_ordinal"], params)
+                return document_from_row(returned_row(found, "document_by_ordinal"))
             for key, value in keys.items():
                 key_params = {"document_id": row["id"], "key": key, "value": value}
                 db.execute(self._sql["insert_document_key"], key_params)
@@ -340,7 +343,7 @@ class SQLStore(MessageStore):
     def _requeue(self, db: Transaction, delivery_id: int, action: str, actor: str, why: str) -> Row:
         """Back to pending now, with a fresh attempt count and age clock, and say who did it."""
         params = {"id": delivery_id, "now": time.time()}
-        row = db.execute(self._sql["requeue"], params).fetchone()
+        row = returned_row(db.execute(self._sql["requeue"], params), "requeue")
         self._log(db, "delivery", delivery_id, action, actor, why)
         return row
 
@@ -369,7 +372,7 @@ class SQLStore(MessageStore):
             "action": action,
             "reason": reason.rstrip("; "),  # an empty operator reason leaves no dangling ";"
         }
-        return db.execute(self._sql["insert_event"], params).fetchone()
+        return returned_row(db.execute(self._sql["insert_event"], params), "insert_event")
 
     # -- poll leases -------------------------------------------------------------------------
 

@@ -114,7 +114,7 @@ class _Claim:
     dur_reasons: tuple[str, ...]
 
 
-def _patient(rng: random.Random) -> dict[str, object]:
+def _patient(rng: random.Random) -> dict[str, writer.Value]:
     city, state = rng.choice(CITIES)
     born = date(1940, 1, 1) + timedelta(days=rng.randrange(25000))
     return {
@@ -161,7 +161,15 @@ def _request_header(options: SynthOptions, pharmacy: str, code: str, count: int)
     )
 
 
-def _billing(rng, options, pharmacy, patient, claims, outcomes, reference) -> Exchange:
+def _billing(
+    rng: random.Random,
+    options: SynthOptions,
+    pharmacy: str,
+    patient: dict[str, writer.Value],
+    claims: list[_Claim],
+    outcomes: list[str],
+    reference: str,
+) -> Exchange:
     header = _request_header(options, pharmacy, "B1", len(claims))
     insurance = writer.segment(
         "04", [("C2", patient["cardholder"]), ("C1", patient["group"]), ("C3", "001"), ("C6", "1")]
@@ -226,7 +234,7 @@ def _billing_group(claim: _Claim) -> list[Segment]:
         ),
     ]
     if claim.dur_reasons:
-        pairs: list[tuple[str, object]] = []
+        pairs: list[tuple[str, writer.Value]] = []
         for counter, reason in enumerate(claim.dur_reasons, start=1):
             pairs += [("7E", counter), ("E4", reason), ("E5", "M0"), ("E6", "1B"), ("8E", 11)]
         group.append(writer.segment("08", pairs))
@@ -237,7 +245,7 @@ def _billing_result(rng: random.Random, claim: _Claim, outcome: str) -> list[Seg
     echo = writer.segment("22", [("EM", "1"), ("D2", claim.rx_number)])
     if outcome == "rejected":
         codes = rng.sample(REJECTS, rng.choice((1, 1, 2)))
-        pairs: list[tuple[str, object]] = [("AN", "R"), ("FA", len(codes))]
+        pairs: list[tuple[str, writer.Value]] = [("AN", "R"), ("FA", len(codes))]
         for code in codes:
             pairs.append(("FB", code))
             if rng.random() < 0.3:

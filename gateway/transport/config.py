@@ -70,7 +70,13 @@ class _Table:
                 raise self.fail(key, "unknown key", hint)
 
     def get(
-        self, key: str, kind: type, default: Any = None, *, required: bool = False, zero_ok=False
+        self,
+        key: str,
+        kind: type[Any],
+        default: Any = None,
+        *,
+        required: bool = False,
+        zero_ok: bool = False,
     ) -> Any:
         if key not in self.table:
             if required:
@@ -86,7 +92,7 @@ class _Table:
         return value
 
     def choice(self, key: str, options: tuple[str, ...], default: str) -> str:
-        value = self.get(key, str, default)
+        value: str = self.get(key, str, default)
         if value not in options:
             raise self.fail(key, f"{value!r} is not one of {list(options)}", "pick one of those")
         return value

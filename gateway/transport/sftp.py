@@ -21,6 +21,7 @@ import posixpath
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -256,7 +257,9 @@ class SftpSink:
         return f"SftpSink({self.settings.where!r})"
 
 
-def _upload(sftp: paramiko.SFTPClient, temp: str, data: BinaryIO, progress) -> tuple[int, str]:
+def _upload(
+    sftp: paramiko.SFTPClient, temp: str, data: BinaryIO, progress: Callable[[], None]
+) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
     with sftp.open(temp, "wb") as handle:

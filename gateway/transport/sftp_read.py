@@ -57,7 +57,9 @@ def read_blocks(
 
 
 def _issue(handle: SFTPFile, pieces: list[tuple[int, int]]) -> None:
-    """Send every read request of a block now, in this thread (see the module docstring)."""
-    handle._prefetching = True
-    handle._prefetch_done = False
-    handle._prefetch_thread(pieces, None)  # despite its name: runs here, sends requests only
+    """Send every read request of a block now, in this thread (see the module docstring).
+    The private names are not in types-paramiko; can_issue_requests checked they exist."""
+    handle._prefetching = True  # type: ignore[attr-defined]
+    handle._prefetch_done = False  # type: ignore[attr-defined]
+    # Despite its name, _prefetch_thread runs here and only sends the requests.
+    handle._prefetch_thread(pieces, None)  # type: ignore[attr-defined]

@@ -22,10 +22,11 @@ import logging
 import os
 import posixpath
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import paramiko
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -82,7 +83,9 @@ class _PinnedHostKeyOnly(paramiko.MissingHostKeyPolicy):
     def __init__(self, settings: SftpSettings) -> None:
         self._settings = settings
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey):
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> NoReturn:
         s = self._settings
         raise TransportError(
             f"unknown host key: {s.host} port {s.port} offered {key.get_name()} "
@@ -138,7 +141,8 @@ def load_private_key(settings: SftpSettings) -> paramiko.PKey:
     try:
         passphrase = read_passphrase(settings)
         password = passphrase.encode() if passphrase is not None else None
-        return paramiko.PKey.from_path(settings.key_file, password)
+        # paramiko hands the password to cryptography, which takes bytes; types-paramiko says str.
+        return paramiko.PKey.from_path(settings.key_file, password)  # type: ignore[arg-type]
     except paramiko.PasswordRequiredException as error:
         raise classify(error, where=settings.where, doing="loading key_file") from error
     except TypeError as error:  # cryptography's "password-protected, but not provided"
@@ -253,14 +257,18 @@ class SftpConnection:
                 banner_timeout=s.connect_timeout,
                 auth_timeout=s.connect_timeout,
                 channel_timeout=s.connect_timeout,
-                transport_factory=self._transport,
+                # paramiko calls it with (sock, disabled_algorithms=...); types-paramiko also
+                # lists gss_kex and gss_deleg_creds, which this paramiko never passes.
+                transport_factory=self._transport,  # type: ignore[arg-type]
             )
             sftp = client.open_sftp()
-            sftp.get_channel().settimeout(s.io_timeout)
+            channel = sftp.get_channel()
+            assert channel is not None  # open_sftp has just opened it
+            channel.settimeout(s.io_timeout)
             self._sftp = sftp
 
     def _transport(
-        self, sock: socket.socket, disabled_algorithms: dict | None = None
+        self, sock: socket.socket, disabled_algorithms: Mapping[str, Iterable[str]] | None = None
     ) -> paramiko.Transport:
         """paramiko's Transport with our cipher preference and window size (see bench/)."""
         s = self.settings

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from gateway.x12.syntax.findings import Finding, Level
+from gateway.x12.syntax.findings import Finding, FindingDetails, Level
 from gateway.x12.syntax.tokenizer import iter_segments
 
 
@@ -145,7 +145,7 @@ def attribute(interchange: ReceivedInterchange, findings: Sequence[Finding]) -> 
     for finding in findings:
         if not interchange.holds(finding):
             continue
-        updates: dict[str, object] = {}
+        updates: FindingDetails = {}
         number = finding.location.segment_number
         group = _group_of(interchange, finding, number)
         if group is not None and finding.group_control_number is None:

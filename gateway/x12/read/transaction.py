@@ -16,6 +16,9 @@ checked), but yields nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 from gateway.model import (
     Envelope,
     Party,
@@ -34,9 +37,13 @@ from gateway.x12.read.values import ZERO, Values
 from gateway.x12.syntax.findings import Level
 from gateway.x12.syntax.tokenizer import Segment, segment_text
 
+if TYPE_CHECKING:  # reader.py imports this module
+    from gateway.x12.read.reader import Item
+
 HEADER_IGNORED = frozenset({"CUR", "N2", "N3", "N4", "PER", "RDM"})  # kept in the source only
 HEADER = "ST"  # the kind of the header loop (it starts with ST); other kinds are their ids
 new_adjustment = fast_constructor(ProviderAdjustment)
+_PartyLoop = tuple[Segment, list[Reference]]  # an N1 segment and the REFs after it
 
 
 class TransactionReader(Values):
@@ -63,7 +70,7 @@ class TransactionReader(Values):
         self.claim_paid = ZERO
         self.adjusted = ZERO
 
-    def mark(self, segment: Segment) -> list | tuple:
+    def mark(self, segment: Segment) -> Sequence[Item]:
         """``segment`` is an LX, CLP, SVC or PLB: it starts a loop (an SVC in a claim: a line)."""
         seg_id = segment[2][0]
         if seg_id == "SVC" and self.kind != HEADER:
@@ -85,7 +92,7 @@ class TransactionReader(Values):
         self.lines = []
         return items
 
-    def close(self, se: Segment) -> list:
+    def close(self, se: Segment) -> list[Item]:
         """At SE: the last loop, then the set's :class:`TransactionEnd` (payment balanced)."""
         items = self.finish_loop(se)
         header = self.header
@@ -106,7 +113,7 @@ class TransactionReader(Values):
         items.append(TransactionEnd(header.control_number, *totals, source))
         return items
 
-    def finish_loop(self, following: Segment) -> list:
+    def finish_loop(self, following: Segment) -> list[Item]:
         """Read the open loop, which ends where ``following`` begins."""
         loop, kind = self.loop, self.kind
         loop.append(following)
@@ -125,7 +132,7 @@ class TransactionReader(Values):
             for segment in loop[1:stop]:
                 self.unexpected(segment, "the summary (after PLB)")
             self.adjusted += sum([adjustment.amount for adjustment in adjustments], ZERO)
-            return adjustments if self.header else []
+            return list(adjustments) if self.header else []  # as list[Item]
         if kind == "SVC":
             for segment in loop[:stop]:
                 self.unexpected(segment, "the detail (no CLP before it)")
@@ -173,15 +180,15 @@ class TransactionReader(Values):
             source=self.source(loop, 0, stop),
         )
 
-    def header_segments(self, body: list[Segment], stop: int) -> dict:
+    def header_segments(self, body: list[Segment], stop: int) -> dict[str, Any]:
         """BPR, TRN, REF, DTM*405 and the N1 party loops: ``body[1:stop]``."""
-        found: dict = {"REF": []}
-        party: list | None = None  # [N1 segment, references] of the open party loop
+        found: dict[str, Any] = {"REF": []}
+        party: _PartyLoop | None = None  # the open party loop
         for segment in body[1:stop]:
             seg_id = segment[2][0]
             if seg_id == "N1":
                 self.close_party(found, party)
-                party = [segment, []]
+                party = (segment, [])
             elif seg_id == "REF":
                 ref = Reference(element(segment, 1), element(segment, 2))
                 if party is not None:
@@ -200,7 +207,7 @@ class TransactionReader(Values):
         self.close_party(found, party)
         return found
 
-    def close_party(self, found: dict, party: list | None) -> None:
+    def close_party(self, found: dict[str, Any], party: _PartyLoop | None) -> None:
         if party is None:
             return
         segment, refs = party

@@ -43,9 +43,9 @@ from gateway.x12.split.parts import (
     SplitResult,
 )
 from gateway.x12.split.transaction_set import Plb, TransactionSet, part_payment
+from gateway.x12.syntax.delimiters import ISA_LENGTH
 from gateway.x12.write.control_numbers import ControlNumbers
 from gateway.x12.write.envelope import (
-    ISA_LENGTH,
     InterchangeHeader,
     Party,
     interchange_end,

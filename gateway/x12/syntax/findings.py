@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TypedDict
 
 from gateway.errors import Location
 
@@ -47,3 +48,17 @@ class Finding:
     # The element whose presence made this one required or forbidden (a syntax rule such as
     # "if CAS06 is present, CAS05 is required"): the 999's element context (CTX05).
     trigger_element: int | None = None
+
+
+class FindingDetails(TypedDict, total=False):
+    """The optional fields of a :class:`Finding`, as keyword arguments: what a check knows
+    beyond the location, and what :func:`~gateway.x12.read.received.attribute` fills in."""
+
+    transaction_set: str | None
+    group_control_number: str | None
+    segment_position: int | None
+    loop_id: str | None
+    element_position: int | None
+    component_position: int | None
+    x12_code: str | None
+    trigger_element: int | None

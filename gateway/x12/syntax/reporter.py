@@ -9,9 +9,11 @@ object decides, so the checks themselves never branch on the mode.
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from gateway.errors import InputError, Location
 from gateway.log import get_logger
-from gateway.x12.syntax.findings import Finding, Level
+from gateway.x12.syntax.findings import Finding, FindingDetails, Level
 
 
 class Reporter:
@@ -43,7 +45,7 @@ class Reporter:
         element: str | None = None,
         fix: str = "",
         fatal: bool = True,
-        **details: object,
+        **details: Unpack[FindingDetails],
     ) -> None:
         """Record one defect; raise instead in strict mode when it is fatal."""
         location = Location(

@@ -130,11 +130,10 @@ class _Tokenizer:
                 yield self.regular(parts, separator, ends)
                 self.trim()
             elif parts:
-                self.restart = None
-                yield self.checked(parts, ends, delimiters)
+                yield self.checked(parts, ends, delimiters)  # may set self.restart
                 self.trim()
                 if self.restart is not None:
-                    delimiters = self.restart
+                    delimiters, self.restart = self.restart, None
                     continue
             if self.pending.startswith("ISA") and (
                 self.final or len(self.pending) >= ISA_LOOKAHEAD
@@ -357,7 +356,9 @@ def _split_exact(text: str, term: str) -> tuple[list[str], list[str]]:
 
 
 @lru_cache(maxsize=64)
-def _id_patterns(element: str, terminator: str, end: str) -> tuple[re.Pattern, re.Pattern]:
+def _id_patterns(
+    element: str, terminator: str, end: str
+) -> tuple[re.Pattern[str], re.Pattern[str]]:
     """A regex for a plain valid segment start (id other than ISA, then a separator or the
     terminator) and one that finds any terminator *not* followed by exactly the regular line
     break and such a start."""

@@ -52,6 +52,8 @@ _ISA_ELEMENT_TA105 = {
 # Structural findings (gateway.x12.syntax.tokenizer's codes) after which pyx12 would stop silently
 # or misread the rest; so would any fatal interchange-level finding (a bad ISA).
 _MISLEADING_CODES = frozenset({"empty-segment", "bad-segment-id", "truncated"})
+# (segment id, element, component) of the elements coded from the RARC list, per map.
+_Remarks = frozenset[tuple[str, int, int | None]]
 
 
 class Tr3Validator:
@@ -64,7 +66,7 @@ class Tr3Validator:
         self._param = pyx12.params.params()
         self._index = pyx12.map_index.map_index()
         self._maps: dict[str, Any] = {}
-        self._remark_positions: dict[str, frozenset[tuple[str, int, int | None]]] = {}
+        self._remark_positions: dict[str, _Remarks] = {}
 
     def validate(
         self,
@@ -187,7 +189,7 @@ class Tr3Validator:
         return out
 
 
-def _group_findings(gs: Any, file: str | None, remarks: frozenset) -> list[Finding]:
+def _group_findings(gs: Any, file: str | None, remarks: _Remarks) -> list[Finding]:
     gs06 = gs.gs_control_num
     where = Location(file=file, segment_number=gs.cur_line_gs, segment_id="GS")
     out = [
@@ -214,7 +216,7 @@ def _group_findings(gs: Any, file: str | None, remarks: frozenset) -> list[Findi
     return out
 
 
-def _segment_findings(seg: Any, file: str | None, remarks: frozenset, gs06: str | None,
+def _segment_findings(seg: Any, file: str | None, remarks: _Remarks, gs06: str | None,
                       st02: str | None) -> list[Finding]:
     where = Location(file=file, segment_number=seg.cur_line, segment_id=seg.seg_id)
     common = {"group": gs06, "st02": st02, "position": seg.seg_count, "loop": seg.ls_id}
