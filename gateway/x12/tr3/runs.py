@@ -53,6 +53,8 @@ def run_pattern(loop: Node, source: Callable[[Node], str], terminator: str) -> s
     first = loop.first_segment()
     if first is None or loop.kind != "loop" or loop.max < MAXINT:
         return None  # a bounded loop's count goes up with each iteration: not the same state
+    if any(node.id in _CHECKED_ONE_BY_ONE for node in [first, *_segments_below(loop)]):
+        return None  # HL numbering and envelope rules are checked segment by segment
     if not _deterministic(loop, frozenset({_label(first)})):
         return None
     body = _body(loop, source, re.escape(terminator))
@@ -62,6 +64,7 @@ def run_pattern(loop: Node, source: Callable[[Node], str], terminator: str) -> s
 
 
 _NEVER = "(?!)"
+_CHECKED_ONE_BY_ONE = frozenset({"HL", "ISA", "IEA", "GS", "GE", "ST", "SE"})
 
 
 def _body(loop: Node, source: Callable[[Node], str], term: str) -> str | None:
