@@ -11,7 +11,7 @@ from x12_arith import split_segments
 
 from gateway.cli import main
 from gateway.synth.x12_835 import Spec, write_835
-from gateway.x12.tr3 import Tr3Validator
+from gateway.x12.tr3.pyx12_reference import Tr3Validator
 
 
 def write_sample(path: Path, **kwargs) -> str:
@@ -67,14 +67,17 @@ def test_ta1_on_stdout_for_a_bad_interchange_trailer(tmp_path, capsys):
     assert "iea-control" in captured.err
 
 
-def test_empty_segment_is_reported_and_tr3_is_not_run(tmp_path):
+def test_empty_segment_is_reported_and_the_guide_still_checks_the_rest(tmp_path):
+    """pyx12 stopped silently at ``~~``; the compiled validator reads on past it."""
     path = tmp_path / "empty.835"
     text = write_sample(path, payees=1, claims=3)
-    path.write_text(text.replace("~\nDTM*405", "~\n~\nDTM*405", 1), encoding="ascii")
+    text = text.replace("~\nDTM*405", "~\n~\nDTM*405", 1).replace("*MC*", "*CI*", 1)
+    path.write_text(text, encoding="ascii")
     result = subprocess.run([sys.executable, "-m", "gateway", "validate", str(path), "--tr3"],
                             capture_output=True, text=True)
     assert result.returncode == 1
-    assert "empty-segment" in result.stdout and "TR3 validation was not run" in result.stdout
+    assert "empty-segment" in result.stdout
+    assert "tr3-invalid-code" in result.stdout and "element CLP06" in result.stdout
     assert "Traceback" not in result.stderr
 
 
@@ -99,3 +102,18 @@ def test_ta1_rejects_an_interchange_header_of_the_wrong_width(tmp_path, capsys):
     assert "isa-length" in capsys.readouterr().out
     segments, _ = split_segments(ack.read_text(encoding="ascii"))
     assert segments[1] == ["TA1", "000000001", "260105", "1200", "R", "022"]
+
+
+def test_code_lists_from_a_directory(tmp_path, capsys):
+    """An operator's complete CARC list: a code missing from it is a warning, not an error."""
+    path, lists = tmp_path / "ok.835", tmp_path / "lists"
+    write_sample(path, payees=1, claims=3, seed=1, dir_rate=0.0)
+    lists.mkdir()
+    (lists / "lists.toml").write_text('[carc]\ntitle = "CARC"\nfile = "carc.csv"\n'
+                                      'complete = true\nas_of = "2026-01-01"\n')
+    (lists / "carc.csv").write_text("code,start,stop\n3,1995-01-01,\n")  # no 45
+    assert main(["validate", str(path), "--tr3", "--code-lists", str(lists)]) == 0
+    out = capsys.readouterr().out
+    assert "warning tr3-code-unknown" in out and "element CAS02" in out
+    (lists / "carc.csv").write_text("code,begin\n3,\n")
+    assert main(["validate", str(path), "--tr3", "--code-lists", str(lists)]) == 2

@@ -19,7 +19,7 @@ from gateway.config.members import load_roster
 from gateway.routing.policy import ProviderPolicy, RosterPolicy
 from gateway.x12.split.splitter import split_835
 from gateway.x12.split.writers import DirectoryPartWriter
-from gateway.x12.tr3 import Tr3Validator
+from gateway.x12.tr3.pyx12_reference import Tr3Validator
 from gateway.x12.write.control_numbers import MemoryControlNumbers
 
 VALIDATOR = Tr3Validator()

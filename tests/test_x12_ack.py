@@ -13,7 +13,7 @@ from gateway.errors import Location
 from gateway.synth.x12_835 import Spec, write_835
 from gateway.x12.read.received import received_interchanges
 from gateway.x12.syntax.findings import Finding, Level
-from gateway.x12.tr3 import Tr3Validator
+from gateway.x12.tr3.pyx12_reference import Tr3Validator
 from gateway.x12.write.ack import write_999, write_ta1
 
 NOW = datetime(2026, 1, 6, 8, 30)

@@ -11,7 +11,7 @@ import pyx12.x12n_document
 from gateway.errors import Location
 from gateway.synth.x12_835 import Spec, write_835
 from gateway.x12.syntax.findings import Finding, Level
-from gateway.x12.tr3 import Tr3Validator
+from gateway.x12.tr3.pyx12_reference import Tr3Validator
 
 
 @pytest.fixture(scope="module")

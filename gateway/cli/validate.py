@@ -1,8 +1,9 @@
 """``gateway validate FILE``: check an X12 835 and optionally write its acknowledgment.
 
-Structural checks (envelopes, counts, balancing — the 835 reader in collect mode) always run;
-``--tr3`` adds pyx12's implementation-guide validation. Every finding is one line on stdout
-(on stderr when the acknowledgment itself goes to stdout):
+Structural checks (envelopes, counts, balancing — the streaming 835 reader in collect mode)
+always run; ``--tr3`` adds the 005010X221A1 implementation guide (gateway.x12.tr3: pyx12's
+maps compiled into tables, streaming, at the reader's speed). Every finding is one line on
+stdout (on stderr when the acknowledgment itself goes to stdout):
 
     error   se-count  cp.835, segment 40 (SE): SE01 says 40 ...
 
@@ -22,19 +23,23 @@ from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.errors import ConfigError, InputError
 from gateway.x12.read.received import read_envelopes
 from gateway.x12.syntax.findings import Finding, Level
-from gateway.x12.tr3 import Tr3Validator, pyx12_can_run
+from gateway.x12.tr3 import Tr3Validator
 from gateway.x12.write.ack import write_999, write_ta1
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "validate", help="check an X12 835 file; optionally write its 999 or TA1",
-        description="Check an X12 835 (structure, counts, balancing; --tr3 adds pyx12's "
-        "implementation-guide validation) and optionally write the acknowledgment.",
+        description="Check an X12 835 (structure, counts, balancing; --tr3 adds the "
+        "005010X221A1 implementation guide) and optionally write the acknowledgment.",
     )
     p.add_argument("file", type=Path, help="the X12 file to check")
     p.add_argument("--tr3", action="store_true",
-                   help="also validate against the 005010X221A1 guide with pyx12 (slow)")
+                   help="also validate against the implementation guide (loops, usage, "
+                   "repeats, element types, lengths and codes)")
+    p.add_argument("--code-lists", type=Path, metavar="DIR",
+                   help="CARC/RARC lists to check codes against (a directory like "
+                   "gateway/x12/tr3/code_lists; default $GATEWAY_CODE_LISTS or the shipped ones)")
     p.add_argument("--ack", choices=("999", "ta1"), help="write this acknowledgment")
     p.add_argument("--out", "-o", type=Path,
                    help="where to write the acknowledgment (default stdout)")
@@ -48,16 +53,12 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise ConfigError(f"{path} is not a readable file", fix="give the path of an X12 file")
     findings = structural_findings(path)
-    skipped = False
     if args.tr3:
-        skipped = not pyx12_can_run(findings)
-        findings = Tr3Validator().validate(path, file_name=str(path), structural=findings)
+        validator = Tr3Validator(code_lists=args.code_lists)
+        findings = validator.validate(path, file_name=str(path), structural=findings)
     ack_to_stdout = args.ack is not None and args.out is None
     report = sys.stderr if ack_to_stdout else sys.stdout
     print_findings(findings, report)
-    if skipped:
-        print("note: TR3 validation was not run: fix the structural errors above first",
-              file=report)
     errors = sum(f.fatal for f in findings)
     verdict = "invalid" if errors else "valid"
     print(f"{path}: {verdict} ({errors} error(s), {len(findings) - errors} warning(s))",
@@ -68,13 +69,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def structural_findings(path: Path) -> list[Finding]:
-    """Read every claim in collect mode: the reader's checks report instead of raising."""
-    from gateway.x12.read.reader import read_835
+    """Read every claim in collect mode: the reader's checks report instead of raising.
+
+    The streaming reader keeps memory bounded by a claim, not by a (central-pay) set.
+    """
+    from gateway.x12.read.reader import iter_835
 
     findings: list[Finding] = []
     with open(path, "rb") as stream:
         try:
-            for _ in read_835(stream, file_name=str(path), findings=findings):
+            for _ in iter_835(stream, file_name=str(path), findings=findings):
                 pass
         except InputError as exc:  # a defect the reader cannot read past, even collecting
             findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))

@@ -45,6 +45,9 @@ class Finding:
     element_position: int | None = None  # IK401
     component_position: int | None = None  # IK401-2
     x12_code: str | None = None
+    # The element whose presence made this one required or forbidden (a syntax rule such as
+    # "if CAS06 is present, CAS05 is required"): the 999's element context (CTX05).
+    trigger_element: int | None = None
 
 
 class FindingDetails(TypedDict, total=False):
@@ -58,3 +61,4 @@ class FindingDetails(TypedDict, total=False):
     element_position: int | None
     component_position: int | None
     x12_code: str | None
+    trigger_element: int | None

@@ -1,8 +1,9 @@
 """Acknowledgments we send back to a partner: the 999 (005010X231A1) and the TA1.
 
-We write them ourselves from findings — our structural checks' and pyx12's — rather than use
-pyx12's 999 visitor, which truncates the 999 of every 5010 835 (it takes AK203 from ST03,
-which the 835 guide does not use). AK203 here is ST03 when the set carried one, else GS08.
+We write them ourselves from findings — the structural checks' and the TR3 validator's
+(gateway.x12.tr3) — rather than use pyx12's 999 visitor, which truncates the 999 of every
+5010 835 (it takes AK203 from ST03, which the 835 guide does not use). AK203 here is ST03
+when the set carried one, else GS08.
 
 * TA1 answers the interchange (ISA/IEA): TA104 A accepted, E accepted with errors, R
   rejected; TA105 the code of the first interchange finding (022 "invalid control structure"
@@ -114,30 +115,7 @@ def _write_set_response(out: _Writer, group: ReceivedGroup, received: ReceivedSe
             and f.level in (Level.TRANSACTION, Level.SEGMENT)]
     out.segment("AK2", received.set_id, received.control_number,
                 received.convention or group.version)
-    comp = out.delimiters.component
-    written: set[tuple[str, str]] = set()  # (segment id, position) of each IK3 written
-    for f in mine:
-        seg_id = (f.location.segment_id or "")[:3]
-        position = str(f.segment_position) if f.segment_position else ""
-        if not _SEGMENT_ID.fullmatch(seg_id) or not position:
-            continue  # nothing an IK3 can name (an empty segment): the IK5 code still tells
-        if f.level is Level.TRANSACTION and seg_id in ("ST", "SE"):
-            continue
-        first = (seg_id, position) not in written
-        written.add((seg_id, position))
-        if f.level is Level.TRANSACTION or f.element_position is None:
-            # Set-level defects found at a body segment (a claim that does not balance) point
-            # at it; the IK5 code says what is wrong.
-            if first:
-                code = f.x12_code if f.level is Level.SEGMENT and f.x12_code else DEFAULT_IK304
-                out.segment("IK3", seg_id, position, f.loop_id or "", code)
-            continue
-        if first:
-            out.segment("IK3", seg_id, position, f.loop_id or "", DEFAULT_IK304)
-        where = str(f.element_position)
-        if f.component_position:
-            where += f"{comp}{f.component_position}"
-        out.segment("IK4", where, "", f.x12_code or DEFAULT_IK403)
+    _write_segment_notes(out, mine)
     fatal = [f for f in mine if f.fatal]
     status = "R" if fatal else "E" if mine else "A"
     codes: list[str] = []
@@ -147,6 +125,44 @@ def _write_set_response(out: _Writer, group: ReceivedGroup, received: ReceivedSe
             codes.append(code)
     out.segment("IK5", status, *codes[:5])
     return status
+
+
+def _write_segment_notes(out: _Writer, findings: list[Finding]) -> None:
+    """One IK3 per segment in error (in segment order), then an IK4 per element in error.
+
+    Findings of one segment are gathered first, wherever they stand in the list (the
+    structural checks' and the guide's findings of a segment are not adjacent). IK303 is the
+    guide's loop (element 447 holds 4 characters: 1000A/1000B are sent as their level,
+    1000; the IK301/IK302 pair already names the segment exactly). An IK4 whose defect was
+    triggered by another element of the segment (a syntax rule such as "CAS06 requires
+    CAS05") is followed by the element context CTX the 999 guide asks for: CTX01 "SITUATIONAL
+    TRIGGER", the segment, its position and loop, and the triggering element (CTX05).
+    """
+    notes: dict[tuple[int, str], list[Finding]] = {}
+    for f in findings:
+        seg_id = (f.location.segment_id or "")[:3]
+        if not _SEGMENT_ID.fullmatch(seg_id) or not f.segment_position:
+            continue  # nothing an IK3 can name (an empty segment): the IK5 code still tells
+        if f.level is Level.TRANSACTION and seg_id in ("ST", "SE"):
+            continue
+        notes.setdefault((f.segment_position, seg_id), []).append(f)
+    comp = out.delimiters.component
+    for (position, seg_id), mine in sorted(notes.items()):
+        loop = next((f.loop_id for f in mine if f.loop_id), "")[:4]
+        whole = [f for f in mine if f.level is Level.TRANSACTION or f.element_position is None]
+        code = next((f.x12_code for f in whole if f.level is Level.SEGMENT and f.x12_code),
+                    DEFAULT_IK304)
+        out.segment("IK3", seg_id, str(position), loop, code)
+        for f in mine:
+            if f in whole:
+                continue  # a set-level defect found here (a claim that does not balance)
+            where = str(f.element_position)
+            if f.component_position:
+                where += f"{comp}{f.component_position}"
+            out.segment("IK4", where, "", f.x12_code or DEFAULT_IK403)
+            if f.trigger_element:
+                out.segment("CTX", "SITUATIONAL TRIGGER", seg_id, str(position), loop,
+                            str(f.trigger_element))
 
 
 class _Writer:
