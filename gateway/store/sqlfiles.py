@@ -1,7 +1,8 @@
 """The SQL of each back end, read from ``sql/<backend>/``.
 
 ``NNN_name.sql`` files are the migrations, applied in order and recorded in the
-``schema_version`` table. ``queries.sql`` holds the statements the store runs, each introduced
+``schema_version`` table. ``queries.sql`` holds the statements the store runs (``ledger.sql``
+those of the claims ledger), each introduced
 by a ``-- name: NAME`` line, so a reviewer reads the SQL as SQL (procrastinate does the same).
 """
 
@@ -34,9 +35,10 @@ def migrations(backend: str) -> list[Migration]:
     return sorted(found, key=lambda migration: migration.version)
 
 
-def queries(backend: str) -> dict[str, str]:
-    """The named statements of ``backend``'s queries.sql."""
-    text = files("gateway.store").joinpath("sql", backend, "queries.sql").read_text("utf-8")
+def queries(backend: str, file: str = "queries.sql") -> dict[str, str]:
+    """The named statements of ``backend``'s queries.sql (or of another statement file of
+    that back end, such as the claims ledger's ``ledger.sql``)."""
+    text = files("gateway.store").joinpath("sql", backend, file).read_text("utf-8")
     parts = _NAME.split(text)
     # parts = [preamble, name1, body1, name2, body2, ...]
     return {
