@@ -81,7 +81,7 @@ class LedgerReads(ABC):
         dates = _date_fields(fact)
         for row in self.rows(name, params):
             if dates:
-                row = tuple(_as_date(v) if i in dates else v for i, v in enumerate(row))
+                row = tuple(as_date(v) if i in dates else v for i, v in enumerate(row))
             yield fact(*row)
 
 
@@ -194,7 +194,7 @@ def _date_fields(fact: type) -> frozenset[int]:
     return frozenset(i for i, name in enumerate(fact._fields) if "date" in str(hints[name]))
 
 
-def _as_date(value: Any) -> date | None:
+def as_date(value: Any) -> date | None:
     """A date column: ISO text on SQLite, a date on PostgreSQL."""
     if value is None or isinstance(value, date):
         return value
