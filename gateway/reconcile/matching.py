@@ -85,7 +85,7 @@ def prescriptions(requests: Iterator[RequestFact], responses: Iterator[ResponseF
                 targets[n].append(head)  # type: ignore[arg-type]
                 head = next(stream, None)  # type: ignore[call-overload]
             heads[n] = head
-    return
+        yield group
 
 
 def fills_of(group: Prescription) -> tuple[list[Fill], list[ClaimPaymentFact]]:
