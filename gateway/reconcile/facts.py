@@ -31,7 +31,7 @@ from gateway.ncpdp import response_parts as rs
 from gateway.ncpdp.model import ClaimRequest, ClaimResponse
 from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.reconcile.config import ReconcileConfig, rx_key
-from gateway.x12.reader import iter_835
+from gateway.x12.read.reader import iter_835
 
 PharmacyOf = Callable[[str], str]  # an identifier (NPI, NCPDP id) -> the pharmacy's id
 
@@ -238,9 +238,11 @@ def _request_facts(document: ClaimRequest, file_id: int, seq: int, config: Recon
             rx_key(claim.rx_number), claim.fill_number, header.date_of_service, claim.ndc,
             None if claim.quantity_dispensed is None else str(claim.quantity_dispensed),
             claim.days_supply,
-            *(cents(getattr(pricing, name), where) if pricing else None for name in (
-                "ingredient_cost", "dispensing_fee", "gross_amount_due", "usual_and_customary",
-                "patient_paid")),
+            cents(pricing.ingredient_cost, where) if pricing else None,
+            cents(pricing.dispensing_fee, where) if pricing else None,
+            cents(pricing.gross_amount_due, where) if pricing else None,
+            cents(pricing.usual_and_customary, where) if pricing else None,
+            cents(pricing.patient_paid, where) if pricing else None,
             document.source.transaction_reference, txn,
         )
 
@@ -263,9 +265,10 @@ def _response_facts(document: ClaimResponse, file_id: int, seq: int, pbm: str,
             document.source.transaction_reference, txn, header.header_response_status,
             status.status if status else None, status.authorization_number if status else None,
             rejects or None,
-            *(cents(getattr(pricing, name), where) if pricing else None for name in (
-                "total_amount_paid", "patient_pay", "ingredient_cost_paid",
-                "dispensing_fee_paid")),
+            cents(pricing.total_amount_paid, where) if pricing else None,
+            cents(pricing.patient_pay, where) if pricing else None,
+            cents(pricing.ingredient_cost_paid, where) if pricing else None,
+            cents(pricing.dispensing_fee_paid, where) if pricing else None,
         )
 
 

@@ -189,7 +189,7 @@ def open_ledger(store: MessageStore) -> Ledger:
     raise TypeError(f"no ledger for {store!r}")
 
 
-def _date_fields(fact: type) -> frozenset[int]:
+def _date_fields(fact: Any) -> frozenset[int]:
     hints = fact.__annotations__
     return frozenset(i for i, name in enumerate(fact._fields) if "date" in str(hints[name]))
 

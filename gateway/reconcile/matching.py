@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import NamedTuple
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from gateway.reconcile.facts import ClaimPaymentFact, RequestFact, ResponseFact
 
@@ -73,19 +73,43 @@ class Fill:
 def prescriptions(requests: Iterator[RequestFact], responses: Iterator[ResponseFact],
                   payments: Iterator[ClaimPaymentFact]) -> Iterator[Prescription]:
     """Merge the three (pharmacy, rx_number)-ordered streams into prescriptions."""
-    heads = [next(requests, None), next(responses, None), next(payments, None)]
-    streams = (requests, responses, payments)
-    while any(head is not None for head in heads):
-        key = min((head.pharmacy, head.rx_number) for head in heads if head is not None)
-        group = Prescription(*key)
-        targets = (group.requests, group.responses, group.payments)
-        for n, stream in enumerate(streams):
-            head = heads[n]
-            while head is not None and (head.pharmacy, head.rx_number) == key:
-                targets[n].append(head)  # type: ignore[arg-type]
-                head = next(stream, None)  # type: ignore[call-overload]
-            heads[n] = head
-        yield group
+    sides = _Peek(requests), _Peek(responses), _Peek(payments)
+    while keys := [side.key for side in sides if side.key is not None]:
+        key = min(keys)
+        yield Prescription(key[0], key[1], sides[0].take(key), sides[1].take(key),
+                           sides[2].take(key))
+
+
+class _Row(Protocol):
+    @property
+    def pharmacy(self) -> str: ...
+
+    @property
+    def rx_number(self) -> str: ...
+
+
+_R = TypeVar("_R", bound=_Row)
+
+
+class _Peek(Generic[_R]):
+    """A sorted stream with its next row in view."""
+
+    def __init__(self, rows: Iterator[_R]) -> None:
+        self._rows = rows
+        self._head = next(rows, None)
+
+    @property
+    def key(self) -> tuple[str, str] | None:
+        return None if self._head is None else (self._head.pharmacy, self._head.rx_number)
+
+    def take(self, key: tuple[str, str]) -> list[_R]:
+        """Every row of ``key`` (the rows before it were taken already: the streams are
+        sorted alike)."""
+        taken = []
+        while self._head is not None and (self._head.pharmacy, self._head.rx_number) == key:
+            taken.append(self._head)
+            self._head = next(self._rows, None)
+        return taken
 
 
 def fills_of(group: Prescription) -> tuple[list[Fill], list[ClaimPaymentFact]]:

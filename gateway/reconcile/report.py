@@ -178,9 +178,9 @@ def _money(reads: LedgerReads, scope: Scope, config: ReconcileConfig, summary: S
         totals = summary.pbm(plb.pbm)
         amount = dollars(plb.amount) or ZERO
         totals.plb[category] = totals.plb.get(category, ZERO) + amount
-        share = shares.setdefault((plb.pharmacy, plb.file_id, plb.set_seq), [
+        open_share = shares.setdefault((plb.pharmacy, plb.file_id, plb.set_seq), [
             plb.pharmacy, plb.pbm, plb.trace_number, plb.payment_date, 0, 0, 0])
-        share[6] += plb.amount
+        open_share[6] += plb.amount
         if itemise:
             summary.plb_items.append(PlbItem(plb.pharmacy, plb.pbm, plb.trace_number,
                                              plb.payment_date, plb.reason, plb.reference,
