@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from gateway import __version__
-from gateway.cli import ops, parse, queue, run, split, synth, validate
+from gateway.cli import ops, parse, queue, reconcile, run, split, synth, validate
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from gateway.errors import ConfigError, GatewayError
 
 # One module per command group, each with register(subparsers). Add new ones here.
-COMMANDS: tuple[ModuleType, ...] = (parse, validate, synth, queue, split, run, ops)
+COMMANDS: tuple[ModuleType, ...] = (parse, validate, synth, queue, split, run, ops, reconcile)
 
 
 def build_parser() -> argparse.ArgumentParser:
