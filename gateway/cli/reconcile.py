@@ -23,7 +23,7 @@ from gateway.reconcile.site import load_site
 from gateway.store import open_store
 
 
-def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report = subparsers.add_parser(
         "reconcile", help="match a pharmacy's claims to what its PBMs paid",
         description="Every claim of the period (by date of service) with its outcome: paid, "

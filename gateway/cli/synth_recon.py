@@ -12,7 +12,9 @@ from gateway.synth.recon import ReconSpec
 from gateway.synth.recon_files import write_scenario
 
 
-def register_recon(synth_subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def register_recon(
+    synth_subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
     parser = synth_subparsers.add_parser(
         "recon", help="a reconciliation scenario: NCPDP claims, 835s and the known truth",
         description="Write pharmacies' claim and response batches, three PBMs' 835s (CLP01 "
