@@ -258,6 +258,7 @@ class Daemon:
             self.store, parse=self.runtime.validator(), route=self.runtime.router(self.store),
             acknowledge=self.runtime.acknowledger(self.store), metrics=self.metrics,
             holder=self.holder, stopping=self.stopping,
+            record_claims=self.runtime.claim_recorder(self.store),
         )
 
     def _reload_runtime(self) -> None:

@@ -137,7 +137,23 @@ def folder_workspace(root: Path) -> tuple[Path, Samples]:
     config = write_workspace(root, samples, inbound=folder_inbound(root / "pbm"),
                              outbound=f'type = "folder"\npath = "{root / "pbm" / "inbound"}"\n',
                              destinations=destinations, formats="835|csv")
+    _add_claims_partner(root, samples)
     return config, samples
+
+
+def _add_claims_partner(root: Path, samples: Samples) -> None:
+    """The pharmacies' claim files (NCPDP) in their own drop folder, and the PBM's
+    reconciliation rules (mappings/reconcile.toml), for the claims ledger."""
+    from gateway.ops.demo_claims import PARTNER_ID, RECONCILE_TOML, write_claim_files
+
+    paid = [root / "pbm" / "outbound" / f.name for f in samples.files[:2]]
+    write_claim_files(paid, root / "claims" / "outbound")
+    (root / "partners" / "pbms" / f"{PARTNER_ID}.toml").write_text(
+        f'id = "{PARTNER_ID}"\nname = "Member pharmacies\' claims (synthetic)"\n\n'
+        f"[inbound]\n{folder_inbound(root / 'claims')}\n"
+        '[files]\npatterns = ["*.ncpdp"]\n')
+    (root / "mappings").mkdir(exist_ok=True)
+    (root / "mappings" / "reconcile.toml").write_text(RECONCILE_TOML)
 
 
 def run_demo(directory: Path) -> int:
@@ -145,6 +161,7 @@ def run_demo(directory: Path) -> int:
     from gateway.config.settings import load_settings
     from gateway.daemon.loop import Daemon
     from gateway.log import configure
+    from gateway.ops.demo_claims import print_reconciliation
     from gateway.ops.demo_report import print_report
 
     root = _fresh_workspace(directory.resolve())
@@ -157,6 +174,7 @@ def run_demo(directory: Path) -> int:
         configure(json=True, file=log)
         code = Daemon(load_settings(config)).run(once=True)
     ok = print_report(load_settings(config), samples)
+    print_reconciliation(load_settings(config))
     print(f"\nThe daemon's JSON log (ids, counts and hashes only) is in {log_file}.")
     print(f"Look around: ls {root}/pharmacies/*/inbox {root}/pbm/inbound; "
           f"gateway status --config {config}")

@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 
-from gateway.synth.ncpdp import FIRST_NAMES, LAST_NAMES
 from gateway.synth.pharmacies import Pharmacy, make_npi, make_pharmacies
 
 KINDS = ("paid", "short-dir", "short", "over", "unpaid", "reversed", "reversed-paid", "twice",
@@ -40,6 +39,10 @@ TRUTH = {  # kind -> the outcome the reconciler must report
     "unmatched": "unmatched-payment",
 }
 UNPAID_AGES = (3, 20, 45, 75, 120)  # days before the as-of date: one per aging bucket
+# Made-up names, chosen to appear nowhere else in the gateway's outputs, so the PHI test can
+# search every report, log line and ledger row for them.
+LAST_NAMES = ("QUILLFEATHER", "MARROWBY", "THISTLEWOOD", "BRAMBLECOTT", "FENWORTHY", "OSGOODLE")
+FIRST_NAMES = ("ZEPHYRINE", "ORLANDEAU", "PERSIMMA", "WYNTHROP", "CALLISTRA", "BARNABUS")
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,7 @@ class Scenario:
             "rebill": expected + rng.randint(-300, 300),
         }.get(kind, 0)
         patient = Patient(rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES),
-                          f"SYN{rng.randrange(10**9):09d}",
+                          f"SYNCH{rng.randrange(10**9):09d}",
                           date(1940, 1, 1) + timedelta(days=rng.randrange(25000)))
         return SynthClaim(
             pharmacy, pbm, week, number, kind, rx, fill, dos,
