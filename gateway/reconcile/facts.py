@@ -208,7 +208,7 @@ def ncpdp_facts(stream: BinaryIO, file_id: int, partner: str, config: ReconcileC
     """The request and response transactions of an NCPDP file (batch or one transmission)."""
     seq = 0
     response_pbm = config.pbm_for_payment(partner, ())
-    for document in read_ncpdp(stream, strict=True):
+    for document in read_ncpdp(stream):  # checked before it was routed: no second check
         if isinstance(document, ClaimRequest):
             for fact in _request_facts(document, file_id, seq, config, pharmacy_of):
                 yield fact
