@@ -20,17 +20,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from gateway.config.problems import Problems
-from gateway.config.tables import read_toml, unknown_keys
+from gateway.config.tables import choice, read_toml, unknown_keys
 
 BUILT_IN = Path(__file__).resolve().parent / "reconcile.toml"
 FILE_NAME = "reconcile.toml"
 CATEGORIES = ("fee", "interest", "recoupment", "forwarding_balance", "adjustment")
 _NEVER = re.compile(r"(?!)")  # only when loading failed (problems are raised)
-_TOP = {"defaults", "plb_categories", "pbm"}
+_TOP = {"defaults", "plb_categories", "pbm", "reports"}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+REPORT_FORMATS = ("csv", "json", "html")
 _PBM_KEYS = {"id", "name", "partners", "payer_ids", "bins", "pcns", "clp01", "dir_plb"}
 
 
@@ -60,6 +63,27 @@ class PbmRule:
 
 
 @dataclass(frozen=True)
+class ReportSchedule:
+    """When members get their reconciliation report: never, weekly or monthly."""
+
+    every: str  # off | weekly | monthly
+    weekday: int  # weekly: 0 = Monday, the day the week before is reported
+    formats: tuple[str, ...]
+
+    def due_period(self, today: date) -> tuple[date, date] | None:
+        """The latest period whose report is due by ``today`` (None when off)."""
+        if self.every == "weekly":
+            end = today - timedelta(days=today.weekday() + 1)  # the last Sunday before today
+            if end + timedelta(days=1 + self.weekday) > today:
+                end -= timedelta(days=7)
+            return end - timedelta(days=6), end
+        if self.every == "monthly":
+            end = today.replace(day=1) - timedelta(days=1)
+            return end.replace(day=1), end
+        return None
+
+
+@dataclass(frozen=True)
 class ClaimNumber:
     """What CLP01 says: the Rx number (leading zeros dropped) and the fill, when it says."""
 
@@ -76,6 +100,7 @@ class ReconcileConfig:
     default_clp01: re.Pattern[str]
     default_dir_plb: tuple[DirRule, ...]
     plb_categories: dict[str, str]  # reason code -> category
+    reports: ReportSchedule = ReportSchedule("off", 0, ("html", "csv"))
     file: str = ""
 
     def rule(self, pbm_id: str) -> PbmRule | None:
@@ -138,11 +163,11 @@ def load_reconcile_config(site_dir: Path | None = None) -> ReconcileConfig:
 def _merged(base: dict[str, Any], site: dict[str, Any]) -> dict[str, Any]:
     """Site keys replace built-in ones within [defaults] and [plb_categories]."""
     merged = dict(base)
-    for table in ("defaults", "plb_categories"):
+    for table in ("defaults", "plb_categories", "reports"):
         if isinstance(site.get(table), dict):
             merged[table] = {**base.get(table, {}), **site[table]}
     for key, value in site.items():
-        if key not in ("defaults", "plb_categories"):
+        if key not in ("defaults", "plb_categories", "reports"):
             merged[key] = value
     return merged
 
@@ -171,7 +196,21 @@ def _config(data: dict[str, Any], problems: Problems, file: str) -> ReconcileCon
                 problems.add(None, f"pbm[{n}].id", f"{pbm.id!r} is listed twice",
                              "give each PBM its own id")
             pbms.append(pbm)
-    return ReconcileConfig(tuple(pbms), default_clp01 or _NEVER, default_dir, categories, file)
+    reports = _reports(_dict(data.get("reports", {}), "reports", problems), problems)
+    return ReconcileConfig(tuple(pbms), default_clp01 or _NEVER, default_dir, categories,
+                           reports, file)
+
+
+def _reports(table: dict[str, Any], problems: Problems) -> ReportSchedule:
+    unknown_keys(table, {"schedule", "weekday", "formats"}, "reports.", problems)
+    every = choice(table, "schedule", "reports.", problems, ("off", "weekly", "monthly"), "off")
+    weekday = choice(table, "weekday", "reports.", problems, WEEKDAYS, "monday")
+    formats = _strings(table.get("formats", ["html", "csv"]), "reports.formats", problems)
+    unknown = [f for f in formats if f not in REPORT_FORMATS]
+    if unknown or not formats:
+        problems.add(None, "reports.formats", f"{unknown or formats!r} is not a list of "
+                     "report formats", f"list some of {', '.join(REPORT_FORMATS)}")
+    return ReportSchedule(every, WEEKDAYS.index(weekday), tuple(formats))
 
 
 def _pbm(entry: Any, where: str, problems: Problems, default_clp01: re.Pattern[str] | None

@@ -145,6 +145,19 @@ class Ledger(ABC):
     def _complete(self, file_id: int, rows: int) -> None:
         self._execute(["complete_ledger_file"], {"file_id": file_id, "rows": rows})
 
+    # -- scheduled reports -------------------------------------------------------------------
+
+    def reports_queued(self, start: date, end: date) -> set[tuple[str, str]]:
+        """(pharmacy, format) of every report of the period already queued."""
+        with self.reading() as reads:
+            params = {"start": start, "end": end}
+            return {(str(row[0]), str(row[1])) for row in reads.rows("reports_of_period", params)}
+
+    def report_queued(self, pharmacy: str, start: date, end: date, fmt: str,
+                      delivery_id: int) -> None:
+        self._execute(["report_queued"], {"pharmacy": pharmacy, "start": start, "end": end,
+                                          "format": fmt, "delivery_id": delivery_id})
+
     # -- the back ends' part -----------------------------------------------------------------
 
     @abstractmethod

@@ -145,3 +145,14 @@ CREATE TABLE ledger_provider_adjustments (
 );
 CREATE INDEX ledger_provider_adjustments_paid
     ON ledger_provider_adjustments (pharmacy, payment_date);
+
+-- Scheduled reconciliation reports already queued: one per pharmacy, period and format.
+CREATE TABLE ledger_reports (
+    pharmacy     text        NOT NULL,
+    period_start date        NOT NULL,
+    period_end   date        NOT NULL,
+    format       text        NOT NULL,
+    delivery_id  bigint      NOT NULL,
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (pharmacy, period_start, period_end, format)
+);

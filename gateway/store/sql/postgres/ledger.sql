@@ -143,3 +143,12 @@ SELECT * FROM ledger_service_lines
 -- The received files the ledger's rows came from (names and times, for the audit pack).
 SELECT id, partner, original_name, received_at FROM files
  WHERE id IN (SELECT file_id FROM ledger_files WHERE state = 'complete');
+
+-- name: reports_of_period
+SELECT pharmacy, format FROM ledger_reports
+ WHERE period_start = %(start)s::date AND period_end = %(end)s::date;
+
+-- name: report_queued
+INSERT INTO ledger_reports (pharmacy, period_start, period_end, format, delivery_id)
+VALUES (%(pharmacy)s, %(start)s, %(end)s, %(format)s, %(delivery_id)s)
+ON CONFLICT DO NOTHING;

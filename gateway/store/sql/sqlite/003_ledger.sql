@@ -145,3 +145,14 @@ CREATE TABLE ledger_provider_adjustments (
 );
 CREATE INDEX ledger_provider_adjustments_paid
     ON ledger_provider_adjustments (pharmacy, payment_date);
+
+-- Scheduled reconciliation reports already queued: one per pharmacy, period and format.
+CREATE TABLE ledger_reports (
+    pharmacy     TEXT    NOT NULL,
+    period_start TEXT    NOT NULL,
+    period_end   TEXT    NOT NULL,
+    format       TEXT    NOT NULL,
+    delivery_id  INTEGER NOT NULL,
+    created_at   REAL    NOT NULL,
+    PRIMARY KEY (pharmacy, period_start, period_end, format)
+);

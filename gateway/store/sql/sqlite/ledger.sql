@@ -143,3 +143,12 @@ SELECT * FROM ledger_service_lines
 -- The received files the ledger's rows came from (names and times, for the audit pack).
 SELECT id, partner, original_name, received_at FROM files
  WHERE id IN (SELECT file_id FROM ledger_files WHERE state = 'complete');
+
+-- name: reports_of_period
+SELECT pharmacy, format FROM ledger_reports
+ WHERE period_start = :start AND period_end = :end;
+
+-- name: report_queued
+INSERT INTO ledger_reports (pharmacy, period_start, period_end, format, delivery_id, created_at)
+VALUES (:pharmacy, :start, :end, :format, :delivery_id, :now)
+ON CONFLICT DO NOTHING;
