@@ -26,10 +26,10 @@ from gateway.model import (
     ProviderAdjustment,
     TransactionHeader,
 )
-from gateway.ncpdp import request_parts as rq
-from gateway.ncpdp import response_parts as rs
 from gateway.ncpdp.model import ClaimRequest, ClaimResponse
 from gateway.ncpdp.reader import parse_file as read_ncpdp
+from gateway.ncpdp.transmission import Segment
+from gateway.ncpdp.values import Values
 from gateway.reconcile.config import ReconcileConfig, rx_key
 from gateway.x12.read.reader import iter_835
 
@@ -221,28 +221,30 @@ def ncpdp_facts(stream: BinaryIO, file_id: int, partner: str, config: ReconcileC
 
 def _request_facts(document: ClaimRequest, file_id: int, seq: int, config: ReconcileConfig,
                    pharmacy_of: PharmacyOf) -> Iterator[RequestFact]:
+    """Only the fields the ledger keeps, typed through the field dictionary (the whole
+    business views cost twice as much, and a million claims pay it twice)."""
     header = document.header
     insurance = document.transmission.segment("04")
     group_id = insurance.get("C1") if insurance is not None else None
     pbm = config.pbm_for_claim(header.bin, header.pcn)
     spid = header.service_provider_id
+    where = Location(document.source.file, record_number=document.source.record_number)
     for txn, group in enumerate(document.transmission.groups):
-        claim = rq.Claim.of(group.segment("07"))
-        if claim is None or not claim.rx_number:
+        claim = _values(group.segment("07"))
+        rx = claim.text("D2")
+        if not rx:
             continue  # not a claim (an eligibility check, say): nothing to reconcile
-        pricing = rq.Pricing.of(group.segment("11"))
-        where = Location(document.source.file, record_number=document.source.record_number)
+        pricing = _values(group.segment("11"))
+        quantity = claim.typed("E7")
+        ingredient, fee, gross, usual, patient = (
+            cents(pricing.typed(fid), where) for fid in ("D9", "DC", "DU", "DQ", "DX"))
         yield RequestFact(
             file_id, seq + txn, document.source.byte_offset, header.transaction_code,
-            pharmacy_of(spid), spid, pbm, header.bin, header.pcn, group_id,
-            rx_key(claim.rx_number), claim.fill_number, header.date_of_service, claim.ndc,
-            None if claim.quantity_dispensed is None else str(claim.quantity_dispensed),
-            claim.days_supply,
-            cents(pricing.ingredient_cost, where) if pricing else None,
-            cents(pricing.dispensing_fee, where) if pricing else None,
-            cents(pricing.gross_amount_due, where) if pricing else None,
-            cents(pricing.usual_and_customary, where) if pricing else None,
-            cents(pricing.patient_paid, where) if pricing else None,
+            pharmacy_of(spid), spid, pbm, header.bin, header.pcn, group_id, rx_key(rx),
+            claim.typed("D3"), header.date_of_service,
+            claim.text("D7") if claim.text("E1") == "03" else None,  # 436-E1 03: an NDC
+            None if quantity is None else str(quantity), claim.typed("D5"),
+            ingredient, fee, gross, usual, patient,
             document.source.transaction_reference, txn,
         )
 
@@ -251,25 +253,28 @@ def _response_facts(document: ClaimResponse, file_id: int, seq: int, pbm: str,
                     pharmacy_of: PharmacyOf) -> Iterator[ResponseFact]:
     header = document.header
     spid = header.service_provider_id
+    where = Location(document.source.file, record_number=document.source.record_number)
     for txn, group in enumerate(document.transmission.groups):
-        echo = rs.ResponseClaim.of(group.segment("22"))
-        if echo is None or not echo.rx_number:
+        rx = _values(group.segment("22")).text("D2")
+        if not rx:
             continue
-        status = rs.ResponseStatus.of(group.segment("21"))
-        pricing = rs.ResponsePricing.of(group.segment("23"))
-        where = Location(document.source.file, record_number=document.source.record_number)
-        rejects = "|".join(r.code for r in status.reject_codes) if status else ""
+        segment = group.segment("21")
+        status = _values(segment)
+        rejects = "|".join(v for fid, v in segment.fields() if fid == "FB") if segment else ""
+        pricing = _values(group.segment("23"))
+        paid, patient_pay, ingredient, fee = (
+            cents(pricing.typed(fid), where) for fid in ("F9", "F5", "F6", "F7"))
         yield ResponseFact(
             file_id, seq + txn, document.source.byte_offset, header.transaction_code,
-            pharmacy_of(spid), spid, pbm, rx_key(echo.rx_number), header.date_of_service,
+            pharmacy_of(spid), spid, pbm, rx_key(rx), header.date_of_service,
             document.source.transaction_reference, txn, header.header_response_status,
-            status.status if status else None, status.authorization_number if status else None,
-            rejects or None,
-            cents(pricing.total_amount_paid, where) if pricing else None,
-            cents(pricing.patient_pay, where) if pricing else None,
-            cents(pricing.ingredient_cost_paid, where) if pricing else None,
-            cents(pricing.dispensing_fee_paid, where) if pricing else None,
+            status.text("AN"), status.text("F3"), rejects or None,
+            paid, patient_pay, ingredient, fee,
         )
+
+
+def _values(segment: Segment | None) -> Values:
+    return Values(segment.fields() if segment is not None else ())
 
 
 # -- X12 835 ----------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ again — a file re-routed after a crash never doubles its rows.
 
 from __future__ import annotations
 
+import functools
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -78,11 +79,17 @@ class LedgerReads(ABC):
 
     def facts(self, name: str, fact: type[_F], params: Mapping[str, Any]) -> Iterator[_F]:
         """Stream statement ``name``'s rows as ``fact`` rows (``SELECT *`` of its table)."""
-        dates = _date_fields(fact)
+        dates = date_fields(fact)
+        make = fact._make
         for row in self.rows(name, params):
             if dates:
-                row = tuple(as_date(v) if i in dates else v for i, v in enumerate(row))
-            yield fact(*row)
+                values = list(row)
+                for i in dates:
+                    if values[i].__class__ is str:  # SQLite's ISO text
+                        values[i] = date.fromisoformat(values[i])
+                yield make(values)
+            else:
+                yield make(row)
 
 
 class Ledger(ABC):
@@ -202,9 +209,11 @@ def open_ledger(store: MessageStore) -> Ledger:
     raise TypeError(f"no ledger for {store!r}")
 
 
-def _date_fields(fact: Any) -> frozenset[int]:
+@functools.cache
+def date_fields(fact: Any) -> tuple[int, ...]:
+    """The positions of a fact type's date fields."""
     hints = fact.__annotations__
-    return frozenset(i for i, name in enumerate(fact._fields) if "date" in str(hints[name]))
+    return tuple(i for i, name in enumerate(fact._fields) if "date" in str(hints[name]))
 
 
 def as_date(value: Any) -> date | None:

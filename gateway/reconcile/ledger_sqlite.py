@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from gateway.reconcile.ledger import Ledger, LedgerReads
+from gateway.reconcile.ledger import Ledger, LedgerReads, date_fields
 from gateway.store.sqlfiles import queries
 from gateway.store.sqlite_connection import SQLiteConnection
 
@@ -29,7 +29,14 @@ class SQLiteLedger(Ledger):
         self._connection = SQLiteConnection(Path(path), "NORMAL")
 
     def _insert(self, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        values = [tuple(v.isoformat() if type(v) is date else v for v in row) for row in rows]
+        dates = date_fields(type(rows[0])) if rows else ()
+        values = []
+        for row in rows:
+            copy = list(row)
+            for i in dates:
+                if copy[i] is not None:
+                    copy[i] = copy[i].isoformat()  # the columns hold ISO text
+            values.append(copy)
         with self._connection.transaction() as db:
             db.executemany(self._sql[f"insert_{name}"], values)
 
