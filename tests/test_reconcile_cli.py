@@ -13,13 +13,15 @@ from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
 from gateway.errors import ConfigError
 from gateway.ops.demo import folder_workspace
+from gateway.ops.demo_claims import add_claims_partner
 from gateway.reconcile.config import load_reconcile_config
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
-    config, _ = folder_workspace(root)
+    config, samples = folder_workspace(root)
+    add_claims_partner(root, samples)
     assert Daemon(load_settings(config)).run(once=True) == 0
     return config
 

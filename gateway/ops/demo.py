@@ -137,23 +137,7 @@ def folder_workspace(root: Path) -> tuple[Path, Samples]:
     config = write_workspace(root, samples, inbound=folder_inbound(root / "pbm"),
                              outbound=f'type = "folder"\npath = "{root / "pbm" / "inbound"}"\n',
                              destinations=destinations, formats="835|csv")
-    _add_claims_partner(root, samples)
     return config, samples
-
-
-def _add_claims_partner(root: Path, samples: Samples) -> None:
-    """The pharmacies' claim files (NCPDP) in their own drop folder, and the PBM's
-    reconciliation rules (mappings/reconcile.toml), for the claims ledger."""
-    from gateway.ops.demo_claims import PARTNER_ID, RECONCILE_TOML, write_claim_files
-
-    paid = [root / "pbm" / "outbound" / f.name for f in samples.files[:2]]
-    write_claim_files(paid, root / "claims" / "outbound")
-    (root / "partners" / "pbms" / f"{PARTNER_ID}.toml").write_text(
-        f'id = "{PARTNER_ID}"\nname = "Member pharmacies\' claims (synthetic)"\n\n'
-        f"[inbound]\n{folder_inbound(root / 'claims')}\n"
-        '[files]\npatterns = ["*.ncpdp"]\n')
-    (root / "mappings").mkdir(exist_ok=True)
-    (root / "mappings" / "reconcile.toml").write_text(RECONCILE_TOML)
 
 
 def run_demo(directory: Path) -> int:
@@ -161,14 +145,16 @@ def run_demo(directory: Path) -> int:
     from gateway.config.settings import load_settings
     from gateway.daemon.loop import Daemon
     from gateway.log import configure
-    from gateway.ops.demo_claims import print_reconciliation
+    from gateway.ops.demo_claims import add_claims_partner, print_reconciliation
     from gateway.ops.demo_report import print_report
 
     root = _fresh_workspace(directory.resolve())
     config, samples = folder_workspace(root)
+    add_claims_partner(root, samples)
     log_file = root / "gateway.log"
     print(f"Workspace {root}: a PBM folder with {len(samples.files)} synthetic 835s, "
-          f"{len(samples.pharmacies)} member pharmacies, a SQLite message store.")
+          f"{len(samples.pharmacies)} member pharmacies and their claim files, a SQLite "
+          "message store.")
     print("Running one cycle (gateway run --once): pull → parse → split → deliver ...\n")
     with log_file.open("w") as log:
         configure(json=True, file=log)

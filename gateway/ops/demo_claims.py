@@ -19,6 +19,7 @@ from gateway.config.settings import Settings
 from gateway.model import ClaimPayment, TransactionHeader
 from gateway.ncpdp import batch, writer
 from gateway.ncpdp.model import RequestHeader, ResponseHeader
+from gateway.ops.demo import Samples, folder_inbound
 from gateway.reconcile.ledger import Scope, open_ledger
 from gateway.reconcile.report import reconcile
 from gateway.reconcile.site import load_site
@@ -36,6 +37,19 @@ bins = ["{BIN}"]
 """
 PERIOD = (date(2025, 12, 1), date(2026, 1, 31))
 AS_OF = date(2026, 1, 31)
+
+
+def add_claims_partner(root: Path, samples: Samples) -> None:
+    """The pharmacies' claim files (NCPDP) in their own drop folder under ``root``, a partner
+    that the daemon pulls them from, and the PBM's rules (``mappings/reconcile.toml``)."""
+    paid = [root / "pbm" / "outbound" / f.name for f in samples.files[:2]]  # the good two
+    write_claim_files(paid, root / "claims" / "outbound")
+    (root / "partners" / "pbms" / f"{PARTNER_ID}.toml").write_text(
+        f'id = "{PARTNER_ID}"\nname = "Member pharmacies\' claims (synthetic)"\n\n'
+        f"[inbound]\n{folder_inbound(root / 'claims')}\n"
+        '[files]\npatterns = ["*.ncpdp"]\n')
+    (root / "mappings").mkdir(exist_ok=True)
+    (root / "mappings" / "reconcile.toml").write_text(RECONCILE_TOML)
 
 
 def write_claim_files(remittances: list[Path], outbound: Path) -> None:
