@@ -19,7 +19,7 @@ from gateway.errors import ConfigError
 from gateway.reconcile.audit import read_rx_list, write_audit_pack
 from gateway.reconcile.documents import FORMATS, build_report
 from gateway.reconcile.ledger import Scope, open_ledger
-from gateway.reconcile.site import load_site
+from gateway.reconcile.site import Site, load_site
 from gateway.store import open_store
 
 
@@ -60,7 +60,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
         raise ConfigError(f"--to {args.end} is before --from {args.start}",
                           fix="give the period's first day to --from and its last to --to")
     site = load_site(load_settings(args.config))
-    pharmacy = site.pharmacy(args.pharmacy)
+    pharmacy = _pharmacy(site, args.pharmacy)
     scope = Scope(pharmacy, args.pbm, args.start, args.end, args.as_of or date.today())
     with open_store(site.store_url, create=False) as store, open_ledger(store) as ledger:
         report = build_report(ledger, scope, site.rules, title=(
@@ -83,7 +83,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
 
 def run_audit_pack(args: argparse.Namespace) -> int:
     site = load_site(load_settings(args.config))
-    pharmacy = site.pharmacy(args.pharmacy)
+    pharmacy = _pharmacy(site, args.pharmacy)
     wanted = read_rx_list(args.rx_list)
     with open_store(site.store_url, create=False) as store, open_ledger(store) as ledger:
         written = write_audit_pack(ledger, pharmacy, args.pbm, wanted, args.out,
@@ -93,6 +93,16 @@ def run_audit_pack(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     return EXIT_OK
+
+
+def _pharmacy(site: Site, named: str) -> str:
+    """The roster's pharmacy id; an identifier it does not know is used as sent (the ledger
+    keeps such rows under it), with a warning."""
+    pharmacy = site.pharmacy(named)
+    if site.roster.by_id(pharmacy) is None:
+        print(f"gateway: warning: {named!r} is not a pharmacy of the roster; reporting the "
+              "rows recorded under that identifier", file=sys.stderr)
+    return pharmacy
 
 
 def _date(text: str) -> date:
