@@ -42,6 +42,12 @@ def peak_rss_mib() -> float:
     return 0.0
 
 
+def work_file(url: str, out: Path, name: str) -> Path:
+    """A stage's output, per back end (two back ends may run at once on one scenario)."""
+    backend = "sqlite" if url.startswith("sqlite") else "postgres"
+    return out / f"{backend}-{name}"
+
+
 def scenario_dir(claims: int, pharmacies: int) -> Path:
     return DATA / f"recon-{claims}-{pharmacies}-seed1"
 
@@ -100,7 +106,7 @@ def stage_reconcile(url: str, out: Path) -> dict[str, object]:
     config = load_reconcile_config(out)
     started, cpu = time.perf_counter(), time.process_time()
     with open_store(url, migrate=False) as store, open_ledger(store) as ledger, \
-            (out / "outcomes.csv").open("w", newline="") as handle:
+            work_file(url, out, "outcomes.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         summary = reconcile(ledger, Scope(None, None, start, end, recon.as_of), config,
                             lambda o: writer.writerow((o.pharmacy, o.rx_number, o.fill_number,
@@ -125,7 +131,7 @@ def stage_export(url: str, out: Path) -> dict[str, object]:
     counts = {}
     with open_store(url, migrate=False) as store, open_ledger(store) as ledger, \
             ledger.reading() as reads:
-        with (out / "claims.csv").open("w", newline="") as handle:
+        with work_file(url, out, "claims.csv").open("w", newline="") as handle:
             writer = csv.writer(handle)
             n = 0
             for r in reads.facts("stream_responses", ResponseFact, scope):
@@ -133,7 +139,7 @@ def stage_export(url: str, out: Path) -> dict[str, object]:
                                  r.status, r.total_paid or 0))
                 n += 1
             counts["claims"] = n
-        with (out / "payments.csv").open("w", newline="") as handle:
+        with work_file(url, out, "payments.csv").open("w", newline="") as handle:
             writer = csv.writer(handle)
             n = 0
             for p in reads.facts("stream_claim_payments", ClaimPaymentFact, scope):
@@ -143,14 +149,14 @@ def stage_export(url: str, out: Path) -> dict[str, object]:
     return counts
 
 
-def stage_baseline(_url: str, out: Path) -> dict[str, object]:
+def stage_baseline(url: str, out: Path) -> dict[str, object]:
     started, cpu = time.perf_counter(), time.process_time()
-    with (out / "claims.csv").open(newline="") as handle:
+    with work_file(url, out, "claims.csv").open(newline="") as handle:
         claims = sorted(tuple(row) for row in csv.reader(handle))
-    with (out / "payments.csv").open(newline="") as handle:
+    with work_file(url, out, "payments.csv").open(newline="") as handle:
         payments = sorted(tuple(row) for row in csv.reader(handle))
     written = 0
-    with (out / "baseline.csv").open("w", newline="") as handle:
+    with work_file(url, out, "baseline.csv").open("w", newline="") as handle:
         writer = csv.writer(handle)
         j = 0
         for claim in claims:
