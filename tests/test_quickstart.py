@@ -78,4 +78,8 @@ def test_readme_quickstart_shows_the_demo_working(tmp_path):
     for inbox in inboxes:  # each pharmacy's line in the report names its files
         for delivered in inbox.iterdir():
             assert delivered.name in out
+    # The claims ledger was filled by the pipeline as each file was routed (issue 11): every
+    # demo pharmacy's claims are reconciled, with a short payment and an unpaid claim each.
+    summary = out.split("RECONCILIATION", 1)[1]
+    assert len(re.findall(r"\d+ claims: \d+ paid, 1 short-paid, 1 unpaid", summary)) == 6
     assert "Traceback" not in result.stderr

@@ -17,13 +17,25 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from gateway import __version__
-from gateway.cli import files, ops, parse, partners, queue, run, split, synth, users, validate
+from gateway.cli import (
+    files,
+    ops,
+    parse,
+    partners,
+    queue,
+    reconcile,
+    run,
+    split,
+    synth,
+    users,
+    validate,
+)
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from gateway.errors import ConfigError, GatewayError
 
 # One module per command group, each with register(subparsers). Add new ones here.
 COMMANDS: tuple[ModuleType, ...] = (
-    parse, validate, synth, queue, files, partners, split, run, users, ops,
+    parse, validate, synth, queue, files, partners, split, run, users, ops, reconcile,
 )
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from gateway.cli.codes import EXIT_OK
 from gateway.cli.synth_ncpdp import register_ncpdp
+from gateway.cli.synth_recon import register_recon
 from gateway.errors import ConfigError
 from gateway.synth.pharmacies import write_roster
 from gateway.synth.x12_835 import SHAPES, Spec, write_835, write_835_file
@@ -28,6 +29,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
     _register_835(kinds)
     register_ncpdp(kinds)
+    register_recon(kinds)
 
 
 def _register_835(kinds: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

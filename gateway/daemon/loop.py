@@ -165,6 +165,7 @@ class Daemon:
                force or p.poll.is_due(now, self.last_poll.get(p.id), self.settings.holidays))]
         outcomes = self._poll_all(due, force=force)
         self.pipeline.process_pending()
+        self._publish_reports()
         self._check_slas(utc_now())
         if not force:
             self.alerts.tick(self.store)
@@ -172,6 +173,15 @@ class Daemon:
         self.metrics.cycles.inc()
         self._last_cycle = time.monotonic()
         return all(o.error is None for o in outcomes)
+
+    def _publish_reports(self) -> None:
+        """Queue the reconciliation reports due today (issue 11); a failure is logged and
+        tried again next cycle, never fatal."""
+        today = utc_now().astimezone(self.settings.timezone).date()
+        try:
+            self.runtime.report_publisher(self.store, self.holder).publish_due(today)
+        except Exception as exc:
+            self.log.exception("reconciliation reports failed", error=type(exc).__name__)
 
     def _guarded_cycle(self) -> None:
         """A cycle that cannot kill the daemon. A store outage is logged once and waited out
@@ -303,6 +313,7 @@ class Daemon:
             self.store, parse=self.runtime.validator(), route=self.runtime.router(self.store),
             acknowledge=self.runtime.acknowledger(self.store), metrics=self.metrics,
             holder=self.holder, stopping=self.stopping,
+            record_claims=self.runtime.claim_recorder(self.store),
         )
 
     def _reload_runtime(self) -> None:

@@ -42,6 +42,9 @@ Router = Callable[[ReceivedFile], int]
 # An acknowledger: given the file, the error it is refused for (None: accepted) and the
 # findings of the parse (None: read them again), queue what the partner wants.
 Acknowledger = Callable[[ReceivedFile, InputError | None, list[Finding] | None], None]
+# A claim recorder: take a routed file's claim facts into the claims ledger (idempotent;
+# reports its own failures, never raises: see gateway.reconcile.recorder).
+ClaimRecorder = Callable[[ReceivedFile], None]
 
 
 class Pipeline:
@@ -50,12 +53,14 @@ class Pipeline:
 
     def __init__(self, store: MessageStore, *, parse: Validator, route: Router,
                  acknowledge: Acknowledger, metrics: Metrics, holder: str,
-                 stopping: threading.Event | None = None) -> None:
+                 stopping: threading.Event | None = None,
+                 record_claims: ClaimRecorder | None = None) -> None:
         self.store = store
         self.holder = holder
         self._parse = parse
         self._route = route
         self._acknowledge = acknowledge
+        self._record_claims = record_claims or (lambda _received: None)
         self.metrics = metrics
         self.stopping = stopping or threading.Event()
         self.log = get_logger(component="pipeline")
@@ -108,6 +113,7 @@ class Pipeline:
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
             queued = self._route(received)
+            self._record_claims(received)  # the claims ledger (issue 11), before "routed"
             self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
                                        reason=f"{queued} deliveries")
             self.log.info("file routed", partner=received.partner, file_id=received.id,

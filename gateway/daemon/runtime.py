@@ -21,10 +21,14 @@ from gateway.config.partners import Partner
 from gateway.config.settings import Settings
 from gateway.daemon.acknowledge import Acknowledger
 from gateway.daemon.parse import parse_file
-from gateway.daemon.pipeline import Router, Validator
+from gateway.daemon.pipeline import ClaimRecorder, Router, Validator
 from gateway.daemon.route import by_format, control_numbers, route_file_stage
 from gateway.daemon.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
 from gateway.errors import ConfigError
+from gateway.reconcile.config import load_reconcile_config
+from gateway.reconcile.pharmacies import roster_pharmacy_of
+from gateway.reconcile.publish import ReportPublisher
+from gateway.reconcile.recorder import LedgerRecorder
 from gateway.store.base import MessageStore
 from gateway.transport.base import Fetched, RemoteFile, Sink, Source
 from gateway.x12.write.control_numbers import SqliteControlNumbers
@@ -93,6 +97,10 @@ class Runtime:
         self.settings = settings
         self.config = config
         self.partners = {pid: self._partner(p) for pid, p in sorted(config.pbms.items())}
+        # Checked at load (and reload) like the partners: a bad mappings/reconcile.toml is
+        # refused with its file, key and fix.
+        self.reconcile_rules = load_reconcile_config(settings.path.parent / "mappings")
+        self._publisher: ReportPublisher | None = None
         self._numbers: SqliteControlNumbers | None = None
 
     # -- partners -----------------------------------------------------------------------------
@@ -125,6 +133,17 @@ class Runtime:
     def acknowledger(self, store: MessageStore) -> Acknowledger:
         return Acknowledger(store, {p.id: (p.ack_kind, p.ack_destination)
                                     for p in self.partners.values()})
+
+    def report_publisher(self, store: MessageStore, holder: str) -> ReportPublisher:
+        """The one publisher of scheduled reconciliation reports (it remembers what it
+        queued, so a cycle that has nothing to do costs nothing)."""
+        if self._publisher is None:
+            self._publisher = ReportPublisher(store, self.reconcile_rules, self.config.roster,
+                                              holder)
+        return self._publisher
+
+    def claim_recorder(self, store: MessageStore) -> ClaimRecorder:
+        return LedgerRecorder(store, self.reconcile_rules, roster_pharmacy_of(self.config.roster))
 
     def router(self, store: MessageStore) -> Router:
         if self._numbers is None:

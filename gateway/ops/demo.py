@@ -148,18 +148,22 @@ def run_demo(directory: Path) -> int:
     from gateway.config.settings import load_settings
     from gateway.daemon.loop import Daemon
     from gateway.log import configure
+    from gateway.ops.demo_claims import add_claims_partner, print_reconciliation
     from gateway.ops.demo_report import print_report
 
     root = _fresh_workspace(directory.resolve())
     config, samples = folder_workspace(root)
+    add_claims_partner(root, samples)
     log_file = root / "gateway.log"
     print(f"Workspace {root}: a PBM folder with {len(samples.files)} synthetic 835s, "
-          f"{len(samples.pharmacies)} member pharmacies, a SQLite message store.")
+          f"{len(samples.pharmacies)} member pharmacies and their claim files, a SQLite "
+          "message store.")
     print("Running one cycle (gateway run --once): pull → parse → split → deliver ...\n")
     with log_file.open("w") as log:
         configure(json=True, file=log)
         code = Daemon(load_settings(config)).run(once=True)
     ok = print_report(load_settings(config), samples)
+    print_reconciliation(load_settings(config))
     print(f"\nThe daemon's JSON log (ids, counts and hashes only) is in {log_file}.")
     print(f"Look around: ls {root}/pharmacies/*/inbox {root}/pbm/inbound; "
           f"gateway status --config {config}")

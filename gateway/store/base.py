@@ -123,6 +123,14 @@ class MessageStore(OperatorStore):
         """
 
     @abstractmethod
+    def record_generated(self, *, source: str, name: str, data: bytes,
+                         actor: str) -> ReceivedFile:
+        """Keep a document the gateway made itself (a reconciliation report, say) so that it
+        can be delivered like any other: a file row from ``source`` (e.g.
+        ``gateway:reconcile``), already ``routed`` (nothing parses it), whose payload is
+        ``data``. The same bytes again return the first row."""
+
+    @abstractmethod
     def get_file(self, file_id: int) -> ReceivedFile: ...
 
     @abstractmethod

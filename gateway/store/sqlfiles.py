@@ -1,7 +1,8 @@
 """The SQL of each back end, read from ``sql/<backend>/``.
 
 ``NNN_name.sql`` files are the migrations, applied in order and recorded in the
-``schema_version`` table. ``queries.sql`` holds the statements the store runs, each introduced
+``schema_version`` table. ``queries.sql`` holds the statements the store runs (``ledger.sql``
+those of the claims ledger), each introduced
 by a ``-- name: NAME`` line, so a reviewer reads the SQL as SQL (procrastinate does the same).
 """
 
@@ -37,7 +38,8 @@ def migrations(backend: str) -> list[Migration]:
 def queries(backend: str, *names: str) -> dict[str, str]:
     """The named statements of ``backend``'s statement files ``<name>.sql``; by default the
     message store's own: queries.sql (the store and its queue) and console.sql (operator
-    searches, accounts, partner pauses). ``queries(backend, "alerts")``: the alerts'."""
+    searches, accounts, partner pauses). ``queries(backend, "alerts")``: the alerts',
+    ``queries(backend, "ledger")``: the claims ledger's."""
     found: dict[str, str] = {}
     for name in names or ("queries", "console"):
         text = files("gateway.store").joinpath("sql", backend, f"{name}.sql").read_text("utf-8")

@@ -19,6 +19,7 @@ leases) and ignore it.
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import time
@@ -147,6 +148,19 @@ class SQLStore(MessageStore, Generic[_Connection]):
             reason = f"sha256 {params['sha256']}"
         self._log(db, "file", row["id"], row["status"], actor, reason)
         return row
+
+    def record_generated(self, *, source: str, name: str, data: bytes,
+                         actor: str) -> ReceivedFile:
+        sha256 = self.put_payload(io.BytesIO(data))  # durable before the row names it
+        params = {"partner": source, "remote_path": name, "original_name": name,
+                  "size": len(data), "sha256": sha256, "now": time.time()}
+        with self._intake.transaction() as db:
+            row = db.execute(self._sql["insert_generated_file"], params).fetchone()
+            if row is None:
+                first = db.execute(self._sql["first_copy"], params)
+                return file_from_row(returned_row(first, "first_copy"))
+            self._log(db, "file", row["id"], "generated", actor, f"{name} sha256 {sha256}")
+        return file_from_row(row)
 
     def get_file(self, file_id: int) -> ReceivedFile:
         return file_from_row(self._get("file", file_id))

@@ -20,6 +20,21 @@ SELECT :partner, :remote_path, :original_name, :size, :mtime, :sha256, :now,
    AND first_copy.duplicate_of IS NULL
 RETURNING *;
 
+-- name: insert_generated_file
+-- A document the gateway made itself (a reconciliation report): kept like a received file
+-- and recorded routed at once, so the pipeline never parses it. Nothing when the same bytes
+-- were recorded before.
+INSERT INTO files (partner, remote_path, original_name, size, mtime, sha256, received_at,
+                   status)
+VALUES (:partner, :remote_path, :original_name, :size, NULL, :sha256, :now,
+        'routed')
+ON CONFLICT (partner, sha256) WHERE duplicate_of IS NULL DO NOTHING
+RETURNING *;
+
+-- name: first_copy
+SELECT * FROM files
+ WHERE partner = :partner AND sha256 = :sha256 AND duplicate_of IS NULL;
+
 -- name: get_file
 SELECT * FROM files WHERE id = :id;
 

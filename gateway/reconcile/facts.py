@@ -1,0 +1,348 @@
+"""Claim facts: the ledger's rows, read out of a routed NCPDP or 835 file.
+
+One row type per table of ``sql/<backend>/003_ledger.sql``; the field order is the column
+order. Rows name the pharmacy (``pharmacy``: the roster's pharmacy id, or the identifier as
+sent when the roster does not know it) and the PBM (``pbm``: a rule's id from
+:mod:`gateway.reconcile.config`, else what was seen). They never hold PHI: no patient or
+cardholder names, no cardholder or member ids, no birth dates — the raw file (``file_id``,
+``byte_offset``) stays the legal record.
+
+Amounts are integer cents, the way the ledger stores them (exact, and cheap at a million
+claims); the reports turn them into Decimal. ``seq`` numbers a file's rows of one kind from
+0, so a row is (file_id, seq) and re-reading a file gives the same keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from typing import BinaryIO, NamedTuple
+
+from gateway.errors import InputError, Location
+from gateway.model import (
+    Adjustment,
+    ClaimPayment,
+    ProviderAdjustment,
+    TransactionHeader,
+)
+from gateway.ncpdp.model import ClaimRequest, ClaimResponse
+from gateway.ncpdp.reader import parse_file as read_ncpdp
+from gateway.ncpdp.transmission import Segment
+from gateway.ncpdp.values import Values
+from gateway.reconcile.config import ReconcileConfig, rx_key
+from gateway.x12.read.reader import iter_835
+
+PharmacyOf = Callable[[str], str]  # an identifier (NPI, NCPDP id) -> the pharmacy's id
+
+
+class RequestFact(NamedTuple):
+    """One transaction of a B1/B2/B3 (or other) request: the claim as submitted."""
+
+    file_id: int
+    seq: int
+    byte_offset: int  # of the transmission in the file
+    transaction_code: str  # 103-A3
+    pharmacy: str
+    service_provider_id: str  # 201-B1
+    pbm: str
+    bin: str  # 101-A1
+    pcn: str  # 104-A4
+    group_id: str | None  # 301-C1 (the plan's group, not a person)
+    rx_number: str  # 402-D2, leading zeros dropped
+    fill_number: int | None  # 403-D3
+    date_of_service: date | None  # 401-D1
+    ndc: str | None  # 407-D7 when 436-E1 = 03
+    quantity: str | None  # 442-E7, as a decimal string
+    days_supply: int | None  # 405-D5
+    ingredient_cost: int | None  # 409-D9
+    dispensing_fee: int | None  # 412-DC
+    gross_amount_due: int | None  # 430-DU
+    usual_and_customary: int | None  # 426-DQ
+    patient_paid: int | None  # 433-DX
+    reference: str | None  # 880-K5 of the batch detail (matches the response)
+    txn: int  # the transaction's place in its transmission (0-3)
+
+
+class ResponseFact(NamedTuple):
+    """One transaction of a response: the PBM's adjudication."""
+
+    file_id: int
+    seq: int
+    byte_offset: int
+    transaction_code: str
+    pharmacy: str
+    service_provider_id: str
+    pbm: str  # from the partner that sent the batch (responses carry no BIN)
+    rx_number: str  # 402-D2 echoed in segment 22
+    date_of_service: date | None
+    reference: str | None
+    txn: int
+    header_status: str  # 501-F1
+    status: str | None  # 112-AN: P paid, D duplicate of paid, R rejected, A approved, ...
+    authorization_number: str | None  # 503-F3
+    reject_codes: str | None  # 511-FB, joined by "|"
+    total_paid: int | None  # 509-F9
+    patient_pay: int | None  # 505-F5
+    ingredient_cost_paid: int | None  # 506-F6
+    dispensing_fee_paid: int | None  # 507-F7
+
+
+class PaymentFact(NamedTuple):
+    """One 835 transaction set: one payment (BPR/TRN) to one payee."""
+
+    file_id: int
+    set_seq: int
+    control_number: str  # ST02
+    pbm: str
+    payer_name: str  # N1*PR N102 (a business)
+    payer_id: str | None  # TRN03, else N1*PR N104
+    payee_npi: str | None
+    payee_ncpdp_id: str | None
+    payee_tin: str | None
+    trace_number: str | None  # TRN02
+    amount: int  # BPR02
+    credit_debit: str  # BPR03
+    method: str  # BPR04
+    payment_date: date | None  # BPR16, else DTM*405
+    interchange_control_number: str  # ISA13
+
+
+class ClaimPaymentFact(NamedTuple):
+    """One CLP: what the PBM paid on one claim, in one payment."""
+
+    file_id: int
+    seq: int
+    set_seq: int
+    byte_offset: int  # of the CLP segment
+    pharmacy: str
+    provider_id: str  # NM1*82, else TS301, else the payee
+    pbm: str
+    claim_id: str  # CLP01 as sent
+    rx_number: str  # out of CLP01 by the PBM's pattern (leading zeros dropped)
+    fill_number: int | None  # out of CLP01 when the PBM writes it there
+    date_of_service: date | None  # DTM*472 of the first line, else DTM*232
+    status: str  # CLP02: 1/2/3 processed, 4 denied, 22 reversal
+    billed: int  # CLP03
+    paid: int  # CLP04
+    patient_responsibility: int | None  # CLP05
+    payer_claim_control_number: str | None  # CLP07
+    ndc: str | None  # SVC01 of the first N4 line
+    adjustments: str  # every CAS of the claim and its lines: "CO-45:1234|PR-3:500"
+    dir_amount: int  # CARC 295 (DIR) summed over the claim and its lines
+    trace_number: str | None  # of the payment (TRN02), for reports without a join
+    payment_date: date | None
+
+
+class LineFact(NamedTuple):
+    """One SVC service line of a claim payment (the audit pack shows them)."""
+
+    file_id: int
+    claim_seq: int
+    line: int  # from 1
+    product_qualifier: str  # SVC01-1 (N4 = NDC)
+    product_id: str  # SVC01-2
+    service_date: date | None  # DTM*472
+    billed: int  # SVC02
+    paid: int  # SVC03
+    units: str | None  # SVC05
+    adjustments: str  # the line's CAS, as on the claim
+
+
+class PlbFact(NamedTuple):
+    """One PLB reason/amount pair: positive amounts reduce the payment."""
+
+    file_id: int
+    seq: int
+    set_seq: int
+    pharmacy: str
+    provider_id: str  # PLB01
+    pbm: str
+    fiscal_period_date: date | None  # PLB02
+    reason: str  # PLB03-1
+    reference: str | None  # PLB03-2
+    amount: int
+    trace_number: str | None
+    payment_date: date | None
+
+
+Fact = RequestFact | ResponseFact | PaymentFact | ClaimPaymentFact | LineFact | PlbFact
+
+
+def cents(amount: Decimal | None, where: Location | None = None) -> int | None:
+    """Exact integer cents; an amount with fractions of a cent is refused, not rounded."""
+    if amount is None:
+        return None
+    scaled = amount.scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise InputError(f"amount {amount} has fractions of a cent", code="amount-precision",
+                         where=where, fix="amounts are dollars and cents; ask the sender")
+    return int(scaled)
+
+
+def summarize_adjustments(adjustments: tuple[Adjustment, ...], into: dict[str, int]) -> None:
+    """Add CAS amounts into ``into`` by "GROUP-REASON" (CO-45, PR-3, CO-295)."""
+    for adjustment in adjustments:
+        key = f"{adjustment.group}-{adjustment.reason}"
+        into[key] = into.get(key, 0) + (cents(adjustment.amount) or 0)
+
+
+def adjustment_text(totals: dict[str, int]) -> str:
+    return "|".join(f"{key}:{amount}" for key, amount in sorted(totals.items()))
+
+
+def parse_adjustments(text: str) -> dict[str, int]:
+    """The inverse of :func:`adjustment_text`."""
+    out: dict[str, int] = {}
+    for item in filter(None, text.split("|")):
+        key, _, amount = item.rpartition(":")
+        out[key] = out.get(key, 0) + int(amount)
+    return out
+
+
+# -- NCPDP ------------------------------------------------------------------------------------
+
+
+def ncpdp_facts(stream: BinaryIO, file_id: int, partner: str, config: ReconcileConfig,
+                pharmacy_of: PharmacyOf) -> Iterator[RequestFact | ResponseFact]:
+    """The request and response transactions of an NCPDP file (batch or one transmission)."""
+    seq = 0
+    response_pbm = config.pbm_for_payment(partner, ())
+    for document in read_ncpdp(stream):  # checked before it was routed: no second check
+        if isinstance(document, ClaimRequest):
+            for fact in _request_facts(document, file_id, seq, config, pharmacy_of):
+                yield fact
+                seq += 1
+        elif isinstance(document, ClaimResponse):
+            for response in _response_facts(document, file_id, seq, response_pbm, pharmacy_of):
+                yield response
+                seq += 1
+
+
+def _request_facts(document: ClaimRequest, file_id: int, seq: int, config: ReconcileConfig,
+                   pharmacy_of: PharmacyOf) -> Iterator[RequestFact]:
+    """Only the fields the ledger keeps, typed through the field dictionary (the whole
+    business views cost twice as much, and a million claims pay it twice)."""
+    header = document.header
+    insurance = document.transmission.segment("04")
+    group_id = insurance.get("C1") if insurance is not None else None
+    pbm = config.pbm_for_claim(header.bin, header.pcn)
+    spid = header.service_provider_id
+    where = Location(document.source.file, record_number=document.source.record_number)
+    for txn, group in enumerate(document.transmission.groups):
+        claim = _values(group.segment("07"))
+        rx = claim.text("D2")
+        if not rx:
+            continue  # not a claim (an eligibility check, say): nothing to reconcile
+        pricing = _values(group.segment("11"))
+        quantity = claim.typed("E7")
+        ingredient, fee, gross, usual, patient = (
+            cents(pricing.typed(fid), where) for fid in ("D9", "DC", "DU", "DQ", "DX"))
+        yield RequestFact(
+            file_id, seq + txn, document.source.byte_offset, header.transaction_code,
+            pharmacy_of(spid), spid, pbm, header.bin, header.pcn, group_id, rx_key(rx),
+            claim.typed("D3"), header.date_of_service,
+            claim.text("D7") if claim.text("E1") == "03" else None,  # 436-E1 03: an NDC
+            None if quantity is None else str(quantity), claim.typed("D5"),
+            ingredient, fee, gross, usual, patient,
+            document.source.transaction_reference, txn,
+        )
+
+
+def _response_facts(document: ClaimResponse, file_id: int, seq: int, pbm: str,
+                    pharmacy_of: PharmacyOf) -> Iterator[ResponseFact]:
+    header = document.header
+    spid = header.service_provider_id
+    where = Location(document.source.file, record_number=document.source.record_number)
+    for txn, group in enumerate(document.transmission.groups):
+        rx = _values(group.segment("22")).text("D2")
+        if not rx:
+            continue
+        segment = group.segment("21")
+        status = _values(segment)
+        rejects = "|".join(v for fid, v in segment.fields() if fid == "FB") if segment else ""
+        pricing = _values(group.segment("23"))
+        paid, patient_pay, ingredient, fee = (
+            cents(pricing.typed(fid), where) for fid in ("F9", "F5", "F6", "F7"))
+        yield ResponseFact(
+            file_id, seq + txn, document.source.byte_offset, header.transaction_code,
+            pharmacy_of(spid), spid, pbm, rx_key(rx), header.date_of_service,
+            document.source.transaction_reference, txn, header.header_response_status,
+            status.text("AN"), status.text("F3"), rejects or None,
+            paid, patient_pay, ingredient, fee,
+        )
+
+
+def _values(segment: Segment | None) -> Values:
+    return Values(segment.fields() if segment is not None else ())
+
+
+# -- X12 835 ----------------------------------------------------------------------------------
+
+
+def x12_facts(stream: BinaryIO, file_id: int, partner: str, config: ReconcileConfig,
+              pharmacy_of: PharmacyOf, *, file_name: str | None = None,
+              ) -> Iterator[PaymentFact | ClaimPaymentFact | LineFact | PlbFact]:
+    """Payments, claim payments, their lines and PLB items of an 835, streamed."""
+    set_seq = claim_seq = plb_seq = -1
+    payment: PaymentFact | None = None
+    payee = ""
+    for item in iter_835(stream, file_name=file_name):
+        if isinstance(item, TransactionHeader):
+            set_seq += 1
+            payment = _payment(item, file_id, set_seq, partner, config)
+            payee = payment.payee_npi or payment.payee_ncpdp_id or payment.payee_tin or ""
+            yield payment
+        elif isinstance(item, ClaimPayment) and payment is not None:
+            claim_seq += 1
+            yield from _claim_payment(item, payment, claim_seq, payee, config, pharmacy_of)
+        elif isinstance(item, ProviderAdjustment) and payment is not None:
+            plb_seq += 1
+            yield PlbFact(
+                file_id, plb_seq, set_seq, pharmacy_of(item.provider_id), item.provider_id,
+                payment.pbm, item.fiscal_period_date, item.reason, item.reference,
+                cents(item.amount) or 0, payment.trace_number, payment.payment_date)
+
+
+def _payment(header: TransactionHeader, file_id: int, set_seq: int, partner: str,
+             config: ReconcileConfig) -> PaymentFact:
+    pay, payer, payee = header.payment, header.payer, header.payee
+    pbm = config.pbm_for_payment(partner, (pay.originator_id, payer.identifier))
+    return PaymentFact(
+        file_id, set_seq, header.control_number, pbm, payer.name,
+        pay.originator_id or payer.identifier, payee.npi, payee.ncpdp_id, payee.tin,
+        pay.trace_number, cents(pay.amount) or 0, pay.credit_debit, pay.method,
+        pay.date or header.production_date, header.envelope.interchange_control_number)
+
+
+def _claim_payment(claim: ClaimPayment, payment: PaymentFact, seq: int, payee: str,
+                   config: ReconcileConfig, pharmacy_of: PharmacyOf,
+                   ) -> Iterator[ClaimPaymentFact | LineFact]:
+    provider = claim.rendering_provider_npi or claim.provider_id or payee
+    number = config.claim_number(payment.pbm, claim.claim_id)
+    totals: dict[str, int] = {}
+    summarize_adjustments(claim.adjustments, totals)
+    lines = []
+    for n, line in enumerate(claim.service_lines, 1):
+        mine: dict[str, int] = {}
+        summarize_adjustments(line.adjustments, mine)
+        for key, amount in mine.items():
+            totals[key] = totals.get(key, 0) + amount
+        lines.append(LineFact(
+            payment.file_id, seq, n, line.product_qualifier, line.product_id, line.service_date,
+            cents(line.billed) or 0, cents(line.paid) or 0,
+            None if line.units is None else str(line.units), adjustment_text(mine)))
+    first = claim.service_lines[0] if claim.service_lines else None
+    ndc = next((s.product_id for s in claim.service_lines if s.product_qualifier == "N4"), None)
+    dir_amount = sum(amount for key, amount in totals.items() if key.endswith("-295"))
+    source = claim.source
+    yield ClaimPaymentFact(
+        payment.file_id, seq, payment.set_seq, source.start_offset if source else 0,
+        pharmacy_of(provider), provider, payment.pbm, claim.claim_id,
+        number.rx_number if number else claim.claim_id.strip(),
+        number.fill_number if number else None,
+        (first.service_date if first and first.service_date else claim.statement_start),
+        claim.status, cents(claim.billed) or 0, cents(claim.paid) or 0,
+        cents(claim.patient_responsibility), claim.payer_claim_control_number, ndc,
+        adjustment_text(totals), dir_amount, payment.trace_number, payment.payment_date)
+    yield from lines

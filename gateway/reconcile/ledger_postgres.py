@@ -1,0 +1,67 @@
+"""The claims ledger on the shared store's PostgreSQL database.
+
+Its own autocommit connection, like the store's. Batches are ``COPY ... FROM STDIN`` in one
+transaction each; reads run in one ``REPEATABLE READ READ ONLY`` transaction with server-side
+(named) cursors, so three streams of a million rows each are merged in bounded memory and
+all see the same snapshot.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import DictRow, tuple_row
+
+from gateway.reconcile.ledger import Ledger, LedgerReads
+from gateway.store.postgres_connection import PostgresConnection
+from gateway.store.sqlfiles import queries
+
+_Q = queries("postgres", "ledger")
+_CURSORS = itertools.count()
+
+
+class PostgresLedger(Ledger):
+    def __init__(self, url: str) -> None:
+        super().__init__(_Q)
+        self._connection = PostgresConnection(url, synchronous_commit=True)
+
+    def _insert(self, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        with self._connection.transaction() as db, db.cursor().copy(
+            self._sql[f"copy_{name}"]
+        ) as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _execute(self, names: Sequence[str], params: Mapping[str, Any]) -> None:
+        with self._connection.transaction() as db:
+            for name in names:
+                db.execute(self._sql[name], params)
+
+    def _one(self, name: str, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        row = self._connection.one(self._sql[name], params)
+        return None if row is None else tuple(row.values())
+
+    @contextmanager
+    def reading(self) -> Iterator[LedgerReads]:
+        with self._connection.transaction() as db:
+            db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            yield _Reads(db, self._sql)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+class _Reads(LedgerReads):
+    def __init__(self, db: psycopg.Connection[DictRow], sql: Mapping[str, str]) -> None:
+        self._db = db
+        self._sql = sql
+
+    def rows(self, name: str, params: Mapping[str, Any]) -> Iterator[tuple[Any, ...]]:
+        with self._db.cursor(name=f"ledger_{next(_CURSORS)}", row_factory=tuple_row) as cursor:
+            cursor.itersize = 2_000
+            cursor.execute(self._sql[name], params)
+            yield from cursor
