@@ -75,11 +75,15 @@ def test_sigkilled_workers_lose_nothing_and_double_nothing(store_url, tmp_path):
 
         child = start_worker(store_url, sink_root)
         try:
-            deadline = time.monotonic() + 40
+            # The last worker must drain everything; it is given up on only when it stops
+            # making progress for 40 s (a fixed deadline failed on a loaded machine).
+            last, deadline = _progress(store), time.monotonic() + 40
             while time.monotonic() < deadline:
                 states = {d.state for d in store.list_deliveries(limit=len(expected) + 1)}
                 if states == {DeliveryState.DELIVERED}:
                     break
+                if (now := _progress(store)) != last:
+                    last, deadline = now, time.monotonic() + 40
                 time.sleep(0.2)
         finally:
             child.kill()
