@@ -72,6 +72,7 @@ class Outcome:
     delivery_id: int
     state: str  # "delivered", "failed", "dead" or "lease-lost"
     detail: str = ""
+    destination: str = ""  # for the metrics, so counting needs no store call
 
 
 def default_worker_id() -> str:
@@ -220,7 +221,8 @@ class DeliveryWorker:
             )
         except LeaseLost:
             self.log.warning("ack refused: lease lost", delivery_id=delivery.id)
-            return Outcome(delivery.id, "lease-lost", "another worker redoes it")
+            return Outcome(delivery.id, "lease-lost", "another worker redoes it",
+                           delivery.destination)
         self.log.info(
             "delivered",
             delivery_id=delivery.id,
@@ -229,7 +231,7 @@ class DeliveryWorker:
             size=delivered.size,
             sha256=delivered.sha256,
         )
-        return Outcome(delivery.id, "delivered", delivered.location)
+        return Outcome(delivery.id, "delivered", delivered.location, delivery.destination)
 
     def _write(self, delivery: Delivery) -> Delivered:
         """Render and write under the deterministic name, retrying transient errors briefly."""
@@ -252,7 +254,7 @@ class DeliveryWorker:
             self.store.fail(delivery.id, claim.token, error=error, retry_in=retry_in)
         except LeaseLost:
             self.log.warning("failure not recorded: lease lost", delivery_id=delivery.id)
-            return Outcome(delivery.id, "lease-lost", error)
+            return Outcome(delivery.id, "lease-lost", error, delivery.destination)
         state = "dead" if retry_in is None else "failed"
         self.log.warning(
             f"delivery {state}",
@@ -262,7 +264,7 @@ class DeliveryWorker:
             retry_in=None if retry_in is None else round(retry_in, 1),
             error=error,
         )
-        return Outcome(delivery.id, state, error)
+        return Outcome(delivery.id, state, error, delivery.destination)
 
 
 def run_until_idle(worker: DeliveryWorker, *, limit: int | None = None) -> list[Outcome]:

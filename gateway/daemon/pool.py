@@ -65,7 +65,7 @@ class DeliveryPool:
                 outcome = worker.run_once()
                 if outcome is None:
                     break
-                self._count(outcome, worker)
+                self._count(outcome)
                 all_good &= outcome.state == "delivered"
         finally:
             sinks.close()
@@ -106,7 +106,7 @@ class DeliveryPool:
                 if outcome is None:
                     stopping.wait(IDLE_SECONDS / 2)
                 else:
-                    self._count(outcome, worker)
+                    self._count(outcome)
         finally:
             sinks.close()
             store.close()
@@ -118,8 +118,9 @@ class DeliveryPool:
                                 lease_seconds=self.settings.lease_seconds)
         return worker, store, sinks
 
-    def _count(self, outcome: Outcome, worker: DeliveryWorker) -> None:
-        destination = worker.store.get_delivery(outcome.delivery_id).destination
+    def _count(self, outcome: Outcome) -> None:
+        """Count the outcome (no store call here: a store outage must not end the thread)."""
+        destination = outcome.destination
         m = self.metrics
         if outcome.state == "delivered":
             m.deliveries_done.labels(destination).inc()
