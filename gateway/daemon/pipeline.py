@@ -104,16 +104,28 @@ class Pipeline:
         return done
 
     def process(self, received: ReceivedFile) -> None:
-        """Parse (unless already parsed) and route one file."""
+        """Parse (unless already parsed) and route one file; acknowledge it once routed.
+
+        The accepting acknowledgment waits for the route: a set is accepted only once its
+        parts are queued (or visibly held) and proved to conserve its claims and money. A
+        route that refuses the file (the splitter cannot cut what the reader read, or the
+        conservation proof fails) quarantines it, and the acknowledgment rejects it.
+        """
+        findings: list[Finding] | None = None  # None after a restart: read again to ack
         if received.status is FileStatus.RECEIVED:
             parsed = self._parse_whole(received)
             if parsed is None:
                 return  # quarantined
-            self._send_ack(received, None, parsed.findings)
+            findings = parsed.findings
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
-            queued = self._route(received)
+            try:
+                queued = self._route(received)
+            except InputError as exc:
+                self.quarantine(received, exc, findings)
+                return
             self._record_claims(received)  # the claims ledger (issue 11), before "routed"
+            self._send_ack(received, None, findings)
             self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
                                        reason=f"{queued} deliveries")
             self.log.info("file routed", partner=received.partner, file_id=received.id,

@@ -1,0 +1,63 @@
+"""Duplicate payments: the same money sent twice is held, never delivered twice.
+
+A PBM resends. Byte-identical files are caught at receipt (same SHA-256: ``duplicate``); this
+catches the rest (issue 10, Build 5, and defect 6 — one interchange 156 times in a file):
+
+* a **repeated interchange**: ISA06 + ISA13 seen before from the partner, in this file (a
+  second copy of the interchange) or an earlier one;
+* a **repeated payment**: TRN02 + TRN03 + BPR02 + BPR16 seen before, whatever envelope
+  carries it (the reassociation key a bank deposit is matched by).
+
+The first set to carry a key owns it (the store's registry, migration 009, one row per key
+whichever daemon claims first); every later set carrying it is a duplicate: its parts are
+queued *held*, with the reason naming the first copy, so an operator sees it (the part-held
+alert) and can release it (``gateway deliveries release D<id>``) if it really is a second
+payment. A set in a repeated interchange is a duplicate of that interchange and claims no
+payment key of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gateway.routing.read_sets import ReadSet
+from gateway.store.payment_keys import KeyOwner, PaymentKeys
+
+
+def interchange_key(read: ReadSet) -> str:
+    """ISA06 + ISA13."""
+    return f"{read.sender_id}+{read.interchange_control_number}"
+
+
+def payment_key(read: ReadSet) -> str | None:
+    """TRN02 + TRN03 + BPR02 + BPR16; None without a trace number (nothing to match on)."""
+    if not read.trace_number:
+        return None
+    return (f"{read.trace_number}+{read.originator}+{read.tally.payment:.2f}+"
+            f"{read.payment_date}")
+
+
+def find_duplicates(keys: PaymentKeys, partner: str, file_id: int,
+                    sets: Sequence[ReadSet]) -> dict[int, str]:
+    """Claim every set's keys; return the duplicates' hold reasons by set ordinal."""
+    held: dict[int, str] = {}
+    for read in sets:
+        owner = keys.claim(partner, "interchange", interchange_key(read), file_id=file_id,
+                           owner_set=f"interchange {read.interchange}")
+        if owner != KeyOwner(file_id, f"interchange {read.interchange}"):
+            held[read.ordinal] = (
+                f"duplicate interchange: ISA06 {read.sender_id} ISA13 "
+                f"{read.interchange_control_number} was received before, in file "
+                f"F{owner.file_id} ({owner.owner_set}); release only if it is a new payment")
+            continue
+        key = payment_key(read)
+        if key is None:
+            continue
+        owner = keys.claim(partner, "payment", key, file_id=file_id, owner_set=read.identity)
+        if owner != KeyOwner(file_id, read.identity):
+            held[read.ordinal] = (
+                f"duplicate payment: TRN02 {read.trace_number} TRN03 {read.originator} BPR02 "
+                f"{read.tally.payment:.2f} BPR16 {read.payment_date} was received before, in "
+                f"file F{owner.file_id} (set {owner.owner_set}); release only if it is a new "
+                "payment")
+    return held
