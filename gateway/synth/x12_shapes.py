@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -182,6 +183,16 @@ def generate(seed: int, pool: Pool, *, poison_rate: float = 0.08,
         body, poison = _poison(rng, body)
         truth = Truth(tuple(replace(s, fate="quarantined") for s in draw.sets), True, poison)
     return Shape(f"shape-{seed:05d}.835", body, truth)
+
+
+def combine(name: str, originals: Sequence[Shape]) -> Shape:
+    """A file made of files sent before (their interchanges again, ISA13 unchanged): every
+    set in it is a duplicate across files, once the originals were received."""
+    if any(s.truth.quarantined for s in originals):
+        raise ValueError("a quarantined original was never received: nothing to duplicate")
+    body = b"".join(s.data.removeprefix(BOM) for s in originals)
+    sets = tuple(replace(t, fate="duplicate") for s in originals for t in s.truth.sets)
+    return Shape(name, body, Truth(sets, quarantined=False))
 
 
 def _interchange(draw: _Draw, ordinal: int,
