@@ -113,13 +113,20 @@ def held(store: MessageStore) -> tuple[Counter[tuple[str, str, Decimal]], list[s
 
 
 def accepted_sets(ws: Workspace, name: str, file_id: int) -> tuple[int, int]:
-    """(sets accepted, sets rejected) by every 999 the PBM got for one file."""
+    """(sets accepted, sets not) by every 999 the PBM got for one file: a set is accepted
+    when its IK5 says A or E and its group's AK9 does not reject the group."""
     accepted = rejected = 0
     for path in ws.acks.glob(f"*{name}.{file_id}[.]*"):
         text = path.read_text(errors="replace")
+        sets: list[str] = []
         for segment in re.split(r"[~\n]", text):
             fields = re.split(r"[*|^]", segment.strip())
             if fields[0] == "IK5":
-                accepted += fields[1:2] == ["A"]
-                rejected += fields[1:2] != ["A"]
+                sets.append(fields[1] if len(fields) > 1 else "")
+            elif fields[0] == "AK9":
+                group_ok = fields[1:2] != ["R"]
+                ok = sum(group_ok and status in ("A", "E") for status in sets)
+                accepted += ok
+                rejected += len(sets) - ok
+                sets = []
     return accepted, rejected

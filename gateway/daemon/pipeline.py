@@ -20,6 +20,7 @@ the partner's inbound folder — so they are retried, dead-lettered and traced t
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 from collections.abc import Callable
@@ -34,6 +35,7 @@ from gateway.store.models import FileStatus, ReceivedFile
 from gateway.x12.syntax.findings import Finding
 
 ACTOR = "pipeline"
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../gateway
 FILE_LEASE_SECONDS = 900.0  # longer than parsing and splitting the largest file takes
 
 # A validator: read the whole file (InputError when it cannot be read at all).
@@ -215,11 +217,11 @@ def internal_error(received: ReceivedFile, exc: BaseException) -> InputError:
     """An exception as the reason a file is quarantined: its type, the stage and the line of
     the gateway's code that raised it (code ``internal-error``)."""
     frames = traceback.extract_tb(exc.__traceback__)
-    ours = [f for f in frames if "/gateway/" in f.filename] or frames
+    ours = [f for f in frames if f.filename.startswith(PACKAGE)] or frames
     at = ""
     if ours:
         where = ours[-1]
-        at = f" at {where.filename[where.filename.rfind('/gateway/') + 1:]}:{where.lineno}"
+        at = f" at gateway/{os.path.relpath(where.filename, PACKAGE)}:{where.lineno}"
     stage = "routing" if received.status is FileStatus.PARSED else "parsing"
     return InputError(
         f"{type(exc).__name__} while {stage}{at}: {exc}", code="internal-error",
