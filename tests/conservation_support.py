@@ -17,6 +17,7 @@ from pathlib import Path
 
 from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
+from gateway.errors import InputError
 from gateway.ops.demo import Samples, folder_inbound, member_id, write_workspace
 from gateway.store import open_store
 from gateway.store.base import MessageStore
@@ -80,7 +81,11 @@ def claims_of(data_or_path: bytes | Path, npi: str = "") -> Counter[ClaimKey]:
     """The claims of an 835 (every set), keyed (npi, CLP01, CLP07, CLP04)."""
     data = data_or_path.read_bytes() if isinstance(data_or_path, Path) else data_or_path
     found: Counter[ClaimKey] = Counter()
-    for remittance in read_835(io.BytesIO(data)):
+    try:
+        remittances = list(read_835(io.BytesIO(data)))
+    except InputError as exc:  # a part the gateway wrote must read: a failure, not an error
+        raise AssertionError(f"an 835 the gateway delivered or holds does not read: {exc}") from exc
+    for remittance in remittances:
         for claim in remittance.claims:
             found[(npi, claim.claim_id, claim.payer_claim_control_number or "", claim.paid)] += 1
     return found
