@@ -6,7 +6,9 @@ catches the rest (issue 10, Build 5, and defect 6 — one interchange 156 times 
 * a **repeated interchange**: ISA06 + ISA13 seen before from the partner, in this file (a
   second copy of the interchange) or an earlier one;
 * a **repeated payment**: TRN02 + TRN03 + BPR02 + BPR16 seen before, whatever envelope
-  carries it (the reassociation key a bank deposit is matched by).
+  carries it (the reassociation key a bank deposit is matched by), to the same payee (N104):
+  a multi-ST central pay may carry one EFT's trace number in every pharmacy's set, and two
+  pharmacies paid the same amount that day are two payments, not one sent twice.
 
 The first set to carry a key owns it (the store's registry, migration 009, one row per key
 whichever daemon claims first); every later set carrying it is a duplicate: its parts are
@@ -30,11 +32,12 @@ def interchange_key(read: ReadSet) -> str:
 
 
 def payment_key(read: ReadSet) -> str | None:
-    """TRN02 + TRN03 + BPR02 + BPR16; None without a trace number (nothing to match on)."""
+    """TRN02 + TRN03 + BPR02 + BPR16 (+ the payee); None without a trace number (nothing to
+    match on)."""
     if not read.trace_number:
         return None
     return (f"{read.trace_number}+{read.originator}+{read.tally.payment:.2f}+"
-            f"{read.payment_date}")
+            f"{read.payment_date}+{read.payee}")
 
 
 def find_duplicates(keys: PaymentKeys, partner: str, file_id: int,

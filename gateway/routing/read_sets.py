@@ -66,6 +66,7 @@ class ReadSet:
     trace_number: str  # TRN02
     originator: str  # TRN03
     payment_date: str  # BPR16, ISO
+    payee: str  # N103 + N104 of loop 1000B
     tally: Tally
 
     @property
@@ -113,7 +114,8 @@ def _read_set(ordinal: int, header: TransactionHeader, tally: Tally,
         control_number=header.control_number, start_offset=source.start_offset,
         first_segment=source.first_segment, sender_id=envelope.sender_id,
         trace_number=payment.trace_number or "", originator=payment.originator_id or "",
-        payment_date=payment.date.isoformat() if payment.date else "", tally=tally,
+        payment_date=payment.date.isoformat() if payment.date else "",
+        payee=f"{header.payee.id_qualifier or ''}{header.payee.identifier or ''}", tally=tally,
     )
 
 
