@@ -42,25 +42,28 @@ def payment_key(read: ReadSet) -> str | None:
 
 def find_duplicates(keys: PaymentKeys, partner: str, file_id: int,
                     sets: Sequence[ReadSet]) -> dict[int, str]:
-    """Claim every set's keys; return the duplicates' hold reasons by set ordinal."""
+    """Claim every set's keys (one transaction per kind); return the duplicates' hold
+    reasons by set ordinal."""
     held: dict[int, str] = {}
-    for read in sets:
-        owner = keys.claim(partner, "interchange", interchange_key(read), file_id=file_id,
-                           owner_set=f"interchange {read.interchange}")
-        if owner != KeyOwner(file_id, f"interchange {read.interchange}"):
+    mine = [f"interchange {read.interchange}" for read in sets]
+    owners = keys.claim_many(partner, [("interchange", interchange_key(read), owner)
+                                       for read, owner in zip(sets, mine, strict=True)],
+                             file_id=file_id)
+    for read, owner, first in zip(sets, mine, owners, strict=True):
+        if first != KeyOwner(file_id, owner):
             held[read.ordinal] = (
                 f"duplicate interchange: ISA06 {read.sender_id} ISA13 "
                 f"{read.interchange_control_number} was received before, in file "
-                f"F{owner.file_id} ({owner.owner_set}); release only if it is a new payment")
-            continue
-        key = payment_key(read)
-        if key is None:
-            continue
-        owner = keys.claim(partner, "payment", key, file_id=file_id, owner_set=read.identity)
-        if owner != KeyOwner(file_id, read.identity):
+                f"F{first.file_id} ({first.owner_set}); release only if it is a new payment")
+    paying = [(read, key) for read in sets
+              if read.ordinal not in held and (key := payment_key(read)) is not None]
+    owners = keys.claim_many(partner, [("payment", key, read.identity) for read, key in paying],
+                             file_id=file_id)
+    for (read, _), first in zip(paying, owners, strict=True):
+        if first != KeyOwner(file_id, read.identity):
             held[read.ordinal] = (
                 f"duplicate payment: TRN02 {read.trace_number} TRN03 {read.originator} BPR02 "
                 f"{read.tally.payment:.2f} BPR16 {read.payment_date} was received before, in "
-                f"file F{owner.file_id} (set {owner.owner_set}); release only if it is a new "
+                f"file F{first.file_id} (set {first.owner_set}); release only if it is a new "
                 "payment")
     return held

@@ -11,7 +11,7 @@ again (a redo after a crash) finds itself the owner and changes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from gateway.errors import StoreError
@@ -39,15 +39,26 @@ class PaymentKeys:
               owner_set: str) -> KeyOwner:
         """Claim ``value`` for the set (file_id, owner_set); return the key's owner — the set
         itself when it is the first to carry it."""
-        if kind not in KINDS:
-            raise ValueError(f"payment key kind {kind!r} is not one of {KINDS}")
-        params = {"partner": partner, "kind": kind, "value": value, "file_id": file_id,
-                  "owner_set": owner_set, "now": time.time()}
-        row = self._db.write_one(self._sql["claim_payment_key"], params)
-        if row is None:  # the upsert always returns the owner's row
-            raise StoreError("the store's statement 'claim_payment_key' returned no row",
-                             fix="check that migration 009 (payment_keys) was applied")
-        return KeyOwner(int(row["file_id"]), str(row["owner_set"]))
+        return self.claim_many(partner, [(kind, value, owner_set)], file_id=file_id)[0]
+
+    def claim_many(self, partner: str, claims: Sequence[tuple[str, str, str]], *,
+                   file_id: int) -> list[KeyOwner]:
+        """Claim (kind, value, owner_set) for sets of one file in one transaction (a file of
+        a thousand sets is one commit, not a thousand); the owner of each, in order."""
+        owners = []
+        now = time.time()
+        with self._db.transaction() as db:
+            for kind, value, owner_set in claims:
+                if kind not in KINDS:
+                    raise ValueError(f"payment key kind {kind!r} is not one of {KINDS}")
+                params = {"partner": partner, "kind": kind, "value": value,
+                          "file_id": file_id, "owner_set": owner_set, "now": now}
+                row = db.execute(self._sql["claim_payment_key"], params).fetchone()
+                if row is None:  # the upsert always returns the owner's row
+                    raise StoreError("the store's statement 'claim_payment_key' returned no row",
+                                     fix="check that migration 009 (payment_keys) was applied")
+                owners.append(KeyOwner(int(row["file_id"]), str(row["owner_set"])))
+        return owners
 
     def forget_file(self, file_id: int) -> None:
         """Give up every key a file claimed (it was quarantined: nothing of it was sent)."""
