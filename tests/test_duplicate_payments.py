@@ -151,15 +151,16 @@ def claims_of_delivery(ws, delivery_id: int) -> Counter:
 def test_one_trace_number_paying_two_pharmacies_the_same_amount_is_two_payments():
     """A central pay may carry one EFT's TRN02 in every pharmacy's set: the same TRN02,
     TRN03, BPR02 and BPR16 to two payees are two payments, not a duplicate."""
-    from decimal import Decimal
-
     from gateway.routing.duplicates import payment_key
     from gateway.routing.read_sets import ReadSet, Tally
+    from gateway.x12.model import SetIdentity
+    from gateway.x12.read.payment_keys import PaymentKeys
+
+    keys = PaymentKeys(SetIdentity("sha", 1, "000000101", "1", "0001", 1), 100, 3,
+                       "EXAMPLEPBM", "EFT1", "1999999999", "10.00", "20260105")
 
     def paid_to(payee: str) -> ReadSet:
-        return ReadSet(0, 0, "000000101", "1", "0001", 100, 3, "EXAMPLEPBM", "EFT1",
-                       "1999999999", "2026-01-05", payee, Tally(2, Decimal("10"),
-                                                              Decimal(0), Decimal("10")))
+        return ReadSet(keys, payee, Tally())
 
     assert payment_key(paid_to("XX1234567893")) != payment_key(paid_to("XX1245319599"))
     assert payment_key(paid_to("XX1234567893")) == payment_key(paid_to("XX1234567893"))

@@ -145,12 +145,12 @@ def route_into_store(
     """
     name = file_name or path.name
     with path.open("rb") as stream:
-        read = read_sets(stream, name)
+        read = read_sets(stream, file=sha256, file_name=name)
     result = split_835(path, policy=policy, writer=StorePartWriter(store), numbers=numbers,
                        sender=sender, sha256=sha256)
     partner = partner or store.get_file(file_id).partner
     duplicates = find_duplicates(store.payments, partner, file_id, read)
-    held = {read[n].start_offset: reason for n, reason in duplicates.items()}
+    held = {r.start_offset: duplicates[r.identity] for r in read if r.identity in duplicates}
     requests: list[DeliveryRequest] = []
     queued: list[QueuedPart] = []
     for ordinal, part in enumerate(result.parts):
@@ -180,9 +180,10 @@ def route_into_store(
         raise
     deliveries = store.enqueue_many(requests, actor=actor)
     _check_queued(requests, deliveries, name)
-    for n, reason in sorted(duplicates.items()):
-        store.record_event("file", file_id, "duplicate-payment", actor=actor,
-                           reason=f"{read[n].describe()}: {reason}")
+    for r in read:
+        if r.identity in duplicates:
+            store.record_event("file", file_id, "duplicate-payment", actor=actor,
+                               reason=f"{r.describe()}: {duplicates[r.identity]}")
     for adjustment in result.psao_adjustments:
         store.record_event(
             "file", file_id, "psao-adjustment", actor=actor,

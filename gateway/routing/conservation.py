@@ -134,6 +134,6 @@ def _amount(elements: list[str], index: int) -> Decimal:
 
 
 def _at(read: ReadSet, file_name: str | None) -> Location:
-    return Location(file=file_name, segment_number=read.first_segment, segment_id="ST",
+    return Location(file=file_name, segment_number=read.keys.first_segment, segment_id="ST",
                     byte_offset=read.start_offset)
 

@@ -24,46 +24,39 @@ from collections.abc import Sequence
 
 from gateway.routing.read_sets import ReadSet
 from gateway.store.payment_keys import KeyOwner, PaymentKeys
-
-
-def interchange_key(read: ReadSet) -> str:
-    """ISA06 + ISA13."""
-    return f"{read.sender_id}+{read.interchange_control_number}"
+from gateway.x12.model import SetIdentity
 
 
 def payment_key(read: ReadSet) -> str | None:
-    """TRN02 + TRN03 + BPR02 + BPR16 (+ the payee); None without a trace number (nothing to
-    match on)."""
-    if not read.trace_number:
-        return None
-    return (f"{read.trace_number}+{read.originator}+{read.tally.payment:.2f}+"
-            f"{read.payment_date}+{read.payee}")
+    """TRN02 + TRN03 + BPR02 + BPR16, + the payee; None without a trace number."""
+    key = read.keys.payment_key
+    return None if key is None else f"{key}+{read.payee}"
 
 
 def find_duplicates(keys: PaymentKeys, partner: str, file_id: int,
-                    sets: Sequence[ReadSet]) -> dict[int, str]:
+                    sets: Sequence[ReadSet]) -> dict[SetIdentity, str]:
     """Claim every set's keys (one transaction per kind); return the duplicates' hold
-    reasons by set ordinal."""
-    held: dict[int, str] = {}
-    mine = [f"interchange {read.interchange}" for read in sets]
-    owners = keys.claim_many(partner, [("interchange", interchange_key(read), owner)
+    reasons by set."""
+    held: dict[SetIdentity, str] = {}
+    mine = [f"interchange {read.identity.interchange}" for read in sets]
+    owners = keys.claim_many(partner, [("interchange", read.keys.interchange_key, owner)
                                        for read, owner in zip(sets, mine, strict=True)],
                              file_id=file_id)
     for read, owner, first in zip(sets, mine, owners, strict=True):
         if first != KeyOwner(file_id, owner):
-            held[read.ordinal] = (
-                f"duplicate interchange: ISA06 {read.sender_id} ISA13 "
-                f"{read.interchange_control_number} was received before, in file "
-                f"F{first.file_id} ({first.owner_set}); release only if it is a new payment")
+            held[read.identity] = (
+                f"duplicate interchange: ISA06 {read.keys.sender_id} ISA13 "
+                f"{read.identity.isa13} was received before, in file F{first.file_id} "
+                f"({first.owner_set}); release only if it is a new payment")
     paying = [(read, key) for read in sets
-              if read.ordinal not in held and (key := payment_key(read)) is not None]
-    owners = keys.claim_many(partner, [("payment", key, read.identity) for read, key in paying],
-                             file_id=file_id)
+              if read.identity not in held and (key := payment_key(read)) is not None]
+    owners = keys.claim_many(partner, [("payment", key, read.identity.stem)
+                                       for read, key in paying], file_id=file_id)
     for (read, _), first in zip(paying, owners, strict=True):
-        if first != KeyOwner(file_id, read.identity):
-            held[read.ordinal] = (
-                f"duplicate payment: TRN02 {read.trace_number} TRN03 {read.originator} BPR02 "
-                f"{read.tally.payment:.2f} BPR16 {read.payment_date} was received before, in "
-                f"file F{first.file_id} (set {first.owner_set}); release only if it is a new "
-                "payment")
+        if first != KeyOwner(file_id, read.identity.stem):
+            held[read.identity] = (
+                f"duplicate payment: TRN02 {read.keys.trace_number} TRN03 "
+                f"{read.keys.originator} BPR02 {read.keys.amount} BPR16 "
+                f"{read.keys.payment_date} was received before, in file F{first.file_id} "
+                f"(set {first.owner_set}); release only if it is a new payment")
     return held
