@@ -30,7 +30,7 @@ from gateway.log import get_logger
 from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.render.mapping import load_mapping
 from gateway.render.renderer import render
-from gateway.routing.plan import plan_deliveries
+from gateway.routing.plan import output_stem, plan_deliveries
 from gateway.routing.policy import RosterPolicy
 from gateway.store.base import MessageStore
 from gateway.store.models import Delivery, DeliveryRequest, ReceivedFile
@@ -143,7 +143,7 @@ def route_into_store(
             source_start=part.source.start_offset, source_end=part.source.end_offset,
             payload_sha256=payload,
         )
-        stem = f"{part.owner.label}-{part.source.sha256[:12]}-{part.source.control_number}"
+        stem = output_stem(part)
         for planned in plan_deliveries([part]):
             rendered = payload if planned.format == "835" else _render_part(
                 store, payload, planned.format, mappings)
