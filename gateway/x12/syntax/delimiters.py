@@ -13,7 +13,7 @@ A bare newline can also be the terminator itself (ISA16 followed directly by LF)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 ISA_LENGTH = 106
 LINE_BREAKS = "\r\n"
@@ -22,18 +22,49 @@ LINE_BREAKS = "\r\n"
 @dataclass(frozen=True)
 class Delimiters:
     """``element`` ``*``, ``component`` ``:``, ``repetition`` ``^`` (None before 00402),
-    ``terminator`` ``~``, and ``suffix``: the line break the first ISA was followed by."""
+    ``terminator`` ``~``, and ``suffix``: the line break the ISA was followed by.
 
-    element: str
-    component: str
-    repetition: str | None
-    terminator: str
+    The one delimiter class of the gateway: the tokenizer reads with it, the splitter cuts
+    bytes with it (the ``*_bytes`` views, made once), the writers (parts, 999, TA1) write
+    with it. The defaults are what our own acknowledgments use.
+    """
+
+    element: str = "*"
+    component: str = ":"
+    repetition: str | None = "^"
+    terminator: str = "~"
     suffix: str = ""
+    element_bytes: bytes = field(init=False, repr=False, compare=False)
+    component_bytes: bytes = field(init=False, repr=False, compare=False)
+    terminator_bytes: bytes = field(init=False, repr=False, compare=False)
+    end_bytes: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, text in (("element", self.element), ("component", self.component),
+                           ("terminator", self.terminator), ("end", self.end)):
+            object.__setattr__(self, f"{name}_bytes", text.encode("latin-1"))
 
     @property
     def end(self) -> str:
         """What normally follows a segment's last element: terminator plus line break."""
         return self.terminator + self.suffix
+
+    def segment(self, *elements: str) -> str:
+        """One segment's text, trailing empty elements dropped, terminator and suffix added."""
+        return self.element.join(elements).rstrip(self.element) + self.end
+
+    def segment_bytes(self, *elements: str) -> bytes:
+        """One segment as bytes, every element kept, terminated the way the original was."""
+        return self.element_bytes.join(e.encode("latin-1") for e in elements) + self.end_bytes
+
+    def non_ascii(self) -> str | None:
+        """The name of the first delimiter that is not ASCII (X12 delimiters come from the
+        basic and extended character sets, which are ASCII), else None."""
+        for name in ("element", "component", "repetition", "terminator"):
+            value = getattr(self, name)
+            if value is not None and not value.isascii():
+                return name
+        return None
 
 
 class IsaError(Exception):

@@ -49,6 +49,7 @@ BLOCK_SIZE = 1 << 20
 SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 BOM = "\xef\xbb\xbf"  # UTF-8 byte order mark, as latin-1 text
 ISA_LOOKAHEAD = 256  # enough text to read any ISA, even one a few characters too long
+LEADING_BLANKS = " \t\r\n\f\v\x00"
 
 
 def iter_segments(
@@ -69,6 +70,13 @@ def iter_segments(
     """
     reporter = reporter or Reporter(file_name, findings)
     return chain.from_iterable(_Tokenizer(stream, reporter, block_size).batches())
+
+
+def isa_start(head: bytes | str) -> int:
+    """Where the first ISA starts: after a UTF-8 byte order mark and blank space, the bytes
+    every reader of the file (tokenizer, splitter, acknowledger) skips the same way."""
+    text = head if isinstance(head, str) else head.decode("latin-1")
+    return len(text) - len(text.removeprefix(BOM).lstrip(LEADING_BLANKS))
 
 
 def segment_text(segment: Segment) -> str:
@@ -228,7 +236,7 @@ class _Tokenizer:
     def first_isa(self) -> Delimiters | None:
         """Skip a byte order mark or blank space before the first ISA (reported) and read it."""
         text = self.pending
-        start = len(text) - len(text.removeprefix(BOM).lstrip(" \t\r\n\f\v\x00"))
+        start = isa_start(text)
         if start and len(text) > start:
             self.report(
                 "leading-bytes",
