@@ -9,9 +9,8 @@ the held deliveries' payloads, the files' states, the PBM's 999s):
   delivery, or in a quarantined file; a quarantined file has nothing queued and no set
   accepted, a routed file has every set accepted;
 * each member pharmacy's folder holds exactly its claims of the generator's truth (set
-  equality of CLP01, CLP07 and CLP04) and every other claim is held: this one needs the one
-  scanner and set identities of branch x12 (until then the proof quarantines, visibly, the
-  files whose sets the splitter cannot yet tell apart).
+  equality of CLP01, CLP07 and CLP04), every other claim is held (a pharmacy not in the
+  roster, a duplicate) with the reason, and only poisoned files are quarantined.
 
 Both fail on the main of 2026-12-02 (a4ec468): files stay ``parsed`` ("skipped until
 restart") and their claims reach nobody.
@@ -101,10 +100,6 @@ def test_no_claim_is_ever_lost_silently(outcome):
     assert not poisoned & (reached | set(held_claims)), "a poisoned file's claim went out"
 
 
-@pytest.mark.xfail(strict=False, reason="needs branch x12 (issue 10, Builds 1-2): one scanner "
-                   "(a later interchange with other delimiters, a BOM) and SetIdentity keys "
-                   "(repeated ST02/GS06); until then the conservation proof quarantines those "
-                   "files instead of losing their money")
 def test_each_pharmacy_gets_exactly_its_claims_and_the_rest_is_held(outcome):
     ws, shapes, files = outcome
     held_claims, reasons = held_of(ws)

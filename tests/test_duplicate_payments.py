@@ -13,7 +13,6 @@ import io
 import re
 from collections import Counter
 
-import pytest
 from conservation_support import claims_of, delivered, drop, held, run_once, workspace
 
 from gateway.cli import main
@@ -88,9 +87,6 @@ def test_an_interchange_repeated_in_one_file_is_held_once_delivered(tmp_path):
                                         "000000101") for r in reasons)
 
 
-@pytest.mark.xfail(strict=False, reason="156 identical copies share ST02 and file: their parts "
-                   "need the SetIdentity idempotency keys of branch x12 (issue 10, Build 2); "
-                   "until then the conservation proof quarantines the file, nothing is sent")
 def test_defect_6_one_interchange_156_times_in_a_file_is_one_payment(tmp_path):
     ws = workspace(tmp_path / "ws", POOL)
     first = interchange(101, payees=1)

@@ -150,7 +150,7 @@ def route_into_store(
                        sender=sender, sha256=sha256)
     partner = partner or store.get_file(file_id).partner
     duplicates = find_duplicates(store.payments, partner, file_id, read)
-    held = {r.start_offset: duplicates[r.identity] for r in read if r.identity in duplicates}
+
     requests: list[DeliveryRequest] = []
     queued: list[QueuedPart] = []
     for ordinal, part in enumerate(result.parts):
@@ -161,7 +161,7 @@ def route_into_store(
             payload_sha256=payload,
         )
         stem = output_stem(part)
-        duplicate = held.get(part.source.start_offset)
+        duplicate = duplicates.get(part.source.identity) if part.source.identity else None
         mine = []
         for planned in plan_deliveries([part]):
             rendered = payload if planned.format == "835" else _render_part(

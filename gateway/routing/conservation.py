@@ -6,7 +6,9 @@ route stage proves per transaction set that what leaves equals what the reader r
 retained part (its own PLBs) equal the set's claim count, ΣCLP04, ΣPLB and BPR02.
 
 The parts' side is not taken from the splitter's word: each part's payload — the bytes a
-pharmacy would get — is read back (segment by segment). A part counts only once, and only if
+pharmacy would get — is read back (segment by segment). Parts and PSAO adjustments are matched
+to the reader's sets by set identity (x12's SetIdentity: interchange ordinal, ISA13, GS06,
+ST02, ordinal; the ST offset must agree too). A part counts only once, and only if
 it got its own delivery: two parts under one idempotency key (the queue keeps the first, the
 other is silently never sent) or a part with no delivery at all break the proof. So does a
 set the splitter never cut (an interchange it did not see) or a part of no set the reader
@@ -59,17 +61,19 @@ def prove(read: Sequence[ReadSet], queued: Sequence[QueuedPart],
           file_name: str | None) -> list[Tally]:
     """Prove every set conserved; return the parts' tally per set (the reader's order).
     Raises ConservationError naming the first set that is not."""
-    by_offset = {r.start_offset: n for n, r in enumerate(read)}
+    index = {r.identity: n for n, r in enumerate(read)}
     out = [Tally() for _ in read]
     seen_keys: set[str] = set()
     for q in queued:
-        n = by_offset.get(q.part.source.start_offset)
-        if n is None:
+        source = q.part.source
+        n = index.get(source.identity) if source.identity is not None else None
+        if n is None or read[n].start_offset != source.start_offset:
             raise ConservationError(
                 f"a part for {q.part.owner.label} comes from bytes "
-                f"{q.part.source.start_offset}-{q.part.source.end_offset}, where the reader "
-                "read no transaction set", Location(file=file_name,
-                                                    byte_offset=q.part.source.start_offset))
+                f"{source.start_offset}-{source.end_offset} "
+                f"({source.identity.describe() if source.identity else 'no set identity'}), "
+                "where the reader read no such transaction set",
+                Location(file=file_name, byte_offset=source.start_offset))
         collisions = [k for k in q.keys if k in seen_keys]
         if not q.keys or collisions:
             why = "has no delivery" if not q.keys else "shares its delivery key with another"
@@ -78,7 +82,7 @@ def prove(read: Sequence[ReadSet], queued: Sequence[QueuedPart],
         seen_keys.update(q.keys)
         out[n].add(part_tally(q, open_payload))
     for adjustment in psao:
-        n = by_offset.get(adjustment.set_start)
+        n = index.get(adjustment.identity) if adjustment.identity is not None else None
         if n is None:
             raise ConservationError(f"a PSAO adjustment (PLB01 {adjustment.provider_id}) "
                                     "belongs to no set the reader read",
