@@ -13,7 +13,9 @@ import io
 import re
 from collections import Counter
 
+import pytest
 from conservation_support import claims_of, delivered, drop, held, run_once, workspace
+from store_backends import empty_postgres, pg_url  # noqa: F401 (pg_url is a fixture)
 
 from gateway.cli import main
 from gateway.store.models import DeliveryState, FileStatus
@@ -101,8 +103,20 @@ def test_defect_6_one_interchange_156_times_in_a_file_is_one_payment(tmp_path):
     assert len(reasons) == 155
 
 
-def test_a_payment_sent_again_in_a_later_file_is_held_and_can_be_released(tmp_path, capsys):
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend_ws(request, tmp_path):
+    """A workspace on each store back end (PostgreSQL: the session's throwaway database)."""
     ws = workspace(tmp_path / "ws", POOL)
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_url")
+        empty_postgres(url)
+        ws.config.write_text(ws.config.read_text().replace(
+            'store = "sqlite:///data/gateway.db"', f'store = "{url}"'))
+    return ws
+
+
+def test_a_payment_sent_again_in_a_later_file_is_held_and_can_be_released(backend_ws, capsys):
+    ws = backend_ws
     first = interchange(101)
     other = interchange(103, seed=8, payees=1)  # a new payment (pharmacy not a member: held)
     drop(ws, [shape("a.835", first)])
@@ -122,6 +136,10 @@ def test_a_payment_sent_again_in_a_later_file_is_held_and_can_be_released(tmp_pa
         "duplicate interchange", "duplicate payment"]
     assert any("in file F1 " in r for r in reasons)
     assert len(duplicates) == 2 * 2  # two pharmacies' parts, in b.835 and in c.835
+    with ws.store() as store:  # the part-held alert, on each file holding a duplicate
+        for name in ("b.835", "c.835"):
+            received = next(f for f in store.list_files() if f.original_name == name)
+            assert "alert" in [e.action for e in store.events("file", received.id)], name
 
     # the operator decides one really is a second payment: released, delivered, once
     code = main(["deliveries", "release", f"D{duplicates[0].id}", "--config", str(ws.config)])
