@@ -12,9 +12,9 @@ from typing import BinaryIO
 
 from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
-from gateway.model import TransactionEnd
 from gateway.ncpdp.model import ClaimRequest, ClaimResponse
 from gateway.ncpdp.reader import parse_file as read_ncpdp
+from gateway.routing.read_sets import SetTallies, SetTally
 from gateway.store.models import ReceivedFile
 from gateway.x12.read.reader import iter_835
 from gateway.x12.syntax.findings import Finding
@@ -27,6 +27,7 @@ class Parsed:
 
     documents: dict[str, int]
     findings: list[Finding]
+    tallies: tuple[SetTally, ...] | None = None  # an 835's sets, for the conservation proof
 
     def refusal(self) -> InputError | None:
         """The first fatal finding as the error the file is quarantined for, if any."""
@@ -55,9 +56,10 @@ def parse_file(stream: BinaryIO, received: ReceivedFile) -> Parsed:
     """
     if file_format(stream, received) == "x12":
         findings: list[Finding] = []
-        items = iter_835(stream, file_name=received.original_name, findings=findings)
-        sets = sum(isinstance(item, TransactionEnd) for item in items)  # bounded memory
-        return Parsed({"835": sets}, findings)
+        tallies = SetTallies()  # one tally per set: bounded memory
+        for item in iter_835(stream, file_name=received.original_name, findings=findings):
+            tallies.feed(item)
+        return Parsed({"835": len(tallies.sets)}, findings, tuple(tallies.sets))
     counts: dict[str, int] = {}
     for document in read_ncpdp(stream, strict=True):
         kind = ncpdp_kind(document)

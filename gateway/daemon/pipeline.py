@@ -23,13 +23,14 @@ from __future__ import annotations
 import os
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import Parsed
 from gateway.errors import ConfigError, InputError, Location, StoreUnavailable
 from gateway.log import get_logger
+from gateway.routing.read_sets import SetTally
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
 from gateway.x12.syntax.findings import Finding
@@ -41,7 +42,9 @@ FILE_LEASE_SECONDS = 900.0  # longer than parsing and splitting the largest file
 # A validator: read the whole file (InputError when it cannot be read at all).
 Validator = Callable[[BinaryIO, ReceivedFile], Parsed]
 # A router: split and route a parsed file into documents and deliveries; return how many.
-Router = Callable[[ReceivedFile], int]
+# Given the parse's tallies of the file's sets when it was parsed in this process (None after
+# a restart: the router reads the file again for its conservation proof).
+Router = Callable[[ReceivedFile, Sequence[SetTally] | None], int]
 # An acknowledger: given the file, the error it is refused for (None: accepted) and the
 # findings of the parse (None: read them again), queue what the partner wants.
 Acknowledger = Callable[[ReceivedFile, InputError | None, list[Finding] | None], None]
@@ -142,15 +145,16 @@ class Pipeline:
         conservation proof fails) quarantines it, and the acknowledgment rejects it.
         """
         findings: list[Finding] | None = None  # None after a restart: read again to ack
+        tallies: Sequence[SetTally] | None = None
         if received.status is FileStatus.RECEIVED:
             parsed = self._parse_whole(received)
             if parsed is None:
                 return  # quarantined
-            findings = parsed.findings
+            findings, tallies = parsed.findings, parsed.tallies
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
             try:
-                queued = self._route(received)
+                queued = self._route(received, tallies)
             except InputError as exc:
                 self.quarantine(received, exc, findings)
                 return

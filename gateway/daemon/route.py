@@ -17,7 +17,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +35,7 @@ from gateway.routing.conservation import ConservationError, QueuedPart, prove
 from gateway.routing.duplicates import find_duplicates
 from gateway.routing.plan import output_stem, plan_deliveries
 from gateway.routing.policy import RosterPolicy
-from gateway.routing.read_sets import read_sets
+from gateway.routing.read_sets import SetTally, read_sets
 from gateway.store.base import MessageStore
 from gateway.store.models import Delivery, DeliveryRequest, ReceivedFile
 from gateway.x12.read.reader import read_835
@@ -55,7 +55,7 @@ def control_numbers(settings: Settings) -> SqliteControlNumbers:
 
 
 def route_file_stage(store: MessageStore, config: Configuration, settings: Settings,
-                     numbers: ControlNumbers) -> Callable[[ReceivedFile], int]:
+                     numbers: ControlNumbers) -> Router:
     """The route callable the pipeline calls with each parsed 835 file."""
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     policy = RosterPolicy(config.roster, config.psao)
@@ -65,12 +65,12 @@ def route_file_stage(store: MessageStore, config: Configuration, settings: Setti
     mappings = (site_mappings,) if site_mappings.is_dir() else ()
     log = get_logger(component="router")
 
-    def route(received: ReceivedFile) -> int:
+    def route(received: ReceivedFile, tallies: Sequence[SetTally] | None = None) -> int:
         with _local_copy(store, received, settings.work_dir) as path:
             result, deliveries = route_into_store(
                 store, received.id, path, policy, numbers, sha256=received.sha256,
                 sender=sender, mappings=mappings, actor=ACTOR, partner=received.partner,
-                file_name=received.original_name)
+                file_name=received.original_name, tallies=tallies)
         log.info("file split", partner=received.partner, file_id=received.id,
                  parts=len(result.parts), deliveries=len(deliveries), held=len(result.held),
                  paid=str(sum((p.payment for p in result.parts), Decimal(0))),
@@ -101,10 +101,10 @@ def by_format(store: MessageStore, x12: Router) -> Router:
     transmissions as documents keyed by the pharmacy (201-B1 service provider id), so that
     ``gateway trace`` and reconciliation find them — no routing rule sends claims on yet."""
 
-    def route(received: ReceivedFile) -> int:
+    def route(received: ReceivedFile, tallies: Sequence[SetTally] | None = None) -> int:
         with store.open_payload(received.sha256) as stream:
             if file_format(stream, received) == "x12":
-                return x12(received)
+                return x12(received, tallies)
             for ordinal, document in enumerate(read_ncpdp(stream, strict=True)):
                 store.add_document(
                     received.id, ordinal, kind=ncpdp_kind(document),
@@ -128,6 +128,7 @@ def route_into_store(
     actor: str = "router",
     partner: str | None = None,
     file_name: str | None = None,
+    tallies: Sequence[SetTally] | None = None,
 ) -> tuple[SplitResult, list[Delivery]]:
     """Split a received 835 and queue every delivery it needs, in the message store.
 
@@ -145,7 +146,7 @@ def route_into_store(
     """
     name = file_name or path.name
     with path.open("rb") as stream:
-        read = read_sets(stream, file=sha256, file_name=name)
+        read = read_sets(stream, file=sha256, file_name=name, tallies=tallies)
     result = split_835(path, policy=policy, writer=StorePartWriter(store), numbers=numbers,
                        sender=sender, sha256=sha256)
     partner = partner or store.get_file(file_id).partner

@@ -11,6 +11,7 @@ equal — and its :class:`Tally`: claim count, ΣCLP04, ΣPLB, BPR02.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import BinaryIO
@@ -19,7 +20,7 @@ from gateway.errors import InputError, Location
 from gateway.model import ClaimPayment, ProviderAdjustment, TransactionEnd, TransactionHeader
 from gateway.x12.model import SetIdentity
 from gateway.x12.read.payment_keys import PaymentKeys, payment_keys
-from gateway.x12.read.reader import iter_835
+from gateway.x12.read.reader import Item, iter_835
 
 ZERO = Decimal(0)
 
@@ -71,39 +72,70 @@ class ReadSet:
         return f"transaction {self.identity.describe()}"
 
 
-def read_sets(stream: BinaryIO, *, file: str, file_name: str | None) -> list[ReadSet]:
-    """Every transaction set of the file with its tally (the file was parsed before: fatal
-    findings had quarantined it, so findings are collected and not looked at again).
-    ``file`` names the file in the identities (its SHA-256)."""
-    keys = {k.start_offset: k for k in payment_keys(stream, file=file, file_name=file_name)}
-    stream.seek(0)
-    found: list[ReadSet] = []
-    header: TransactionHeader | None = None
-    tally = Tally()
-    for item in iter_835(stream, file_name=file_name, findings=[]):
+@dataclass(frozen=True)
+class SetTally:
+    """What the reader read of one set, before it is given its identity."""
+
+    start_offset: int  # ST's byte offset
+    first_segment: int  # ST's segment number
+    control_number: str  # ST02
+    payee: str  # N103 + N104 of loop 1000B
+    tally: Tally
+
+
+class SetTallies:
+    """Tallies every set of an ``iter_835`` stream, item by item: the parse stage feeds it
+    the items it reads anyway, so routing need not read the file with the reader again."""
+
+    def __init__(self) -> None:
+        self.sets: list[SetTally] = []
+        self._header: TransactionHeader | None = None
+        self._tally = Tally()
+
+    def feed(self, item: Item) -> None:
         if isinstance(item, TransactionHeader):
-            header, tally = item, Tally(payment=item.payment.amount)
+            self._header, self._tally = item, Tally(payment=item.payment.amount)
         elif isinstance(item, ClaimPayment):
-            tally.claims += 1
-            tally.paid += item.paid
+            self._tally.claims += 1
+            self._tally.paid += item.paid
         elif isinstance(item, ProviderAdjustment):
-            tally.plb += item.amount
-        elif isinstance(item, TransactionEnd) and header is not None:
-            found.append(_read_set(header, tally, keys, file_name))
-            header = None
-    return found
+            self._tally.plb += item.amount
+        elif isinstance(item, TransactionEnd) and self._header is not None:
+            header, payee = self._header, self._header.payee
+            self.sets.append(SetTally(
+                header.source.start_offset, header.source.first_segment, header.control_number,
+                f"{payee.id_qualifier or ''}{payee.identifier or ''}", self._tally))
+            self._header = None
 
 
-def _read_set(header: TransactionHeader, tally: Tally, keys: dict[int, PaymentKeys],
-              file_name: str | None) -> ReadSet:
-    source = header.source
-    mine = keys.get(source.start_offset)
+def tally_sets(stream: BinaryIO, file_name: str | None) -> list[SetTally]:
+    """Read the file with the reader, collecting (the file was parsed before: fatal findings
+    had quarantined it, so they are not looked at again)."""
+    tallies = SetTallies()
+    for item in iter_835(stream, file_name=file_name, findings=[]):
+        tallies.feed(item)
+    return tallies.sets
+
+
+def read_sets(stream: BinaryIO, *, file: str, file_name: str | None,
+              tallies: Sequence[SetTally] | None = None) -> list[ReadSet]:
+    """Every transaction set of the file with its identity, keys and tally. ``file`` names
+    the file in the identities (its SHA-256); ``tallies`` are the parse stage's, when it
+    just read the file (else the file is read again)."""
+    keys = {k.start_offset: k for k in payment_keys(stream, file=file, file_name=file_name)}
+    if tallies is None:
+        stream.seek(0)
+        tallies = tally_sets(stream, file_name)
+    return [_read_set(tally, keys, file_name) for tally in tallies]
+
+
+def _read_set(tally: SetTally, keys: dict[int, PaymentKeys], file_name: str | None) -> ReadSet:
+    mine = keys.get(tally.start_offset)
     if mine is None:  # the reader and the scanner disagree on where the set is
         raise InputError(
-            f"transaction set ST02 {header.control_number} was read at byte "
-            f"{source.start_offset}, where the scanner found no ST", code="conservation",
-            where=Location(file=file_name, segment_number=source.first_segment,
-                           segment_id="ST", byte_offset=source.start_offset),
+            f"transaction set ST02 {tally.control_number} was read at byte "
+            f"{tally.start_offset}, where the scanner found no ST", code="conservation",
+            where=Location(file=file_name, segment_number=tally.first_segment,
+                           segment_id="ST", byte_offset=tally.start_offset),
             fix="a gateway defect: report it with `gateway trace F<id>`")
-    payee = header.payee
-    return ReadSet(mine, f"{payee.id_qualifier or ''}{payee.identifier or ''}", tally)
+    return ReadSet(mine, tally.payee, tally.tally)
