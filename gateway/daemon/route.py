@@ -161,17 +161,8 @@ def route_into_store(
             source_start=part.source.start_offset, source_end=part.source.end_offset,
             payload_sha256=payload,
         )
-        stem = output_stem(part)
         duplicate = duplicates.get(part.source.identity) if part.source.identity else None
-        mine = []
-        for planned in plan_deliveries([part]):
-            rendered = payload if planned.format == "835" else _render_part(
-                store, payload, planned.format, mappings)
-            hold = "; ".join(r for r in (duplicate, planned.held_reason) if r) or None
-            mine.append(DeliveryRequest(
-                document.id, planned.destination, planned.format,
-                f"{stem}.{planned.format}", planned.idempotency_key, rendered, hold,
-            ))
+        mine = _part_requests(store, document.id, part, payload, duplicate, mappings)
         requests += mine
         queued.append(QueuedPart(part, payload, tuple(r.idempotency_key or "" for r in mine)))
     try:
@@ -192,6 +183,23 @@ def route_into_store(
                    f"{adjustment.reason} {adjustment.amount} ({adjustment.why})",
         )
     return result, deliveries
+
+
+def _part_requests(store: MessageStore, document_id: int, part: SplitPart, payload: str,
+                   duplicate: str | None, mappings: Sequence[Path]) -> list[DeliveryRequest]:
+    """One delivery request per (destination, format) of a part; held — with every reason
+    that applies — for an unknown or inactive member or a duplicate payment."""
+    stem = output_stem(part)
+    requests = []
+    for planned in plan_deliveries([part]):
+        rendered = payload if planned.format == "835" else _render_part(
+            store, payload, planned.format, mappings)
+        hold = "; ".join(r for r in (duplicate, planned.held_reason) if r) or None
+        requests.append(DeliveryRequest(
+            document_id, planned.destination, planned.format, f"{stem}.{planned.format}",
+            planned.idempotency_key, rendered, hold,
+        ))
+    return requests
 
 
 def _check_queued(requests: Sequence[DeliveryRequest], deliveries: Sequence[Delivery],
