@@ -9,8 +9,6 @@ are encoded through the field dictionary (overpunch, implied decimals, CCYYMMDD)
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
-from decimal import Decimal
 from typing import BinaryIO, Literal
 
 from gateway.ncpdp import batch
@@ -18,8 +16,7 @@ from gateway.ncpdp import transmission as tm
 from gateway.ncpdp.fields import lookup
 from gateway.ncpdp.framing import ENCODING, ETX, STX
 from gateway.ncpdp.model import Document, RequestHeader, ResponseHeader
-
-Value = str | int | Decimal | date | None
+from gateway.ncpdp.values import Value as Value  # re-exported: the type callers build segments from
 
 
 def write_document(document: Document) -> bytes:
