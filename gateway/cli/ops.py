@@ -218,6 +218,6 @@ def _print_problems(store: MessageStore) -> None:
 # -- demo ---------------------------------------------------------------------------------------
 
 def run_demo(args: argparse.Namespace) -> int:
-    from gateway.ops.demo import run_demo as demo
+    from gateway.ops.demo_run import run_demo as demo
 
     return demo(args.dir)

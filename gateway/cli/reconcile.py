@@ -18,7 +18,8 @@ from gateway.config.settings import load_settings
 from gateway.errors import ConfigError
 from gateway.reconcile.audit import read_rx_list, write_audit_pack
 from gateway.reconcile.documents import FORMATS, build_report
-from gateway.reconcile.ledger import Scope, open_ledger
+from gateway.reconcile.ledger import Scope
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.site import Site, load_site
 from gateway.store import open_store
 

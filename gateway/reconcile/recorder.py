@@ -12,7 +12,7 @@ from __future__ import annotations
 from gateway.log import get_logger
 from gateway.reconcile.config import ReconcileConfig
 from gateway.reconcile.facts import PharmacyOf
-from gateway.reconcile.ledger import open_ledger
+from gateway.reconcile.ledgers import open_ledger
 from gateway.store.base import MessageStore
 from gateway.store.models import ReceivedFile
 

@@ -331,19 +331,15 @@ def _write_claim(w: SegmentWriter, spec: Spec, claim: _Claim, ccn: str,
 
 
 def _triplets(pairs: tuple[tuple[str, int], ...]) -> list[str]:
-    elements: list[str] = []
-    for carc, amount in pairs:
-        elements += [carc, cents(amount), ""]
-    return elements[:-1]
+    return [e for carc, amount in pairs for e in (carc, cents(amount), "")][:-1]
 
 
 def _write_plbs(w: SegmentWriter, spec: Spec, plbs: list[_Plb]) -> None:
     comp = spec.delimiters.component
     fiscal = f"{spec.production_date.year}1231"
     for plb in plbs:
-        elements = []
-        for reason, reference, amount in plb.pairs:
-            elements += [f"{reason}{comp}{reference}", cents(amount)]
+        elements = [e for reason, reference, amount in plb.pairs
+                    for e in (f"{reason}{comp}{reference}", cents(amount))]
         w.segment("PLB", plb.provider, fiscal, *elements)
 
 
