@@ -29,6 +29,7 @@ from gateway.console.api import router as api_router
 from gateway.console.app import ConsoleHost, Forbidden, SignInNeeded
 from gateway.console.auth import MAX_FAILURES, LoginThrottle, Sessions
 from gateway.console.pages import router as page_router
+from gateway.console.reconcile_pages import router as reconcile_router
 from gateway.daemon.loop import Daemon
 from gateway.errors import ConfigError, GatewayError, StoreError
 from gateway.log import get_logger
@@ -51,6 +52,7 @@ def create_app(host: ConsoleHost) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(page_router)
+    app.include_router(reconcile_router)
     app.include_router(api_router)
     for kind, handler in _handlers().items():
         app.add_exception_handler(kind, handler)
