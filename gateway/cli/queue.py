@@ -42,8 +42,7 @@ from gateway.service.views import TraceHit, age
 from gateway.store import Delivery, DeliveryState, Event, MessageStore, ReceivedFile
 from gateway.store.models import DeliveryListing, Document
 from gateway.store.operator import DeliveryQuery, FileQuery
-
-_NEEDS_OPERATOR = (DeliveryState.DEAD, DeliveryState.HELD)
+from gateway.store.queue_depth import DUE, NEEDS_OPERATOR, QueueTotals
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -105,19 +104,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def show_queue(args: argparse.Namespace) -> int:
     with opened(args) as ctx:
-        depth = ctx.store.queue_depth()
-    if not depth:
+        queue = QueueTotals.of(ctx.store.queue_depth())
+    if not queue.rows:
         print("the queue is empty")
         return EXIT_OK
     table(["DESTINATION", "STATE", "COUNT", "OLDEST"],
           ([d.destination, d.state.value, str(d.count), age(d.oldest_enqueued_at)]
-           for d in depth))
-    due = [d for d in depth if d.state in (DeliveryState.PENDING, DeliveryState.FAILED)]
-    if due:
-        oldest = min(due, key=lambda d: d.oldest_enqueued_at or datetime.now(UTC))
-        print(f"{sum(d.count for d in due)} waiting; the oldest for "
+           for d in queue.rows))
+    oldest = queue.oldest(DUE, datetime.now(UTC))
+    if oldest is not None:
+        print(f"{queue.count(DUE)} waiting; the oldest for "
               f"{age(oldest.oldest_enqueued_at)} ({oldest.destination})")
-    waiting = sum(d.count for d in depth if d.state in _NEEDS_OPERATOR)
+    waiting = queue.count(NEEDS_OPERATOR)
     if waiting:
         print(f"{waiting} deliveries wait for an operator (dead or held): "
               "see `gateway deliveries list --state dead` / `--state held`")
