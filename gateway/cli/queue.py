@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.cli.operator import (
     acting_options,
-    actor,
     moment,
     opened,
+    operations,
     page_footer,
     page_offset,
     parse_id,
@@ -37,7 +37,7 @@ from gateway.cli.operator import (
     when,
 )
 from gateway.errors import ConfigError
-from gateway.service import Operations, Queries, normalise_amount
+from gateway.service import Queries, normalise_amount
 from gateway.service.views import TraceHit, age
 from gateway.store import Delivery, DeliveryState, Event, MessageStore, ReceivedFile
 from gateway.store.models import DeliveryListing, Document
@@ -150,24 +150,21 @@ def list_deliveries(args: argparse.Namespace) -> int:
 
 
 def resend_delivery(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         delivery = ops.resend(parse_id(args.delivery, "D"), args.reason)
     print(f"D{delivery.id} queued again for {delivery.destination}")
     return EXIT_OK
 
 
 def redirect_delivery(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         delivery = ops.redirect(parse_id(args.delivery, "D"), args.to, args.reason)
     print(f"D{delivery.id} queued for {delivery.destination}")
     return EXIT_OK
 
 
 def retry_deliveries(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         if args.all_dead:
             with progress("checking dead deliveries") as bar:
                 count = ops.retry_all_dead(args.destination, args.reason, progress=bar)
@@ -179,16 +176,14 @@ def retry_deliveries(args: argparse.Namespace) -> int:
 
 
 def release_delivery(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         delivery = ops.release(parse_id(args.delivery, "D"), args.to, args.reason)
     print(f"D{delivery.id} released to {delivery.destination}")
     return EXIT_OK
 
 
 def replay_file(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         file_id = parse_id(args.file, "F")
         with progress(f"F{file_id}: checking destinations") as bar:
             count = ops.replay_file(file_id, args.reason, progress=bar)
