@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from gateway.x12.syntax.delimiters import ascii_int
 from gateway.x12.syntax.findings import Level
 from gateway.x12.syntax.reporter import Reporter
 from gateway.x12.syntax.tokenizer import Segment, segment_text
@@ -128,10 +129,11 @@ class EnvelopeChecker:
         count = segment[0] - st[0] + 1
         declared = element(segment, 1)
         if declared != str(count) and _as_int(declared) != count:
+            what = " (not ASCII digits)" if not declared.isascii() else ""
             self.report(
                 segment,
                 "se-count",
-                f"SE01 says {declared!r} segments but the set ST..SE has {count}",
+                f"SE01 says {declared!r}{what} segments but the set ST..SE has {count}",
                 Level.TRANSACTION,
                 "ask the sender to correct SE01 (it counts ST and SE too)",
             )
@@ -311,5 +313,4 @@ def check_balance(
         )
 
 
-def _as_int(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+_as_int = ascii_int
