@@ -130,7 +130,9 @@ def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInt
 # (interchange), AK905 (group), IK502 (set), IK304 (segment) — for findings without their
 # own ``x12_code``.
 DEFAULT_CODES: dict[Level, dict[str, str]] = {
-    Level.INTERCHANGE: {"iea-control": "001", "iea-count": "021", "missing-iea": "023"},
+    Level.INTERCHANGE: {"iea-control": "001", "iea-count": "021", "missing-iea": "023",
+                        "truncated": "023", "isa-length": "022", "isa-delimiters": "026",
+                        "duplicate-interchange": "025"},
     Level.GROUP: {"ge-control": "4", "ge-count": "5", "missing-ge": "3", "not-835": "1",
                   "version-4010": "2"},
     Level.TRANSACTION: {"missing-se": "2", "se-control": "3", "se-count": "4"},
