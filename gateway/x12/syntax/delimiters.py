@@ -119,6 +119,36 @@ def read_isa(text: str) -> tuple[Delimiters, int]:
     return Delimiters(element, component, repetition, terminator, suffix), terminator_at
 
 
+def isa_problems(text: str, delimiters: Delimiters, length: int) -> list[tuple[str, str, str]]:
+    """What makes a readable ISA unusable: a non-ASCII delimiter or a non-ASCII character in
+    a fixed field (a ``µ`` in the date, a superscript digit in ISA13). Each is ``(code,
+    element, message)``; the tokenizer reports them, the envelope reader refuses the first.
+    X12's basic and extended character sets are ASCII, and an acknowledgment must be able to
+    echo these fields."""
+    found = []
+    bad = delimiters.non_ascii()
+    if bad is not None:
+        element = {"element": "ISA", "component": "ISA16", "repetition": "ISA11",
+                   "terminator": "ISA"}[bad]
+        found.append(("isa-delimiters", element,
+                      f"the ISA declares a non-ASCII {bad} separator"))
+    fields = text[:length].split(delimiters.element)
+    for index, value in enumerate(fields[1:16], 1):
+        if index != 11 and not value.isascii():  # ISA11 and ISA16 are delimiters (above)
+            found.append(("isa-content", f"ISA{index:02d}",
+                          f"ISA{index:02d} holds a non-ASCII character"))
+    return found
+
+
+ISA_FIX = "X12 envelopes are ASCII: ask the sender to correct the ISA"
+
+
+def ascii_int(text: str) -> int | None:
+    """``text`` as a count when it is plain ASCII digits, else None (``'6²'.isdigit()`` is
+    True in Python and ``int`` would then raise: counts in X12 are ASCII digits only)."""
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def isa_length_ok(length: int) -> bool:
     """True when the ISA (without terminator) has the fixed length of 105 characters."""
     return length == ISA_LENGTH - 1

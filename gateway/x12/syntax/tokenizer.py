@@ -38,7 +38,15 @@ from itertools import accumulate, chain, count, repeat
 from operator import add
 from typing import BinaryIO
 
-from gateway.x12.syntax.delimiters import LINE_BREAKS, Delimiters, IsaError, isa_length_ok, read_isa
+from gateway.x12.syntax.delimiters import (
+    ISA_FIX,
+    LINE_BREAKS,
+    Delimiters,
+    IsaError,
+    isa_length_ok,
+    isa_problems,
+    read_isa,
+)
 from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.syntax.reporter import Reporter
 
@@ -254,12 +262,11 @@ class _Tokenizer:
             self.report_not_x12(start)
             return None
         try:
-            delimiters, length = read_isa(self.pending)
+            delimiters, _ = read_isa(self.pending)
         except IsaError as exc:
             self.report_isa(exc, 1, start)
             return None
-        self.check_isa_length(length, 1, start)
-        return delimiters
+        return delimiters  # its length and content are checked with its segment (checked())
 
     def report_not_x12(self, offset: int) -> None:
         head = self.pending[:16]
@@ -300,6 +307,13 @@ class _Tokenizer:
                 fix="ask the sender to pad ISA06/ISA08 to 15 characters",
             )
 
+    def check_isa_content(self, delimiters: Delimiters, length: int, number: int,
+                          offset: int) -> None:
+        at = offset - self.pending_start
+        for code, element, message in isa_problems(self.pending[at:], delimiters, length):
+            self.report(code, message, level=Level.INTERCHANGE, number=number,
+                        segment_id="ISA", offset=offset, element=element, fix=ISA_FIX)
+
     def check_isa(self, current: Delimiters, number: int, offset: int) -> Delimiters | None:
         """A new interchange: the delimiters to restart with when they differ, else None."""
         at = offset - self.pending_start
@@ -311,7 +325,8 @@ class _Tokenizer:
             self.report_isa(exc, number, offset)
             return None
         if delimiters.element == current.element and delimiters.terminator == current.terminator:
-            self.check_isa_length(length, number, offset)
+            self.check_isa_length(length, number, offset)  # (after a switch: checked again
+            self.check_isa_content(delimiters, length, number, offset)  # with the new ones)
             return None
         return delimiters
 

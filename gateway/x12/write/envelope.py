@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from gateway.errors import InputError, Location
-from gateway.x12.syntax.delimiters import ISA_LENGTH, Delimiters, IsaError
+from gateway.x12.syntax.delimiters import ISA_FIX, ISA_LENGTH, Delimiters, IsaError, isa_problems
 from gateway.x12.syntax.delimiters import read_isa as read_delimiters
 
 
@@ -50,18 +50,10 @@ def read_isa(head: bytes | str, file: str | None = None, offset: int = 0,
             fix="send the X12 interchange as received, starting with ISA",
         ) from None
     fields = text[:length].split(found.element)
-    bad = found.non_ascii()
-    if bad is not None:
-        raise InputError(f"the ISA declares a non-ASCII {bad} separator", code="isa-delimiters",
-                         where=where, fix="X12 delimiters must be ASCII; ask the sender")
-    for index in (9, 10, 12, 13, 15):
-        if not fields[index].isascii():
-            raise InputError(
-                f"ISA{index:02d} holds a non-ASCII character", code="isa-content",
-                where=Location(file=file, segment_number=number, segment_id="ISA",
-                               element=f"ISA{index:02d}", byte_offset=offset),
-                fix="ISA dates, times, version and control number are ASCII digits; ask the "
-                    "sender to correct the ISA")
+    for code, element, message in isa_problems(text, found, length):
+        raise InputError(message, code=code, where=Location(
+            file=file, segment_number=number, segment_id="ISA", element=element,
+            byte_offset=offset), fix=ISA_FIX)
     return InterchangeHeader(
         delimiters=found,
         sender_qualifier=fields[5],
