@@ -101,6 +101,23 @@ def delivered(ws: Workspace) -> Counter[ClaimKey]:
     return found
 
 
+def delivered_plbs(ws: Workspace) -> Counter[tuple[str, str, str, str, Decimal]]:
+    """Every PLB adjustment in every member's folder, keyed (folder's NPI, PLB01, reason,
+    reference, amount) — without the balance the splitter carries forward for a negative
+    share (PLB FB whose reference is the set's TRN02: the gateway's, not the payer's)."""
+    found: Counter[tuple[str, str, str, str, Decimal]] = Counter()
+    for member in ws.pool.members:
+        folder = ws.inbox(member.npi)
+        for path in sorted(folder.glob("*.835")) if folder.is_dir() else []:
+            for remittance in read_835(io.BytesIO(path.read_bytes())):
+                for plb in remittance.provider_adjustments:
+                    if (plb.reason, plb.reference) == ("FB", remittance.payment.trace_number):
+                        continue
+                    found[(member.npi, plb.provider_id, plb.reason, plb.reference or "",
+                           plb.amount)] += 1
+    return found
+
+
 def held(store: MessageStore) -> tuple[Counter[tuple[str, str, Decimal]], list[str]]:
     """The claims of every held delivery (by CLP01, CLP07, CLP04) and their reasons."""
     found: Counter[tuple[str, str, Decimal]] = Counter()

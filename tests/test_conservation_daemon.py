@@ -9,8 +9,9 @@ the held deliveries' payloads, the files' states, the PBM's 999s):
   delivery, or in a quarantined file; a quarantined file has nothing queued and no set
   accepted, a routed file has every set accepted;
 * each member pharmacy's folder holds exactly its claims of the generator's truth (set
-  equality of CLP01, CLP07 and CLP04), every other claim is held (a pharmacy not in the
-  roster, a duplicate) with the reason, and only poisoned files are quarantined.
+  equality of CLP01, CLP07 and CLP04) and exactly its PLB adjustments (PLB01 its NPI, never
+  the PSAO's own), every other claim is held (a pharmacy not in the roster, a duplicate) with
+  the reason, and only poisoned files are quarantined.
 
 Both fail on the main of 2026-12-02 (a4ec468): files stay ``parsed`` ("skipped until
 restart") and their claims reach nobody.
@@ -24,6 +25,7 @@ import pytest
 from conservation_support import (
     accepted_sets,
     delivered,
+    delivered_plbs,
     drop,
     held,
     run_once,
@@ -115,6 +117,9 @@ def test_each_pharmacy_gets_exactly_its_claims_and_the_rest_is_held(outcome):
     assert got - expected_delivered == Counter(), "delivered claims the truth does not send"
     assert expected_delivered - got == Counter(), "claims of the truth that were not delivered"
     assert held_claims == expected_held
+    expected_plbs = Counter((p.npi, p.npi, p.reason, p.reference, p.amount)
+                            for shape in shapes for p in shape.truth.plbs("delivered"))
+    assert delivered_plbs(ws) == expected_plbs  # each pharmacy exactly its own PLBs
     assert any(r.startswith("duplicate interchange") for r in reasons)
     assert any(r.startswith("duplicate payment") for r in reasons)
     for shape in shapes:

@@ -10,10 +10,10 @@ they are unique only inside their envelope). It may start with a UTF-8 BOM, repe
 interchange (same ISA06+ISA13) or a payment (same TRN02+TRN03+BPR02+BPR16) inside the file,
 pay pharmacies that are not members, and poison the file with bytes a reader must refuse.
 
-With the bytes comes the :class:`Truth`: every claim (CLP01, CLP07, CLP04) and the pharmacy it
-belongs to, every set's BPR02 and PLB total, and each set's fate — ``delivered`` (to a member),
-``held`` (a pharmacy not in the roster), ``duplicate`` (a repeated interchange or payment: held)
-or ``quarantined`` (the whole file is refused). Tests compare what the daemon did against it.
+With the bytes comes the :class:`Truth`: every claim (CLP01, CLP07, CLP04) and PLB and the
+pharmacy it belongs to, every set's BPR02 and PLB total, and each set's fate — ``delivered``
+(to a member), ``held`` (a pharmacy not in the roster), ``duplicate`` (a repeated interchange
+or payment: held) or ``quarantined`` (the whole file is refused).
 Every name and id is synthetic; money is integer cents inside, Decimal outside.
 """
 
@@ -39,7 +39,6 @@ DELIMITER_SETS = (
     Delimiters("*", "^", ":", "~", "\r\n"),
 )
 BOM = b"\xef\xbb\xbf"
-FATES = ("delivered", "held", "duplicate", "quarantined")
 _NAMES = ("SAMPLE", "TESTER", "EXAMPLE", "DEMO", "SYNTH", "MOCK")
 
 
@@ -64,6 +63,16 @@ class ClaimTruth:
 
 
 @dataclass(frozen=True)
+class PlbTruth:
+    """One PLB adjustment as generated: PLB01 (whose it is), reason, reference, amount."""
+
+    npi: str
+    reason: str
+    reference: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
 class SetTruth:
     """One transaction set: its envelope identity, its money and its fate."""
 
@@ -78,11 +87,21 @@ class SetTruth:
     fate: str  # for a member's claims; a stranger's are "held" (see claim_fates)
     trace: str  # TRN02
     members: frozenset[str] = frozenset()  # NPIs of roster members
+    plbs: tuple[PlbTruth, ...] = ()
+    psao: str = ""  # the PSAO's NPI: its PLBs are its own part, never a pharmacy's
 
     def claim_fate(self, claim: ClaimTruth) -> str:
         if self.fate in ("duplicate", "quarantined"):
             return self.fate
         return "delivered" if claim.npi in self.members else "held"
+
+    def plb_fate(self, plb: PlbTruth) -> str:
+        """Like a claim's; ``retained`` for the PSAO's own adjustments of a central pay."""
+        if self.fate in ("duplicate", "quarantined"):
+            return self.fate
+        if plb.npi == self.psao:
+            return "retained"
+        return "delivered" if plb.npi in self.members else "held"
 
 
 @dataclass(frozen=True)
@@ -96,12 +115,8 @@ class Truth:
     def claims(self, fate: str) -> list[tuple[ClaimTruth, SetTruth]]:
         return [(c, s) for s in self.sets for c in s.claims if s.claim_fate(c) == fate]
 
-    def delivered(self) -> dict[str, list[ClaimTruth]]:
-        """Each member pharmacy's claims that must reach it, by NPI."""
-        out: dict[str, list[ClaimTruth]] = {}
-        for claim, _ in self.claims("delivered"):
-            out.setdefault(claim.npi, []).append(claim)
-        return out
+    def plbs(self, fate: str) -> list[PlbTruth]:
+        return [p for s in self.sets for p in s.plbs if s.plb_fate(p) == fate]
 
 
 @dataclass(frozen=True)
@@ -344,8 +359,11 @@ def _write_claim(w: SegmentWriter, d: Delimiters, stamp: str, claim: _Claim,
 def _set_truth(draw: _Draw, pay: _Payment, ordinal: int, isa13: str, gs06: str, st02: str,
                fate: str) -> SetTruth:
     claims = tuple(ClaimTruth(c.npi, c.rx, c.ccn, _dec(c.paid)) for c in pay.claims)
+    plbs = tuple(PlbTruth(npi, reason, reference, _dec(amount))
+                 for npi, reason, reference, amount in pay.plbs)
     return SetTruth(ordinal, isa13, gs06, st02, pay.shape, _dec(pay.paid - pay.plb),
-                    _dec(pay.plb), claims, fate, pay.trace, draw.members)
+                    _dec(pay.plb), claims, fate, pay.trace, draw.members, plbs,
+                    draw.pool.psao.npi)
 
 
 # Poisons: bytes the reader must refuse, each where a real file was seen to carry them.
