@@ -8,6 +8,7 @@ control numbers holding ``/`` and ``\\``, a trailing TA1-only interchange.
 from __future__ import annotations
 
 import io
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -125,6 +126,52 @@ def test_item12_st02_with_slashes_never_collides_in_names(tmp_path: Path) -> Non
     _assert_every_part_on_disk(result)
     assert all(Path(p.location).parent.is_relative_to(out) for p in result.parts)
     assert [p.source.control_number for p in result.parts] == ["A/1", "B/1", "C\\1"]
+
+
+def test_item6_one_interchange_repeated_is_reported_by_validate_and_parse(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a = interchange(shape="multi-st", payees=1, claims=2, seed=13)
+    path = write(tmp_path / "156.835", a.text * 156)
+    assert main(["validate", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out.count("duplicate-interchange") == 155
+    assert "155 duplicate interchange(s)/payment(s)" in out.splitlines()[-1]
+    assert main(["parse", str(path), "--format", "summary"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert sum("DUPLICATE" in line for line in lines) == 155
+    assert lines[-1].startswith("note: 155 of 156 transaction sets repeat") and \
+        "1 distinct payment(s)" in lines[-1]
+
+
+def test_item6_same_payment_in_two_interchanges_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    a = interchange(shape="multi-st", payees=1, claims=2, seed=14)
+    b = interchange(shape="multi-st", payees=1, claims=2, seed=14, interchange_control_number=2)
+    trn = re.compile(r"TRN\*1\*(\d+)\*")
+    first = trn.search(a.text)
+    assert first is not None
+    again = trn.sub(f"TRN*1*{first.group(1)}*", b.text)  # the PBM resent the payment
+    path = write(tmp_path / "twice.835", a.text, again)
+    assert main(["validate", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "warning duplicate-payment" in out and "repeats the payment of set 1" in out
+
+
+def test_item13_file_ending_with_a_short_ta1_only_interchange_is_not_truncated(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A PBM may send its TA1 for our last interchange inside its next file (ISA, TA1, IEA
+    with no group): 140 bytes, shorter than the tokenizer's ISA look-ahead."""
+    a = interchange(shape="multi-st", payees=2, claims=4, seed=15)
+    ta1 = ("ISA*00*          *00*          *ZZ*EXAMPLEPBM     *ZZ*EXAMPLEPSAO    *260105*1300*"
+           "^*00501*000000009*0*P*:~\nTA1*000000041*260104*2200*A*000~\nIEA*0*000000009~\n")
+    for name, tail in (("lf.835", ta1), ("no-lf.835", ta1.rstrip("\n"))):
+        path = write(tmp_path / name, a.text, tail)
+        assert main(["validate", str(path)]) == 0, capsys.readouterr().out
+        assert len(_read(path)) == 2
+        assert _claims(_split(path, tmp_path / f"out-{name}")) == (4, _read_claims(_read(path))[1])
 
 
 def test_reader_and_splitter_agree_on_the_sets_of_a_composed_file(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.errors import ConfigError, InputError
+from gateway.x12.read.payment_keys import payment_keys, repeat_findings
 from gateway.x12.read.received import read_envelopes
 from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.tr3 import Tr3Validator
@@ -61,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     print_findings(findings, report)
     errors = sum(f.fatal for f in findings)
     verdict = "invalid" if errors else "valid"
+    repeated = sum(f.code.startswith("duplicate-") for f in findings)
+    if repeated:
+        verdict += f", {repeated} duplicate interchange(s)/payment(s)"
     print(f"{path}: {verdict} ({errors} error(s), {len(findings) - errors} warning(s))",
           file=report)
     if args.ack:
@@ -82,6 +86,9 @@ def structural_findings(path: Path) -> list[Finding]:
                 pass
         except InputError as exc:  # a defect the reader cannot read past, even collecting
             findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))
+        stream.seek(0)  # repeated interchanges and payments (issue 10, item 6)
+        findings += repeat_findings(payment_keys(stream, file=str(path), file_name=str(path)),
+                                    str(path))
     return findings
 
 

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import BinaryIO
 
+from gateway.errors import Location
 from gateway.x12.model import IdentityCounter, SetIdentity
+from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.syntax.tokenizer import Segment, iter_segments
 
 
@@ -81,6 +83,59 @@ def keys_of(segments: Iterable[Segment], file: str) -> Iterator[PaymentKeys]:
                               open_set.get("originator", ""), open_set.get("amount", ""),
                               open_set.get("date", ""))
             st = open_set = None
+
+
+def repeats(keys: Iterable[PaymentKeys]) -> dict[int, str]:
+    """The sets (by ST byte offset) that repeat an earlier one of the same file, with why:
+    a repeated interchange (ISA06+ISA13 of an earlier, *other* interchange) or a repeated
+    payment (TRN02+TRN03+BPR02+BPR16 of an earlier set). Within one file only; across files
+    is the daemon's registry."""
+    interchanges: dict[str, int] = {}  # interchange key -> ordinal of its first interchange
+    payments: dict[str, SetIdentity] = {}
+    found: dict[int, str] = {}
+    for key in keys:
+        identity = key.identity
+        first = interchanges.setdefault(key.interchange_key, identity.interchange)
+        if first != identity.interchange:
+            found[key.start_offset] = (
+                f"repeats interchange {first} (ISA06 {key.sender_id!r} ISA13 "
+                f"{identity.isa13!r}): duplicate interchange")
+            continue
+        payment = key.payment_key
+        if payment is None:
+            continue
+        earlier = payments.setdefault(payment, identity)
+        if earlier != identity:
+            found[key.start_offset] = (
+                f"repeats the payment of set {earlier.ordinal} (TRN02 {key.trace_number!r}, "
+                f"BPR02 {key.amount}, BPR16 {key.payment_date}): duplicate payment")
+    return found
+
+
+def repeat_findings(keys: list[PaymentKeys], file_name: str | None) -> list[Finding]:
+    """:func:`repeats` as findings for ``validate``: a repeated interchange is an envelope
+    error (its ISA13 must be unique per sender: TA105 025), a repeated payment a warning on
+    its set — the daemon holds either for an operator instead of paying twice."""
+    found = repeats(keys)
+    out = []
+    for key in keys:
+        why = found.get(key.start_offset)
+        if why is None:
+            continue
+        interchange = why.endswith("duplicate interchange")
+        out.append(Finding(
+            "duplicate-interchange" if interchange else "duplicate-payment",
+            f"{key.identity.describe()} {why}. "
+            + ("The sender must not reuse an ISA13; it is held, not paid twice" if interchange
+               else "Held for an operator: release it only if it is a second payment"),
+            Level.INTERCHANGE if interchange else Level.TRANSACTION,
+            Location(file=file_name, segment_number=key.first_segment, segment_id="ST",
+                     byte_offset=key.start_offset),
+            fatal=interchange, transaction_set=key.identity.st02,
+            group_control_number=key.identity.gs06,
+            x12_code="025" if interchange else None,
+        ))
+    return out
 
 
 def _amount(text: str) -> str:

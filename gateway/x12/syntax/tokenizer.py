@@ -140,6 +140,7 @@ class _Tokenizer:
         if delimiters is None:
             return
         while True:
+            split_final = self.final  # a check may read the rest of the stream meanwhile
             parts, ends = self.split_pending(delimiters)
             separator = delimiters.element
             if isinstance(ends, str):
@@ -160,6 +161,8 @@ class _Tokenizer:
                 if restart is not None:
                     delimiters = restart
                     continue
+            if self.final and not split_final:
+                continue  # the stream ended while this block was read: split what is left
             if self.final:
                 if self.pending:
                     # No terminator after the last text: the file was cut off inside a segment.
