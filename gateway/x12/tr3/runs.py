@@ -11,8 +11,9 @@ guide's grammar of one iteration, compiled from the loop tree:
                                   (?:pattern T){min,max} — R at least once, S optional,
                                   up to max use; a child loop (?:first T body){min,max}
 
-matched once over the joined text of the segments that follow a CLP (T the terminator). A
-match covers whole claims, each followed by its successor's CLP, and the walk goes on from
+matched once over the file's text of the segments that follow a CLP (T what ends each
+segment: the terminator and its line break; see raw.py). A match covers whole claims, each
+followed by its successor's CLP, and the walk goes on from
 the same state — for a loop that may repeat without limit (2100, 2000), whose own count then
 stays saturated; a bounded loop (1000B: once; 2110: 999 times) counts every iteration.
 Anything else — the last claim of a group, a defect — fails to match and takes the
@@ -48,7 +49,7 @@ class _Item:
     repeats: bool
 
 
-def run_pattern(loop: Node, source: Callable[[Node], str], terminator: str) -> str | None:
+def run_pattern(loop: Node, source: Callable[[Node], str], end: str) -> str | None:
     """The regex source of a run of ``loop``'s iterations (None: not safe or not possible)."""
     first = loop.first_segment()
     if first is None or loop.kind != "loop" or loop.max < MAXINT:
@@ -57,10 +58,10 @@ def run_pattern(loop: Node, source: Callable[[Node], str], terminator: str) -> s
         return None  # HL numbering and envelope rules are checked segment by segment
     if not _deterministic(loop, frozenset({_label(first)})):
         return None
-    body = _body(loop, source, re.escape(terminator))
+    body = _body(loop, source, re.escape(end))
     if body is None or source(first) == _NEVER:
         return None
-    return f"(?:{body}{source(first)}{re.escape(terminator)})++"
+    return f"(?:{body}{source(first)}{re.escape(end)})++"
 
 
 _NEVER = "(?!)"
