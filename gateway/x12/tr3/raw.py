@@ -21,7 +21,7 @@ from typing import BinaryIO
 Matcher = Callable[[str, int, int], "re.Match[str] | None"]
 
 KEEP = 1 << 21  # characters kept: the scanner's unread rest and its latest 1 MiB block
-WINDOW = 1 << 13  # characters a run pattern is matched over at a time
+WINDOW = 1 << 16  # characters a run pattern is matched over at a time
 
 
 class RawView:
