@@ -119,6 +119,7 @@ viewer, operator, admin = call(Role.VIEWER), call(Role.OPERATOR), call(Role.ADMI
 def create_app(host: ConsoleHost) -> FastAPI:
     from gateway.console.api import router as api_router  # they import this module
     from gateway.console.pages import router as page_router
+    from gateway.console.reconcile_pages import router as reconcile_router
 
     app = FastAPI(title="PSAO gateway console API", version="1",
                   openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
@@ -131,6 +132,7 @@ def create_app(host: ConsoleHost) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(page_router)
+    app.include_router(reconcile_router)
     app.include_router(api_router)
     for kind, handler in _handlers().items():
         app.add_exception_handler(kind, handler)
