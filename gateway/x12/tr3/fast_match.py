@@ -203,8 +203,9 @@ def _value(node: Node, spec: Element, delims: Delims, icvn: str, codes_for: Code
         shape = _by_type(spec, delims, icvn)
         if excluded == _NEVER or shape == _NEVER:
             return shape
-        end = re.escape(delims.element)
-        return f"(?!{excluded}(?:{end}|\\Z)){shape}"
+        # The value ends at a delimiter (in a run, the terminator) or at the end of the text.
+        ends = "".join(re.escape(d) for d in (delims.element, delims.component, delims.terminator))
+        return f"(?!{excluded}(?:[{ends}]|\\Z)){shape}"
     if spec.codes or listed is not None:
         codes = set(spec.codes) | set(listed.codes or () if listed is not None else ())
         return _trie(c for c in codes if _plain_valid(spec, c, delims, icvn))
@@ -251,7 +252,7 @@ def _charset(delims: Delims, icvn: str) -> str:
 
 def _plain_valid(spec: Element, code: str, delims: Delims, icvn: str) -> bool:
     """Would this code pass every element check (length, characters, type) unchanged?"""
-    if not code or delims.element in code or delims.component in code:
+    if not code or any(d in code for d in (delims.element, delims.component, delims.terminator)):
         return False
     length = len(code.replace("-", "").replace(".", "")) if (
         spec.type == "R" or spec.type.startswith("N")) else len(code)
