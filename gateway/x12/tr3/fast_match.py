@@ -280,8 +280,13 @@ def _trie_of(words: list[str]) -> str:
     for word in words:
         if word:
             groups.setdefault(word[0], []).append(word[1:])
-    branches = [re.escape(first) + _trie_of(rest) if rest != [""] else re.escape(first)
-                for first, rest in groups.items()]
+    last = [first for first, rest in groups.items() if rest == [""]]  # codes ending here
+    branches = [re.escape(first) + _trie_of(rest) for first, rest in groups.items()
+                if rest != [""]]
+    if len(last) > 1:  # one class, not an alternation: a RARC trie is a third as long
+        branches.insert(0, "[" + "".join(re.escape(c) for c in last) + "]")
+    else:
+        branches[:0] = [re.escape(c) for c in last]
     if not branches:
         return ""
     inner = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
