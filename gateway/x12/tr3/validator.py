@@ -79,7 +79,7 @@ class Run:
         A segment is done when its memoized clean step from the current state exists and the
         text was seen before or the target node's pattern accepts it; when that target starts
         a loop with a run pattern (a CLP), one match over the file's text (``raw``) takes all
-        the whole claims that follow, and the scanner's segments they are are passed over.
+        the whole claims that follow, and the scanner's segments it covered are passed over.
         The loop is written for those cases (locals, tuples, no attribute chains): it is what
         a valid file costs.
         """
