@@ -59,7 +59,7 @@ def test_item1_repeated_st02_across_groups_gives_every_part_its_own_name_and_key
     tmp_path: Path,
 ) -> None:
     a = interchange(shape="multi-st", payees=2, claims=8, seed=1)
-    b = interchange(shape="multi-st", payees=2, claims=8, seed=2)
+    b = interchange(shape="multi-st", payees=2, claims=6, seed=1)  # same pharmacies again
     path = write(tmp_path / "groups.835", two_groups(a, b))
     result = _split(path, tmp_path / "out")
     assert [p.source.control_number for p in result.parts] == ["0001", "0002"] * 2
@@ -69,7 +69,7 @@ def test_item1_repeated_st02_across_groups_gives_every_part_its_own_name_and_key
 
 def test_item1_repeated_st02_across_interchanges(tmp_path: Path) -> None:
     a = interchange(shape="multi-st", payees=3, claims=9, seed=3)
-    b = interchange(shape="multi-st", payees=3, claims=9, seed=4, interchange_control_number=2)
+    b = interchange(shape="multi-st", payees=3, claims=6, seed=3, interchange_control_number=2)
     path = write(tmp_path / "two-isa.835", a.text, b.text)
     result = _split(path, tmp_path / "out")
     assert len(result.parts) == 6

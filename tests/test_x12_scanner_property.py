@@ -25,7 +25,8 @@ from gateway.x12.read.reader import read_835
 from gateway.x12.split.chunks import CONTINUED, scan
 from gateway.x12.split.splitter import split_835
 from gateway.x12.split.writers import NullPartWriter
-from gateway.x12.syntax.tokenizer import isa_start, iter_segments
+from gateway.x12.syntax.delimiters import isa_start
+from gateway.x12.syntax.tokenizer import iter_segments
 from gateway.x12.write.control_numbers import MemoryControlNumbers
 from gateway.x12.write.envelope import read_isa
 

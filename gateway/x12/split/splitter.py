@@ -45,7 +45,7 @@ from gateway.x12.split.parts import (
     SplitResult,
 )
 from gateway.x12.split.transaction_set import Plb, TransactionSet, part_payment
-from gateway.x12.syntax.tokenizer import ISA_LOOKAHEAD, isa_start
+from gateway.x12.syntax.delimiters import ISA_LOOKAHEAD, isa_start
 from gateway.x12.write.control_numbers import ControlNumbers
 from gateway.x12.write.envelope import (
     InterchangeHeader,

@@ -17,6 +17,16 @@ from dataclasses import dataclass, field
 
 ISA_LENGTH = 106
 LINE_BREAKS = "\r\n"
+BOM = "\xef\xbb\xbf"  # UTF-8 byte order mark, as latin-1 text
+ISA_LOOKAHEAD = 256  # enough text to read any ISA, even one a few characters too long
+LEADING_BLANKS = " \t\r\n\f\v\x00"
+
+
+def isa_start(head: bytes | str) -> int:
+    """Where the first ISA starts: after a UTF-8 byte order mark and blank space, the bytes
+    every reader of the file (tokenizer, splitter, acknowledger) skips the same way."""
+    text = head if isinstance(head, str) else head.decode("latin-1")
+    return len(text) - len(text.removeprefix(BOM).lstrip(LEADING_BLANKS))
 
 
 @dataclass(frozen=True)

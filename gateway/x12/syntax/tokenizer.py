@@ -40,11 +40,13 @@ from typing import BinaryIO
 
 from gateway.x12.syntax.delimiters import (
     ISA_FIX,
+    ISA_LOOKAHEAD,
     LINE_BREAKS,
     Delimiters,
     IsaError,
     isa_length_ok,
     isa_problems,
+    isa_start,
     read_isa,
 )
 from gateway.x12.syntax.findings import Finding, Level
@@ -55,9 +57,6 @@ Segment = tuple[int, int, list[str], str, str]
 
 BLOCK_SIZE = 1 << 20
 SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
-BOM = "\xef\xbb\xbf"  # UTF-8 byte order mark, as latin-1 text
-ISA_LOOKAHEAD = 256  # enough text to read any ISA, even one a few characters too long
-LEADING_BLANKS = " \t\r\n\f\v\x00"
 
 
 def iter_segments(
@@ -78,13 +77,6 @@ def iter_segments(
     """
     reporter = reporter or Reporter(file_name, findings)
     return chain.from_iterable(_Tokenizer(stream, reporter, block_size).batches())
-
-
-def isa_start(head: bytes | str) -> int:
-    """Where the first ISA starts: after a UTF-8 byte order mark and blank space, the bytes
-    every reader of the file (tokenizer, splitter, acknowledger) skips the same way."""
-    text = head if isinstance(head, str) else head.decode("latin-1")
-    return len(text) - len(text.removeprefix(BOM).lstrip(LEADING_BLANKS))
 
 
 def segment_text(segment: Segment) -> str:
