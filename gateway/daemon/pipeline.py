@@ -15,15 +15,25 @@ that state after a crash, which is what makes SIGKILL at any moment harmless:
   nobody anything.
 
 Acknowledgments (TA1/999) for partners that ask for them are deliveries like any other — to
-the partner's inbound folder — so they are retried, dead-lettered and traced the same way.
+the partner's inbound folder — so they are retried, dead-lettered and traced the same way. An
+accepting acknowledgment is queued only once the file is routed: a file that could not be
+routed has not been accepted.
+
+Any exception inside a stage (a bug, a site mapping with a typo) ends the file ``failed`` with
+a located reason (:mod:`gateway.daemon.failures`), an event the ``processing-failed`` alert
+reads, a metric and a log line — never a silent retry at every cycle. A failed file is taken up
+again after a configuration reload or ``gateway files retry``. A store outage is not the file's
+fault: the file stays in its state and the next cycle takes it up again by itself.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import BinaryIO
 
+from gateway.daemon.failures import StageFailed
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import Parsed
 from gateway.errors import InputError, StoreUnavailable
@@ -64,60 +74,67 @@ class Pipeline:
         self.metrics = metrics
         self.stopping = stopping or threading.Event()
         self.log = get_logger(component="pipeline")
-        self.stuck: set[int] = set()
+        self.failed: list[int] = []  # files that failed since the last process_pending
 
     def process_pending(self) -> int:
-        """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward.
+        """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward;
+        return how many reached a final state. The ids of those that failed are in
+        :attr:`failed`.
 
-        A file whose processing raised something unexpected (a bug, not bad input) is logged
-        with its traceback, recorded as an event and skipped until the next restart or
-        reload, so one file can never stall the others or stop the daemon. A store outage is
-        not the file's fault: it is raised to the daemon's loop, which waits it out, and the
-        file is taken up again from its state. Each file is processed under a named lease in
-        the store, so daemons sharing a PostgreSQL store never work on the same file at once.
+        Each file is processed under a named lease in the store, so daemons sharing a
+        PostgreSQL store never work on the same file at once.
         """
         done = 0
+        self.failed = []
         for status in (FileStatus.RECEIVED, FileStatus.PARSED):
             for received in reversed(self.store.list_files(status=status, limit=1000)):
                 if self.stopping.is_set():
                     return done
-                if received.id in self.stuck:
-                    continue
                 lease = f"file:{received.id}"
                 if not self.store.acquire_poll_lease(lease, self.holder, FILE_LEASE_SECONDS):
                     continue  # another daemon (shared PostgreSQL store) is on it
                 try:
                     self.process(received)
-                except StoreUnavailable:
-                    raise  # not this file's fault: it stays where it is, for the next cycle
-                except Exception as exc:
-                    self.stuck.add(received.id)
-                    self.log.exception("file processing failed; skipped until restart",
-                                       partner=received.partner, file_id=received.id,
-                                       error=type(exc).__name__)
-                    self.store.record_event("file", received.id, "processing-failed",
-                                            actor=ACTOR, reason=type(exc).__name__)
-                    continue
+                except StageFailed as failure:
+                    self.fail(received, failure)
                 finally:
                     self.store.release_poll_lease(lease, self.holder)
                 done += 1
         return done
 
     def process(self, received: ReceivedFile) -> None:
-        """Parse (unless already parsed) and route one file."""
+        """Parse (unless already parsed), route and acknowledge one file. StageFailed when a
+        stage raised (StoreUnavailable goes through: the store's outage, not the file's)."""
+        findings: list[Finding] | None = None
         if received.status is FileStatus.RECEIVED:
-            parsed = self._parse_whole(received)
+            with _stage("parse"):
+                parsed = self._parse_whole(received)
             if parsed is None:
                 return  # quarantined
-            self._send_ack(received, None, parsed.findings)
+            findings = parsed.findings
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
-            queued = self._route(received)
-            self._record_claims(received)  # the claims ledger (issue 11), before "routed"
+            with _stage("route"):
+                queued = self._route(received)
+            with _stage("record claims"):
+                self._record_claims(received)  # the claims ledger (issue 11), before "routed"
+            with _stage("acknowledge"):
+                self._acknowledge(received, None, findings)  # accepted: parsed and routed
             self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
                                        reason=f"{queued} deliveries")
             self.log.info("file routed", partner=received.partner, file_id=received.id,
                           deliveries=queued)
+
+    def fail(self, received: ReceivedFile, failure: StageFailed) -> None:
+        """End the file ``failed`` with the located reason; tell the log (its traceback,
+        which names no data), the metric and, through the event, the alerts."""
+        self.failed.append(received.id)
+        self.store.set_file_status(received.id, FileStatus.FAILED, actor=ACTOR,
+                                   reason=failure.reason)
+        self.metrics.files_failed.labels(received.partner, failure.stage).inc()
+        self.log.error("file failed", partner=received.partner, file_id=received.id,
+                       stage=failure.stage, error=type(failure.cause).__name__,
+                       exc_info=failure.cause)
 
     def _parse_whole(self, received: ReceivedFile) -> Parsed | None:
         """Read the whole file; None when it was quarantined instead."""
@@ -143,9 +160,11 @@ class Pipeline:
         """Keep the file (its bytes stay in the store), say why, and tell the partner.
 
         The negative acknowledgment is queued first: once the file is quarantined nothing
-        looks at it again, so a crash in between must not be able to lose the answer.
+        looks at it again, so a crash in between must not be able to lose the answer; a
+        failure to queue it fails the file (stage "acknowledge"), to be tried again.
         """
-        self._send_ack(received, error, findings)
+        with _stage("acknowledge"):
+            self._acknowledge(received, error, findings)
         reason = f"{error.code}: {error}"
         self.store.set_file_status(received.id, FileStatus.QUARANTINED, actor=ACTOR,
                                    reason=reason)
@@ -157,15 +176,14 @@ class Pipeline:
                          segment_id=error.location.segment_id,
                          byte_offset=error.location.byte_offset)
 
-    def _send_ack(self, received: ReceivedFile, error: InputError | None,
-                  findings: list[Finding] | None) -> None:
-        """Queue the partner's acknowledgment; a failure here never blocks the file."""
-        try:
-            self._acknowledge(received, error, findings)
-        except StoreUnavailable:
-            raise  # the file waits in its state; its acknowledgment is queued when it is back
-        except Exception as exc:
-            self.log.exception("acknowledgment failed", partner=received.partner,
-                               file_id=received.id, error=type(exc).__name__)
-            self.store.record_event("file", received.id, "ack-failed", actor=ACTOR,
-                                    reason=type(exc).__name__)
+
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Name the stage an exception came from; a store outage and a stage already named
+    pass through unchanged."""
+    try:
+        yield
+    except (StoreUnavailable, StageFailed):
+        raise
+    except Exception as exc:
+        raise StageFailed(name, exc) from exc
