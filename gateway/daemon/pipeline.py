@@ -16,19 +16,22 @@ that state after a crash, which is what makes SIGKILL at any moment harmless:
 
 Acknowledgments (TA1/999) for partners that ask for them are deliveries like any other — to
 the partner's inbound folder — so they are retried, dead-lettered and traced the same way. An
-accepting acknowledgment is queued only once the file is routed: a file that could not be
-routed has not been accepted.
+accepting acknowledgment is queued only once the file is routed.
 
-Any exception inside a stage (a bug, a site mapping with a typo) ends the file ``failed`` with
-a located reason (:mod:`gateway.daemon.failures`), an event the ``processing-failed`` alert
-reads, a metric and a log line — never a silent retry at every cycle. A failed file is taken up
-again after a configuration reload or ``gateway files retry``. A store outage is not the file's
-fault: the file stays in its state and the next cycle takes it up again by itself.
+Every exception ends the file in a named state, never in a silent retry loop: a bug met on
+the file's bytes quarantines it (code ``internal-error``, the line that raised); a
+configuration the daemon cannot use (a typo in a site mapping) or an acknowledgment that
+could not be queued ends it ``failed`` with a located reason (:mod:`gateway.daemon.failures`),
+an event the ``processing-failed`` alert reads, a metric and a log line. A failed file is
+taken up again after a configuration reload or ``gateway files retry``. A store outage is not
+the file's fault: the file stays in its state and the next cycle takes it up by itself.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
@@ -36,13 +39,14 @@ from typing import BinaryIO
 from gateway.daemon.failures import StageFailed
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import Parsed
-from gateway.errors import InputError, StoreUnavailable
+from gateway.errors import ConfigError, InputError, Location, StoreUnavailable
 from gateway.log import get_logger
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
 from gateway.x12.syntax.findings import Finding
 
 ACTOR = "pipeline"
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../gateway
 FILE_LEASE_SECONDS = 900.0  # longer than parsing and splitting the largest file takes
 
 # A validator: read the whole file (InputError when it cannot be read at all).
@@ -74,11 +78,11 @@ class Pipeline:
         self.metrics = metrics
         self.stopping = stopping or threading.Event()
         self.log = get_logger(component="pipeline")
-        self.failed: list[int] = []  # files that failed since the last process_pending
+        self.failed: list[int] = []  # files that failed in the last process_pending
 
     def process_pending(self) -> int:
         """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward;
-        return how many reached a final state. The ids of those that failed are in
+        return how many were taken up. The ids of those that ended ``failed`` are in
         :attr:`failed`.
 
         Each file is processed under a named lease in the store, so daemons sharing a
@@ -94,47 +98,84 @@ class Pipeline:
                 if not self.store.acquire_poll_lease(lease, self.holder, FILE_LEASE_SECONDS):
                     continue  # another daemon (shared PostgreSQL store) is on it
                 try:
-                    self.process(received)
-                except StageFailed as failure:
-                    self.fail(received, failure)
+                    self._process_one(received)
                 finally:
                     self.store.release_poll_lease(lease, self.holder)
                 done += 1
         return done
 
-    def process(self, received: ReceivedFile) -> None:
-        """Parse (unless already parsed), route and acknowledge one file. StageFailed when a
-        stage raised (StoreUnavailable goes through: the store's outage, not the file's)."""
-        findings: list[Finding] | None = None
-        if received.status is FileStatus.RECEIVED:
-            with _stage("parse"):
-                parsed = self._parse_whole(received)
-            if parsed is None:
-                return  # quarantined
-            findings = parsed.findings
-            received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
-        if received.status is FileStatus.PARSED:
-            with _stage("route"):
-                queued = self._route(received)
-            with _stage("record claims"):
-                self._record_claims(received)  # the claims ledger (issue 11), before "routed"
-            with _stage("acknowledge"):
-                self._acknowledge(received, None, findings)  # accepted: parsed and routed
-            self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
-                                       reason=f"{queued} deliveries")
-            self.log.info("file routed", partner=received.partner, file_id=received.id,
-                          deliveries=queued)
+    def _process_one(self, received: ReceivedFile) -> None:
+        """Process one file; whatever it raises ends it quarantined or failed (a store outage
+        goes to the daemon's loop: the file waits in its state)."""
+        try:
+            self.process(received)
+        except StageFailed as failure:
+            self.fail(received, failure)
+        except StoreUnavailable:
+            raise
+        except ConfigError as exc:  # not the file's fault: the daemon's configuration
+            self.fail(received, StageFailed(_stage_of(received, self.store), exc))
+        except Exception as exc:  # a bug, but the file still ends where it is seen
+            self._quarantine_after(received, exc)
 
     def fail(self, received: ReceivedFile, failure: StageFailed) -> None:
         """End the file ``failed`` with the located reason; tell the log (its traceback,
         which names no data), the metric and, through the event, the alerts."""
         self.failed.append(received.id)
+        self.store.payments.forget_file(received.id)  # a retry claims its keys again
         self.store.set_file_status(received.id, FileStatus.FAILED, actor=ACTOR,
                                    reason=failure.reason)
         self.metrics.files_failed.labels(received.partner, failure.stage).inc()
         self.log.error("file failed", partner=received.partner, file_id=received.id,
                        stage=failure.stage, error=type(failure.cause).__name__,
                        exc_info=failure.cause)
+
+    def _quarantine_after(self, received: ReceivedFile, exc: Exception) -> None:
+        """An unexpected exception while parsing or routing: quarantine the file with the
+        exception and where in the code it was raised (issue 10: never a silent retry loop;
+        the negative acknowledgment, the quarantine metric and alert follow). When even that
+        fails, the file ends ``failed``."""
+        self.log.exception("file processing raised; quarantined", partner=received.partner,
+                           file_id=received.id, error=type(exc).__name__)
+        try:
+            current = self.store.get_file(received.id)
+            self.store.payments.forget_file(received.id)  # its sets were never queued
+            self.quarantine(current, internal_error(current, exc), None)
+        except StageFailed as failure:
+            self.fail(received, failure)
+        except StoreUnavailable:
+            raise
+        except Exception as again:
+            self.fail(received, StageFailed("quarantine", again))
+
+    def process(self, received: ReceivedFile) -> None:
+        """Parse (unless already parsed) and route one file; acknowledge it once routed.
+
+        The accepting acknowledgment waits for the route: a set is accepted only once its
+        parts are queued (or visibly held) and proved to conserve its claims and money. A
+        route that refuses the file (the splitter cannot cut what the reader read, or the
+        conservation proof fails) quarantines it, and the acknowledgment rejects it.
+        """
+        findings: list[Finding] | None = None  # None after a restart: read again to ack
+        if received.status is FileStatus.RECEIVED:
+            parsed = self._parse_whole(received)
+            if parsed is None:
+                return  # quarantined
+            findings = parsed.findings
+            received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
+        if received.status is FileStatus.PARSED:
+            try:
+                queued = self._route(received)
+            except InputError as exc:
+                self.quarantine(received, exc, findings)
+                return
+            self._record_claims(received)  # the claims ledger (issue 11), before "routed"
+            with _stage("acknowledge"):
+                self._acknowledge(received, None, findings)
+            self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
+                                       reason=f"{queued} deliveries")
+            self.log.info("file routed", partner=received.partner, file_id=received.id,
+                          deliveries=queued)
 
     def _parse_whole(self, received: ReceivedFile) -> Parsed | None:
         """Read the whole file; None when it was quarantined instead."""
@@ -160,8 +201,8 @@ class Pipeline:
         """Keep the file (its bytes stay in the store), say why, and tell the partner.
 
         The negative acknowledgment is queued first: once the file is quarantined nothing
-        looks at it again, so a crash in between must not be able to lose the answer; a
-        failure to queue it fails the file (stage "acknowledge"), to be tried again.
+        looks at it again, so a crash in between must not be able to lose the answer; one
+        that cannot be queued fails the file (stage "acknowledge"), to be tried again.
         """
         with _stage("acknowledge"):
             self._acknowledge(received, error, findings)
@@ -177,6 +218,12 @@ class Pipeline:
                          byte_offset=error.location.byte_offset)
 
 
+def _stage_of(received: ReceivedFile, store: MessageStore) -> str:
+    """The stage a file was in when it raised: parse while received, route once parsed."""
+    status = store.get_file(received.id).status
+    return "route" if status is FileStatus.PARSED else "parse"
+
+
 @contextmanager
 def _stage(name: str) -> Iterator[None]:
     """Name the stage an exception came from; a store outage and a stage already named
@@ -187,3 +234,19 @@ def _stage(name: str) -> Iterator[None]:
         raise
     except Exception as exc:
         raise StageFailed(name, exc) from exc
+
+
+def internal_error(received: ReceivedFile, exc: BaseException) -> InputError:
+    """An exception as the reason a file is quarantined: its type, the stage and the line of
+    the gateway's code that raised it (code ``internal-error``)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f.filename.startswith(PACKAGE)] or frames
+    at = ""
+    if ours:
+        where = ours[-1]
+        at = f" at gateway/{os.path.relpath(where.filename, PACKAGE)}:{where.lineno}"
+    stage = "routing" if received.status is FileStatus.PARSED else "parsing"
+    return InputError(
+        f"{type(exc).__name__} while {stage}{at}: {exc}", code="internal-error",
+        where=Location(file=received.original_name),
+        fix="a gateway defect: report it with `gateway trace F<id>`; the file is kept as is")
