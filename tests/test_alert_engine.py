@@ -50,13 +50,14 @@ def test_one_message_per_transition_on_each_channel(store, tmp_path, servers):
     smtp, hook, _ = servers
     engine = engine_for(tmp_path, servers)
     file_id = received_file(store, tmp_path, 1)
-    store.record_event("file", file_id, "processing-failed", actor="pipeline",
-                       reason="KeyError")
+    store.set_file_status(file_id, FileStatus.FAILED, actor="pipeline",
+                          reason="parse: KeyError")
     engine.run(store)
     engine.run(store)  # still failing: nothing new
     assert [m.subject for m in smtp.received] == [
         f"[gateway test-gateway] ALERT processing-failed: file F{file_id} from pbm-a: "
-        "processing failed (KeyError); retried at the next restart or reload"]
+        f"processing failed (parse, KeyError); retried after a reload or "
+        f"`gateway files retry F{file_id}`"]
     assert smtp.received[0].tls and smtp.received[0].authenticated
     (body,) = hook.bodies
     assert body["alerts"][0]["rule"] == "processing-failed" and body["text"].startswith(
@@ -81,20 +82,20 @@ def test_past_the_hourly_limit_what_is_due_goes_as_one_digest(store, tmp_path, s
     smtp, hook, _ = servers
     engine = engine_for(tmp_path, servers, max_per_hour=2)
     for n in range(5):
-        store.record_event("file", received_file(store, tmp_path, n), "processing-failed",
-                           actor="pipeline", reason="KeyError")
+        store.set_file_status(received_file(store, tmp_path, n), FileStatus.FAILED,
+                              actor="pipeline", reason="parse: KeyError")
     engine.run(store)
     (digest,) = smtp.received
     assert "5 alert changes: 5 opened, 0 resolved" in digest.subject
     assert digest.text.count("ALERT processing-failed") == 5
     assert len(hook.bodies[0]["alerts"]) == 5
     for n in range(5, 7):  # two more: one message of budget left for the hour
-        store.record_event("file", received_file(store, tmp_path, n), "processing-failed",
-                           actor="pipeline", reason="KeyError")
+        store.set_file_status(received_file(store, tmp_path, n), FileStatus.FAILED,
+                              actor="pipeline", reason="parse: KeyError")
     engine.run(store)
     assert "2 alert changes" in smtp.received[1].subject
-    store.record_event("file", received_file(store, tmp_path, 9), "processing-failed",
-                       actor="pipeline", reason="KeyError")
+    store.set_file_status(received_file(store, tmp_path, 9), FileStatus.FAILED,
+                              actor="pipeline", reason="parse: KeyError")
     engine.run(store)
     assert len(smtp.received) == 2  # the limit is reached: it waits, nothing is dropped
     assert len(store.alerts.due("mail", 1e12)) == 1
@@ -110,8 +111,8 @@ def test_a_channel_that_fails_keeps_its_notices_and_sends_each_once(store, tmp_p
     config.write_text(alerts_toml(smtp, ca, hook).replace(f"port = {smtp.port}",
                                                           f"port = {free_port()}"))
     down = AlertEngine(load_settings(config).alerts, holder="test")
-    store.record_event("file", received_file(store, tmp_path, 1), "processing-failed",
-                       actor="pipeline", reason="KeyError")
+    store.set_file_status(received_file(store, tmp_path, 1), FileStatus.FAILED,
+                              actor="pipeline", reason="parse: KeyError")
     down.run(store)
     assert "mail" in down.failing and len(hook.bodies) == 1 and smtp.received == []
     (waiting,) = store.alerts.due("mail", 1e12)

@@ -34,11 +34,12 @@ def _dead(row: Row) -> str:
             f"(oldest: delivery D{row['detail']})")
 
 
-def _stuck(row: Row) -> str:
-    error = str(row["detail"])
-    error = error if re.fullmatch(r"\w{1,60}", error) else "an error"
+def _failed(row: Row) -> str:
+    """The stage and the error's type only (the reason's message may quote data)."""
+    found = re.match(r"([a-z ]{1,20}): (\w{1,60})", str(row["detail"]))
+    error = f"{found[1]}, {found[2]}" if found else "an error"
     return (f"file F{row['entity_id']} from {row['partner']}: processing failed ({error}); "
-            "retried at the next restart or reload")
+            f"retried after a reload or `gateway files retry F{row['entity_id']}`")
 
 
 def _sla(row: Row) -> str:
@@ -60,7 +61,7 @@ RULES: dict[str, tuple[str, Callable[[Row], str]]] = {
     "file-quarantined": ("file", _quarantined),
     "part-held": ("file", _held),
     "dead-letter": ("destination", _dead),
-    "processing-failed": ("file", _stuck),
+    "processing-failed": ("file", _failed),
     "partner-unreachable": ("partner", _unreachable),
     "reload-refused": ("daemon", _reload),
 }

@@ -3,6 +3,8 @@
     gateway files list [--partner P] [--status S] [--pharmacy ID] [--trace-number TRN02]
                        [--amount 1234.50] [--since DAY] [--until DAY] [--page N]
     gateway files show F7          events, parts and their deliveries, findings, acknowledgments
+    gateway files retry F7         take a failed file up again (after correcting what failed)
+    gateway files retry --all-failed
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import argparse
 
 from gateway.cli.codes import EXIT_OK
 from gateway.cli.operator import (
+    acting_options,
+    actor,
     moment,
     opened,
     page_footer,
@@ -20,7 +24,7 @@ from gateway.cli.operator import (
     table,
     when,
 )
-from gateway.service import Queries, normalise_amount
+from gateway.service import Operations, Queries, normalise_amount
 from gateway.service.views import DocumentView
 from gateway.store import FileStatus
 from gateway.store.operator import FileQuery
@@ -44,6 +48,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     show = actions.add_parser("show", parents=[common], help="one file in full (no claims)")
     show.add_argument("file", help="a file id, e.g. F7")
     show.set_defaults(handler=show_file)
+    retry = actions.add_parser("retry", parents=[acting_options()],
+                               help="take a failed file up again (the running daemon does, at "
+                               "its next cycle)")
+    which = retry.add_mutually_exclusive_group(required=True)
+    which.add_argument("file", nargs="?", help="a failed file's id, e.g. F7")
+    which.add_argument("--all-failed", action="store_true", help="every failed file")
+    retry.set_defaults(handler=retry_files)
 
 
 def list_files(args: argparse.Namespace) -> int:
@@ -88,6 +99,20 @@ def show_file(args: argparse.Namespace) -> int:
         print(f"  {line}")
     if detail.findings == []:
         print("  none")
+    return EXIT_OK
+
+
+def retry_files(args: argparse.Namespace) -> int:
+    with opened(args) as ctx:
+        ops = Operations(ctx.store, actor=actor())
+        if args.all_failed:
+            ids = ops.retry_failed_files(args.reason)
+        else:
+            ids = [ops.retry_file(parse_id(args.file, "F"), args.reason).id]
+    for file_id in ids:
+        print(f"F{file_id}: received again; the daemon takes it up at its next cycle")
+    if not ids:
+        print("no failed files")
     return EXIT_OK
 
 

@@ -5,7 +5,8 @@
   connection the way the daemon will make it (pinned host key, key login, the folders exist)
   without downloading anything — run it after every change and before every start.
 * ``status`` is the one screen an operator looks at: is the daemon up, when did each partner
-  last deliver, what is queued, what is dead or quarantined.
+  last deliver, what is queued, what is dead, quarantined or failed — it exits 1 while a file
+  is failed (a stage could not process it: it waits for a fix and ``gateway files retry``).
 * ``demo`` runs the whole walk on synthetic files in a scratch workspace.
 """
 
@@ -134,11 +135,11 @@ def run_status(args: argparse.Namespace) -> int:
             print(f"{pid:<20} {poll_text:<21} {last_file:<22} {len(files):>5}  "
                   f"{quarantined:>11}  {_sla_text(partner, files, settings)}")
         _print_queue(store)
-        _print_problems(store)
+        failed = _print_problems(store)
     finally:
         store.close()
         runtime.close()
-    return EXIT_OK
+    return EXIT_INVALID if failed else EXIT_OK
 
 
 def _sla_text(partner: PartnerRuntime, files: list[ReceivedFile], settings: Settings) -> str:
@@ -196,7 +197,8 @@ def _print_queue(store: MessageStore) -> None:
         print(f"  {row.state.value:<8} {row.count:>6}  oldest {age:>8.0f}s  {row.destination}")
 
 
-def _print_problems(store: MessageStore) -> None:
+def _print_problems(store: MessageStore) -> int:
+    """Dead letters, held parts, quarantined and failed files; how many files failed."""
     from gateway.store.models import DeliveryState, FileStatus
 
     dead = store.list_deliveries(state=DeliveryState.DEAD, limit=1000)
@@ -211,6 +213,13 @@ def _print_problems(store: MessageStore) -> None:
         print("\nQUARANTINED FILES (latest)")
     for f in quarantined:
         print(f"  file {f.id} {f.partner} {f.original_name}: {(f.error or '')[:90]}")
+    failed = store.list_files(status=FileStatus.FAILED, limit=1000)
+    if failed:
+        print(f"\nFAILED FILES {len(failed)}   (correct the cause, then `gateway files retry "
+              "ID` or reload the daemon)")
+    for f in failed[:10]:
+        print(f"  file {f.id} {f.partner} {f.original_name}: {(f.error or '')[:200]}")
+    return len(failed)
 
 
 # -- demo ---------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ engine (:mod:`gateway.alerts.engine`) runs on the main loop every ``[alerts] che
 
 ``--once`` runs one full cycle — poll every partner (whatever its window), parse, route,
 deliver everything due — and exits, for cron and for tests: 0 when every poll and delivery
-attempt succeeded, 1 otherwise (the failed deliveries stay queued for the next run). It opens
+attempt succeeded and no file failed, 1 otherwise (the failed deliveries stay queued for the
+next run; a failed file waits for ``gateway files retry``). It opens
 no HTTP endpoint, so it can run beside a daemon.
 """
 
@@ -56,6 +57,7 @@ from gateway.daemon.runtime import PartnerRuntime, Runtime, build_runtime
 from gateway.daemon.schedule import utc_now
 from gateway.errors import StoreUnavailable
 from gateway.log import configure, get_logger
+from gateway.service.operations import Operations
 from gateway.store import open_store
 from gateway.store.base import MessageStore
 from gateway.store.models import DeliveryState, FileStatus
@@ -156,7 +158,7 @@ class Daemon:
 
     def cycle(self, *, force: bool = False) -> bool:
         """Poll due partners (not paused ones), parse and route, check SLAs. False if a poll
-        failed."""
+        or a file failed."""
         if self._reload.is_set():
             self._reload_runtime()
         now = utc_now()
@@ -164,7 +166,8 @@ class Daemon:
         due = [p for p in self.runtime.partners.values() if p.id not in paused and (
                force or p.poll.is_due(now, self.last_poll.get(p.id), self.settings.holidays))]
         outcomes = self._poll_all(due, force=force)
-        self.pipeline.process_pending()
+        self.pipeline.process_pending()  # a file that fails ends "failed", never stalls
+        failed_files = self.pipeline.failed
         self._publish_reports()
         self._check_slas(utc_now())
         if not force:
@@ -172,7 +175,7 @@ class Daemon:
         self.cycles += 1
         self.metrics.cycles.inc()
         self._last_cycle = time.monotonic()
-        return all(o.error is None for o in outcomes)
+        return not failed_files and all(o.error is None for o in outcomes)
 
     def _publish_reports(self) -> None:
         """Queue the reconciliation reports due today (issue 11); a failure is logged and
@@ -333,9 +336,13 @@ class Daemon:
         self.pipeline = self._pipeline()
         self.last_poll.clear()  # poll every partner now: an operator reloads to see a change
         self.reload_refused = None
+        # A reload is how an operator says "I corrected what made those files fail".
+        retried = Operations(self.store, actor="daemon").retry_failed_files("configuration "
+                                                                            "reloaded")
         self.store.record_event("daemon", self.holder, "reloaded", actor="daemon",
                                 reason=f"{len(fresh.partners)} partners")
-        self.log.info("configuration reloaded", partners=len(fresh.partners))
+        self.log.info("configuration reloaded", partners=len(fresh.partners),
+                      failed_files_retried=len(retried))
 
     def _poll_lease_seconds(self) -> float:
         return max(60.0, self.settings.lease_seconds)

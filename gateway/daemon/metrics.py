@@ -71,6 +71,9 @@ class Metrics:
         self.quarantined = Counter(
             "gateway_files_quarantined", "Accepted files refused as structurally broken",
             ["partner", "code"], registry=r)
+        self.files_failed = Counter(
+            "gateway_files_failed", "Files a stage could not process (state failed), by stage",
+            ["partner", "stage"], registry=r)
         self.documents = Counter(
             "gateway_documents", "Canonical documents parsed from accepted files",
             ["partner", "format"], registry=r)

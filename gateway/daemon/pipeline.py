@@ -15,7 +15,16 @@ that state after a crash, which is what makes SIGKILL at any moment harmless:
   nobody anything.
 
 Acknowledgments (TA1/999) for partners that ask for them are deliveries like any other — to
-the partner's inbound folder — so they are retried, dead-lettered and traced the same way.
+the partner's inbound folder — so they are retried, dead-lettered and traced the same way. An
+accepting acknowledgment is queued only once the file is routed.
+
+Every exception ends the file in a named state, never in a silent retry loop: a bug met on
+the file's bytes quarantines it (code ``internal-error``, the line that raised); a
+configuration the daemon cannot use (a typo in a site mapping) or an acknowledgment that
+could not be queued ends it ``failed`` with a located reason (:mod:`gateway.daemon.failures`),
+an event the ``processing-failed`` alert reads, a metric and a log line. A failed file is
+taken up again after a configuration reload or ``gateway files retry``. A store outage is not
+the file's fault: the file stays in its state and the next cycle takes it up by itself.
 """
 
 from __future__ import annotations
@@ -23,9 +32,11 @@ from __future__ import annotations
 import os
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import BinaryIO
 
+from gateway.daemon.failures import StageFailed
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import Parsed
 from gateway.errors import ConfigError, InputError, Location, StoreUnavailable
@@ -70,71 +81,75 @@ class Pipeline:
         self.metrics = metrics
         self.stopping = stopping or threading.Event()
         self.log = get_logger(component="pipeline")
-        self.stuck: set[int] = set()
+        self.failed: list[int] = []  # files that failed in the last process_pending
 
     def process_pending(self) -> int:
-        """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward.
+        """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward;
+        return how many were taken up. The ids of those that ended ``failed`` are in
+        :attr:`failed`.
 
-        A file whose processing raised something unexpected (a bug, not bad input) is logged
-        with its traceback and quarantined with the exception and the line that raised it
-        (code ``internal-error``), so one file can never stall the others, stop the daemon
-        or sit unseen; a configuration error is not the file's fault: it is skipped until
-        the next restart or reload. A store outage is
-        not the file's fault: it is raised to the daemon's loop, which waits it out, and the
-        file is taken up again from its state. Each file is processed under a named lease in
-        the store, so daemons sharing a PostgreSQL store never work on the same file at once.
+        Each file is processed under a named lease in the store, so daemons sharing a
+        PostgreSQL store never work on the same file at once.
         """
         done = 0
+        self.failed = []
         for status in (FileStatus.RECEIVED, FileStatus.PARSED):
             for received in reversed(self.store.list_files(status=status, limit=1000)):
                 if self.stopping.is_set():
                     return done
-                if received.id in self.stuck:
-                    continue
                 lease = f"file:{received.id}"
                 if not self.store.acquire_poll_lease(lease, self.holder, FILE_LEASE_SECONDS):
                     continue  # another daemon (shared PostgreSQL store) is on it
                 try:
-                    self.process(received)
-                except StoreUnavailable:
-                    raise  # not this file's fault: it stays where it is, for the next cycle
-                except ConfigError as exc:  # not the file's fault: the daemon's to heal
-                    self._skip(received, exc)
-                    continue
-                except Exception as exc:  # a bug, but the file still ends where it is seen
-                    if not self._quarantine_after(received, exc):
-                        continue
+                    self._process_one(received)
                 finally:
                     self.store.release_poll_lease(lease, self.holder)
                 done += 1
         return done
 
-    def _skip(self, received: ReceivedFile, exc: Exception) -> None:
-        """Leave the file where it is until a restart or reload (its state stays)."""
-        self.stuck.add(received.id)
-        self.log.exception("file processing failed; skipped until restart",
-                           partner=received.partner, file_id=received.id,
-                           error=type(exc).__name__)
-        self.store.record_event("file", received.id, "processing-failed",
-                                actor=ACTOR, reason=type(exc).__name__)
+    def _process_one(self, received: ReceivedFile) -> None:
+        """Process one file; whatever it raises ends it quarantined or failed (a store outage
+        goes to the daemon's loop: the file waits in its state)."""
+        try:
+            self.process(received)
+        except StageFailed as failure:
+            self.fail(received, failure)
+        except StoreUnavailable:
+            raise
+        except ConfigError as exc:  # not the file's fault: the daemon's configuration
+            self.fail(received, StageFailed(_stage_of(received, self.store), exc))
+        except Exception as exc:  # a bug, but the file still ends where it is seen
+            self._quarantine_after(received, exc)
 
-    def _quarantine_after(self, received: ReceivedFile, exc: Exception) -> bool:
+    def fail(self, received: ReceivedFile, failure: StageFailed) -> None:
+        """End the file ``failed`` with the located reason; tell the log (its traceback,
+        which names no data), the metric and, through the event, the alerts."""
+        self.failed.append(received.id)
+        self.store.payments.forget_file(received.id)  # a retry claims its keys again
+        self.store.set_file_status(received.id, FileStatus.FAILED, actor=ACTOR,
+                                   reason=failure.reason)
+        self.metrics.files_failed.labels(received.partner, failure.stage).inc()
+        self.log.error("file failed", partner=received.partner, file_id=received.id,
+                       stage=failure.stage, error=type(failure.cause).__name__,
+                       exc_info=failure.cause)
+
+    def _quarantine_after(self, received: ReceivedFile, exc: Exception) -> None:
         """An unexpected exception while parsing or routing: quarantine the file with the
         exception and where in the code it was raised (issue 10: never a silent retry loop;
-        the negative acknowledgment, the quarantine metric and alert follow). False when even
-        that failed: the file is skipped until restart."""
+        the negative acknowledgment, the quarantine metric and alert follow). When even that
+        fails, the file ends ``failed``."""
         self.log.exception("file processing raised; quarantined", partner=received.partner,
                            file_id=received.id, error=type(exc).__name__)
         try:
             current = self.store.get_file(received.id)
             self.store.payments.forget_file(received.id)  # its sets were never queued
             self.quarantine(current, internal_error(current, exc), None)
+        except StageFailed as failure:
+            self.fail(received, failure)
         except StoreUnavailable:
             raise
         except Exception as again:
-            self._skip(received, again)
-            return False
-        return True
+            self.fail(received, StageFailed("quarantine", again))
 
     def process(self, received: ReceivedFile) -> None:
         """Parse (unless already parsed) and route one file; acknowledge it once routed.
@@ -159,7 +174,8 @@ class Pipeline:
                 self.quarantine(received, exc, findings)
                 return
             self._record_claims(received)  # the claims ledger (issue 11), before "routed"
-            self._send_ack(received, None, findings)
+            with _stage("acknowledge"):
+                self._acknowledge(received, None, findings)
             self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
                                        reason=f"{queued} deliveries")
             self.log.info("file routed", partner=received.partner, file_id=received.id,
@@ -189,9 +205,11 @@ class Pipeline:
         """Keep the file (its bytes stay in the store), say why, and tell the partner.
 
         The negative acknowledgment is queued first: once the file is quarantined nothing
-        looks at it again, so a crash in between must not be able to lose the answer.
+        looks at it again, so a crash in between must not be able to lose the answer; one
+        that cannot be queued fails the file (stage "acknowledge"), to be tried again.
         """
-        self._send_ack(received, error, findings)
+        with _stage("acknowledge"):
+            self._acknowledge(received, error, findings)
         reason = f"{error.code}: {error}"
         self.store.set_file_status(received.id, FileStatus.QUARANTINED, actor=ACTOR,
                                    reason=reason)
@@ -203,18 +221,23 @@ class Pipeline:
                          segment_id=error.location.segment_id,
                          byte_offset=error.location.byte_offset)
 
-    def _send_ack(self, received: ReceivedFile, error: InputError | None,
-                  findings: list[Finding] | None) -> None:
-        """Queue the partner's acknowledgment; a failure here never blocks the file."""
-        try:
-            self._acknowledge(received, error, findings)
-        except StoreUnavailable:
-            raise  # the file waits in its state; its acknowledgment is queued when it is back
-        except Exception as exc:
-            self.log.exception("acknowledgment failed", partner=received.partner,
-                               file_id=received.id, error=type(exc).__name__)
-            self.store.record_event("file", received.id, "ack-failed", actor=ACTOR,
-                                    reason=type(exc).__name__)
+
+def _stage_of(received: ReceivedFile, store: MessageStore) -> str:
+    """The stage a file was in when it raised: parse while received, route once parsed."""
+    status = store.get_file(received.id).status
+    return "route" if status is FileStatus.PARSED else "parse"
+
+
+@contextmanager
+def _stage(name: str) -> Iterator[None]:
+    """Name the stage an exception came from; a store outage and a stage already named
+    pass through unchanged."""
+    try:
+        yield
+    except (StoreUnavailable, StageFailed):
+        raise
+    except Exception as exc:
+        raise StageFailed(name, exc) from exc
 
 
 def internal_error(received: ReceivedFile, exc: BaseException) -> InputError:

@@ -1,7 +1,8 @@
 """The operator's actions on the message store — one implementation for the CLI and the console.
 
 Resend one delivery (even a delivered one), redirect it to a corrected destination, release
-a held part to a chosen member, retry dead letters, replay a file, pause and resume a
+a held part to a chosen member, retry dead letters, replay a file, retry a failed file (the
+daemon does the same for every failed file after a configuration reload), pause and resume a
 partner's polling. Each records an audit event naming ``actor`` (the CLI's OS user, the
 console's account).
 
@@ -19,7 +20,7 @@ from gateway.config.configuration import Configuration
 from gateway.errors import ConfigError, StoreError
 from gateway.service.targets import Target, member_of, resolve_target
 from gateway.store.base import MessageStore
-from gateway.store.models import Delivery, DeliveryState
+from gateway.store.models import Delivery, DeliveryState, FileStatus, ReceivedFile
 from gateway.store.operator import DeliveryQuery
 
 Progress = Callable[[int, int], None]  # (done, total): for a progress bar
@@ -83,6 +84,22 @@ class Operations:
         redirects = self._redirects(self.store.deliveries_of_file(file_id), progress)
         return self.store.replay_file(file_id, actor=self.actor, reason=reason,
                                       redirects=redirects)
+
+    def retry_file(self, file_id: int, reason: str = "") -> ReceivedFile:
+        """Take a failed file up again from the start (parsing is a re-read; routing and
+        acknowledging are idempotent by key, so what was done before is not done twice)."""
+        received = self.store.get_file(file_id)
+        if received.status is not FileStatus.FAILED:
+            raise StoreError(f"file F{file_id} is {received.status}, not failed",
+                             fix=f"`gateway deliveries replay F{file_id}` sends a routed "
+                             "file's parts again")
+        return self.store.set_file_status(file_id, FileStatus.RECEIVED, actor=self.actor,
+                                          reason=f"retry: {reason}" if reason else "retry")
+
+    def retry_failed_files(self, reason: str = "") -> list[int]:
+        """Retry every failed file; their ids."""
+        failed = self.store.list_files(status=FileStatus.FAILED, limit=1 << 30)
+        return [self.retry_file(f.id, reason).id for f in failed]
 
     # -- partners ----------------------------------------------------------------------------
 

@@ -34,7 +34,14 @@ class FileStatus(StrEnum):
     DUPLICATE = "duplicate"  # same SHA-256 already received from this partner: not processed
     PARSED = "parsed"  # documents recorded
     ROUTED = "routed"  # deliveries created for every document
+    HELD = "held"  # kept back as a whole (visible, reason in `error`): an operator releases it
+    FAILED = "failed"  # a stage raised (reason in `error`): retried after a reload or by
+    # `gateway files retry`, never silently skipped
     QUARANTINED = "quarantined"  # structurally broken: kept, not processed, reason in `error`
+
+
+# The states that carry a reason in ReceivedFile.error.
+WITH_REASON = (FileStatus.HELD, FileStatus.FAILED, FileStatus.QUARANTINED)
 
 
 class DeliveryState(StrEnum):

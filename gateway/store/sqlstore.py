@@ -34,6 +34,7 @@ from gateway.store.alerts import AlertStore
 from gateway.store.base import LeaseLost, MessageStore, NotFound
 from gateway.store.connection import Connection, Transaction, returned_row
 from gateway.store.models import (
+    WITH_REASON,
     Claim,
     Delivery,
     DeliveryRequest,
@@ -176,7 +177,7 @@ class SQLStore(MessageStore, Generic[_Connection]):
     def set_file_status(
         self, file_id: int, status: FileStatus, *, actor: str, reason: str = ""
     ) -> ReceivedFile:
-        error = reason if status is FileStatus.QUARANTINED else None
+        error = reason if status in WITH_REASON else None
         params = {"id": file_id, "status": status.value, "error": error}
         with self._intake.transaction() as db:
             row = db.execute(self._sql["set_file_status"], params).fetchone()

@@ -34,12 +34,10 @@ SELECT destination AS entity_id, NULL::text AS partner, count(*) AS n,
   FROM deliveries WHERE state = 'dead' GROUP BY destination;
 
 -- name: rule_processing_failed
--- A file whose processing raised and that has not gone on since (it is retried on restart).
-SELECT e.entity_id, f.partner, count(*) AS n, max(e.reason) AS detail
-  FROM events e JOIN files f ON f.id::text = e.entity_id
- WHERE e.action = 'processing-failed' AND e.entity_type = 'file'
-   AND f.status IN ('received', 'parsed')
- GROUP BY e.entity_id, f.partner;
+-- A file a stage could not process (state 'failed', reason "<stage>: <Error>..."), until a
+-- reload or `gateway files retry` takes it up again.
+SELECT id::text AS entity_id, partner, 1 AS n, coalesce(error, '') AS detail
+  FROM files WHERE status = 'failed';
 
 -- name: rule_partner_unreachable
 SELECT e.entity_id, e.entity_id AS partner, 1 AS n, e.reason AS detail
