@@ -375,8 +375,7 @@ def _poison(rng: random.Random, body: bytes) -> tuple[bytes, str]:
     if kind == "truncated":
         return body[: len(body) * 2 // 3], kind
     if kind == "micro-in-isa":
-        start = body.find(b"ISA")
-        at = start + 70  # inside ISA09 (the date): the ISA is no longer 106 bytes
+        at = body.find(b"ISA") + 70  # inside ISA09 (the date): the ISA is no longer 106 bytes
         return body[:at] + "µ".encode() + body[at + 1 :], kind
     marker = b"SE" if kind == "superscript-se01" else b"CLP"
     found = [i for i in range(len(body)) if body.startswith(marker, i)
@@ -384,8 +383,7 @@ def _poison(rng: random.Random, body: bytes) -> tuple[bytes, str]:
     at = rng.choice(found) + len(marker) + 1
     if kind == "superscript-se01":
         return body[:at] + "¹".encode() + body[at:], kind
-    at = body.index(body[at - 1 : at], at) + 1  # CLP02 .. then CLP03, the charge
-    at = body.index(body[at - 1 : at], at) + 1
+    at = body.index(body[at - 1 : at], body.index(body[at - 1 : at], at) + 1) + 1  # CLP03
     return body[:at] + b"\x00" + body[at:], kind
 
 
