@@ -41,6 +41,7 @@ from typing import BinaryIO
 from gateway.x12.syntax.delimiters import (
     ISA_FIX,
     ISA_LOOKAHEAD,
+    ISA_TA105,
     LINE_BREAKS,
     Delimiters,
     IsaError,
@@ -307,7 +308,8 @@ class _Tokenizer:
         at = offset - self.pending_start
         for code, element, message in isa_problems(self.pending[at:], delimiters, length):
             self.report(code, message, level=Level.INTERCHANGE, number=number,
-                        segment_id="ISA", offset=offset, element=element, fix=ISA_FIX)
+                        segment_id="ISA", offset=offset, element=element, fix=ISA_FIX,
+                        x12_code=ISA_TA105.get(element))
 
     def check_isa(self, current: Delimiters, number: int, offset: int) -> Delimiters | None:
         """A new interchange: the delimiters to restart with when they differ, else None."""
