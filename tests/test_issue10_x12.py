@@ -19,6 +19,7 @@ from gateway.cli import main
 from gateway.model import Remittance
 from gateway.routing.plan import output_stem, plan_deliveries
 from gateway.routing.policy import ProviderPolicy
+from gateway.x12.read.payment_keys import payment_keys, repeats
 from gateway.x12.read.reader import read_835
 from gateway.x12.split.parts import SplitResult
 from gateway.x12.split.splitter import split_835
@@ -142,6 +143,20 @@ def test_item6_one_interchange_repeated_is_reported_by_validate_and_parse(
     assert sum("DUPLICATE" in line for line in lines) == 155
     assert lines[-1].startswith("note: 155 of 156 transaction sets repeat") and \
         "1 distinct payment(s)" in lines[-1]
+
+
+def test_payment_keys_name_every_set_by_its_identity(tmp_path: Path) -> None:
+    """The function the daemon's duplicate check builds on: one entry per set, in order."""
+    a = interchange(shape="multi-st", payees=2, claims=4, seed=16)
+    b = interchange(shape="multi-st", payees=2, claims=4, seed=17)
+    data = (two_groups(a, b) + a.text).encode("latin-1")
+    keys = payment_keys(io.BytesIO(data), file="sha")
+    assert [(k.identity.interchange, k.identity.gs06, k.identity.st02, k.identity.ordinal)
+            for k in keys] == [(1, "1", "0001", 1), (1, "1", "0002", 2), (1, "77", "0001", 3),
+                               (1, "77", "0002", 4), (2, "1", "0001", 5), (2, "1", "0002", 6)]
+    assert keys[0].interchange_key == "EXAMPLEPBM+000000001"
+    assert keys[0].payment_key is not None and keys[0].payment_key == keys[4].payment_key
+    assert set(repeats(keys)) == {keys[4].start_offset, keys[5].start_offset}
 
 
 def test_item6_same_payment_in_two_interchanges_is_a_warning(

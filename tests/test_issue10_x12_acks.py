@@ -178,6 +178,9 @@ def test_item4_non_ascii_where_digits_belong_is_a_located_finding(
     where = located[0].location
     assert where.segment_number is not None and where.byte_offset is not None
     assert located[0].message and "ask the sender" in located[0].message
+    if case == "micro-isa09":
+        ta1 = _acks(data, "ta1")[0].text
+        assert _segments(ta1)[1][4:] == ["R", "014"]  # invalid interchange date value
     for kind in ("999", "ta1"):
         answers = _acks(data, kind)
         assert answers and all(a.text.isascii() for a in answers)

@@ -39,22 +39,34 @@ interchanges = st.lists(
 )
 
 
-def _compose(specs: list[tuple[str, int, int, int, Delimiters]], bom: bool) -> bytes:
+breaks = st.lists(st.tuples(st.integers(0, 10_000), st.sampled_from(["\n", "\r\n", "\r"])),
+                  max_size=4)
+
+
+def _compose(specs: list[tuple[str, int, int, int, Delimiters]], bom: bool,
+             extra: list[tuple[int, str]]) -> bytes:
+    """The interchanges in a row; ``extra`` line breaks go after some ``~`` terminators (what
+    senders do for readability, in every flavour), where the reader reads past them."""
     texts = [interchange(shape=shape, payees=payees, claims=claims, seed=seed,
                          delimiters=delimiters, interchange_control_number=n + 1).text
              for n, (shape, payees, claims, seed, delimiters) in enumerate(specs)]
-    return (b"\xef\xbb\xbf" if bom else b"") + "".join(texts).encode("latin-1")
+    text = "".join(texts)
+    tildes = [i for i, c in enumerate(text) if c == "~"]
+    inserts = sorted(((tildes[p % len(tildes)] + 1, b) for p, b in extra if tildes), reverse=True)
+    for at, line_break in inserts:  # from the end, so earlier offsets stay right
+        text = text[:at] + line_break + text[at:]
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("latin-1")
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(specs=interchanges, bom=st.booleans(),
+@given(specs=interchanges, bom=st.booleans(), extra=breaks,
        scan_block=st.sampled_from([7, 150, 4096, 1 << 20]),
        token_block=st.sampled_from([5, 333, 1 << 20]))
 def test_splitter_scanner_and_reader_see_the_same_segments_and_sets(
-    specs: list[tuple[str, int, int, int, Delimiters]], bom: bool, scan_block: int,
-    token_block: int,
+    specs: list[tuple[str, int, int, int, Delimiters]], bom: bool,
+    extra: list[tuple[int, str]], scan_block: int, token_block: int,
 ) -> None:
-    data = _compose(specs, bom)
+    data = _compose(specs, bom, extra)
     segments = {offset: (number, elements[0]) for number, offset, elements, _, _ in
                 iter_segments(io.BytesIO(data), findings=[], block_size=token_block)}
     start = isa_start(data[:256])

@@ -93,14 +93,16 @@ def run_route(args: argparse.Namespace) -> int:
         part = planned.part
         if args.json:
             print(json.dumps({
-                "transaction_set": part.source.control_number, "owner": part.owner.key,
+                "transaction_set": part.source.control_number,
+                "set": _set_key(part.source.identity), "owner": part.owner.key,
                 "mode": part.mode, "destination": planned.destination, "format": planned.format,
                 "idempotency_key": planned.idempotency_key, "held": planned.held_reason,
                 "claims": part.claim_count, "net": str(part.net),
             }))
             continue
         where = f"HELD: {planned.held_reason}" if planned.held else planned.destination
-        print(f"{part.source.control_number}  {part.owner.label:<14} {planned.format:<4} "
+        print(f"{_label(part.source.identity, part.source.control_number)}  "
+              f"{part.owner.label:<14} {planned.format:<4} "
               f"-> {where}  [{planned.idempotency_key[:12]}]")
     if not args.json:
         for adjustment in result.psao_adjustments:

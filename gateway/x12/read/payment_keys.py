@@ -55,11 +55,11 @@ def payment_keys(stream: BinaryIO, *, file: str, file_name: str | None = None) -
 
 
 def keys_of(segments: Iterable[Segment], file: str) -> Iterator[PaymentKeys]:
-    """:func:`payment_keys` over segments already tokenized."""
+    """:func:`payment_keys` over segments already tokenized (the first BPR and TRN of a set
+    count; a set without SE is not listed)."""
     counter = IdentityCounter(file)
     sender = ""
-    open_set: dict[str, str] | None = None
-    st: tuple[SetIdentity, int, int] | None = None
+    open_set: _OpenSet | None = None
     for number, offset, elements, _, _ in segments:
         tag = elements[0]
         if tag == "ISA":
@@ -68,21 +68,32 @@ def keys_of(segments: Iterable[Segment], file: str) -> Iterator[PaymentKeys]:
         elif tag == "GS":
             counter.open_group(_get(elements, 6))
         elif tag == "ST":
-            st = (counter.open_set(_get(elements, 2)), offset, number)
-            open_set = {}
-        elif open_set is not None and tag in ("BPR", "TRN") and tag not in open_set:
-            open_set[tag] = "*"
-            if tag == "BPR":
-                open_set["amount"] = _amount(_get(elements, 2))
-                open_set["date"] = _get(elements, 16)
-            else:
-                open_set["trace"], open_set["originator"] = _get(elements, 2), _get(elements, 3)
-        elif tag == "SE" and st is not None and open_set is not None:
-            identity, start, first = st
-            yield PaymentKeys(identity, start, first, sender, open_set.get("trace", ""),
-                              open_set.get("originator", ""), open_set.get("amount", ""),
-                              open_set.get("date", ""))
-            st = open_set = None
+            open_set = _OpenSet(counter.open_set(_get(elements, 2)), offset, number)
+        elif open_set is None:
+            continue
+        elif tag == "BPR" and open_set.bpr is None:
+            open_set.bpr = elements
+        elif tag == "TRN" and open_set.trn is None:
+            open_set.trn = elements
+        elif tag == "SE":
+            yield open_set.keys(sender)
+            open_set = None
+
+
+@dataclass
+class _OpenSet:
+    """The set being read: where it starts, and its first BPR and TRN."""
+
+    identity: SetIdentity
+    start: int
+    first_segment: int
+    bpr: list[str] | None = None
+    trn: list[str] | None = None
+
+    def keys(self, sender: str) -> PaymentKeys:
+        bpr, trn = self.bpr or [], self.trn or []
+        return PaymentKeys(self.identity, self.start, self.first_segment, sender, _get(trn, 2),
+                           _get(trn, 3), _amount(_get(bpr, 2)), _get(bpr, 16))
 
 
 def repeats(keys: Iterable[PaymentKeys]) -> dict[int, str]:

@@ -151,6 +151,12 @@ def isa_problems(text: str, delimiters: Delimiters, length: int) -> list[tuple[s
 
 
 ISA_FIX = "X12 envelopes are ASCII: ask the sender to correct the ISA"
+# TA105 for an unusable ISA element: 010-013 authorization/security, 005-008 sender/receiver,
+# 014 date, 015 time, 017 version, 018 control number, 019 ack requested, 020 usage.
+ISA_TA105 = {"ISA01": "010", "ISA02": "011", "ISA03": "012", "ISA04": "013", "ISA05": "005",
+             "ISA06": "006", "ISA07": "007", "ISA08": "008", "ISA09": "014", "ISA10": "015",
+             "ISA12": "017", "ISA13": "018", "ISA14": "019", "ISA15": "020", "ISA11": "026",
+             "ISA16": "027", "ISA": "026"}
 
 
 def ascii_int(text: str) -> int | None:
