@@ -64,6 +64,9 @@ class PatternSource:
     def fetch(self, remote: RemoteFile, local_dir: Path) -> Fetched:
         return self._source.fetch(remote, local_dir)
 
+    def stat(self, remote: RemoteFile) -> RemoteFile | None:
+        return self._source.stat(remote)
+
     def acknowledge(self, remote: RemoteFile) -> None:
         self._source.acknowledge(remote)
 
