@@ -95,7 +95,9 @@ def test_a_broken_file_is_kept_refused_and_answered(workspace):
     text = ack.read_text()
     assert "AK1*HP*103*005010X221A1" in text  # answers the broken file's group
     assert "AK9*R*" in text  # rejected
-    accepted = [p for p in (root / "pbm" / "inbound").iterdir() if p != ack]
+    assert "TA1*" in ack.with_suffix(".ta1").read_text()  # the envelope is answered too
+    accepted = [p for p in (root / "pbm" / "inbound").iterdir()
+                if p != ack and p.suffix != ".ta1"]
     assert len(accepted) == 2 and all("AK9*A*" in p.read_text() for p in accepted)
     store.close()
 

@@ -86,9 +86,9 @@ def check_complete(root, config, reference) -> None:
         assert len(firsts) == len(archived) - 1
     finally:
         store.close()
-    # One acknowledgment per accepted or refused file, never two.
+    # One 999 per accepted or refused file, never two (a truncated file also gets a TA1).
     acks = sorted(p.name.split(".835.")[0] for p in (root / "pbm" / "inbound").iterdir()
-                  if not p.name.startswith("."))
+                  if not p.name.startswith(".") and p.suffix == ".999")
     assert acks == sorted(n.removesuffix(".835") for n in
                           (f.original_name for f in firsts))
 

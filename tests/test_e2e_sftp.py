@@ -165,10 +165,11 @@ def test_daemon_end_to_end_over_sftp(pbm, tmp_path):
                   code="truncated") == 1
     assert sample(metrics, "gateway_documents_total", partner=PBM_ID, format="835") == \
         len(samples.by_name("era-20260105-multi.835").summary.sets) + 1
-    assert sample(metrics, "gateway_deliveries", state="delivered") == delivered + 3
+    # + three 999s and the truncated file's TA1
+    assert sample(metrics, "gateway_deliveries", state="delivered") == delivered + 4
     completed = sum(v for (n, _), v in metrics.items()
                     if n == "gateway_deliveries_completed_total")
-    assert completed == delivered + 3
+    assert completed == delivered + 4
     assert sample(metrics, "gateway_files_received_total", partner="switch",
                   outcome="accepted") == 1
     assert sample(metrics, "gateway_documents_total", partner="switch",

@@ -8,7 +8,6 @@ validated by pyx12 itself (its 005010X231A1 map, through the reference wrapper).
 from __future__ import annotations
 
 import io
-import itertools
 from collections import Counter
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from gateway.x12.read.received import read_envelopes
 from gateway.x12.tr3 import Tr3Validator
 from gateway.x12.tr3.pyx12_reference import Tr3Validator as Pyx12
 from gateway.x12.write.ack import write_999
+from gateway.x12.write.control_numbers import MemoryControlNumbers
 
 NOW = datetime(2026, 1, 6, 8, 30)
 
@@ -31,12 +31,13 @@ def validators() -> tuple[Tr3Validator, Pyx12]:
 
 
 def acks_for(data: bytes, validator: Tr3Validator) -> list[str]:
-    """The 999 of each interchange that has a group, as ``gateway validate --ack 999``."""
+    """The 999 of the file (all its groups), as ``gateway validate --ack 999``."""
     findings = validator.validate(io.BytesIO(data), structural=structural(data, "in.835"))
-    counter = itertools.count(1).__next__
-    return [write_999(interchange, [f for f in findings if interchange.holds(f)],
-                      control_numbers=counter, now=NOW)
-            for interchange in read_envelopes(io.BytesIO(data)) if interchange.groups]
+    interchanges = [i for i in read_envelopes(io.BytesIO(data)) if i.groups]
+    if not interchanges:
+        return []
+    return [write_999(interchanges, findings, numbers=MemoryControlNumbers(),
+                      destination="pbm", key="in.835", now=NOW)]
 
 
 def check(files: list[bytes], validators: tuple[Tr3Validator, Pyx12]) -> Counter[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import itertools
 from datetime import datetime
 
 import pytest
@@ -15,6 +14,7 @@ from gateway.x12.read.received import received_interchanges
 from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.tr3.pyx12_reference import Tr3Validator
 from gateway.x12.write.ack import write_999, write_ta1
+from gateway.x12.write.control_numbers import MemoryControlNumbers
 
 NOW = datetime(2026, 1, 6, 8, 30)
 
@@ -36,7 +36,8 @@ def segments_of(text: str) -> list[list[str]]:
 
 def ack_999(text: str, findings: list[Finding]) -> str:
     (interchange,) = received_interchanges(segments_of(text))
-    return write_999(interchange, findings, control_numbers=itertools.count(7).__next__, now=NOW)
+    return write_999(interchange, findings, numbers=MemoryControlNumbers(first=7),
+                     destination="pbm", key="f1", now=NOW)
 
 
 def test_999_for_an_accepted_835_is_complete_and_valid(validator):
@@ -46,7 +47,7 @@ def test_999_for_an_accepted_835_is_complete_and_valid(validator):
     ids = [s[0] for s in segs]
     assert ids == ["ISA", "GS", "ST", "AK1"] + ["AK2", "IK5"] * 3 + ["AK9", "SE", "GE", "IEA"]
     assert segs[0][6].strip() == "EXAMPLEPSAO" and segs[0][8].strip() == "EXAMPLEPBM"
-    assert segs[0][13] == "000000007" and segs[1][6] == "8"  # from the caller's counter
+    assert segs[0][13] == "000000007" and segs[1][6] == "7"  # from the caller's counter
     assert segs[3] == ["AK1", "HP", "1", "005010X221A1"]
     assert [s for s in segs if s[0] == "AK2"][1] == ["AK2", "835", "0002", "005010X221A1"]
     assert all(s == ["IK5", "A"] for s in segs if s[0] == "IK5")
@@ -123,8 +124,8 @@ def test_ta1_rejects_a_bad_interchange_header(validator):
     findings = validator.validate(io.StringIO(text))
     assert ("pyx12-isa-001", Level.INTERCHANGE) in [(f.code, f.level) for f in findings]
     (interchange,) = received_interchanges(segments_of(text))
-    ta1 = write_ta1(interchange, findings, control_numbers=itertools.count(42).__next__,
-                    now=NOW)
+    ta1 = write_ta1(interchange, findings, numbers=MemoryControlNumbers(first=42),
+                    destination="pbm", key="f1", now=NOW)
     segs = segments_of(ta1)
     assert [s[0] for s in segs] == ["ISA", "TA1", "IEA"]
     assert segs[1] == ["TA1", "000000001", "260105", "1200", "R", "001"]
@@ -137,9 +138,11 @@ def test_ta1_defaults_and_acceptance():
     (interchange,) = received_interchanges(segments_of(text))
     bad_isa = Finding("isa-length", "ISA is 104 characters", Level.INTERCHANGE,
                       Location(segment_number=1, segment_id="ISA"))
-    counter = itertools.count(1).__next__
-    rejected = segments_of(write_ta1(interchange, [bad_isa], control_numbers=counter, now=NOW))
-    accepted = segments_of(write_ta1(interchange, [], control_numbers=counter, now=NOW))
+    counter = MemoryControlNumbers()
+    rejected = segments_of(write_ta1(interchange, [bad_isa], numbers=counter, destination="pbm",
+                                     key="a", now=NOW))
+    accepted = segments_of(write_ta1(interchange, [], numbers=counter, destination="pbm",
+                                     key="b", now=NOW))
     assert rejected[1][4:] == ["R", "022"]  # invalid control structure when none is named
     assert accepted[1][4:] == ["A", "000"]
 

@@ -27,6 +27,7 @@ from gateway.errors import InputError, Location
 from gateway.jsonable import RemittanceJson
 from gateway.model import TransactionEnd, TransactionHeader
 from gateway.ncpdp import ClaimRequest, Document, parse_file, render_visible, to_json
+from gateway.x12.read.payment_keys import payment_keys, repeats
 from gateway.x12.read.reader import Item, iter_835
 
 _VISIBLE_CHUNK = 1 << 20
@@ -80,11 +81,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _write_x12(stream: BinaryIO, file_name: str, output: str, out: TextIO) -> None:
     """Every format streams claim by claim (a single-ST central pay is one huge set)."""
-    items = iter_835(stream, file_name=file_name)
     if output == "summary":
-        write_summary(items, out)
+        keys = payment_keys(stream, file=file_name, file_name=file_name)
+        stream.seek(0)
+        write_summary(iter_835(stream, file_name=file_name), out, repeats(keys))
     else:
-        RemittanceJson(out, **X12_LAYOUTS[output]).write(items)
+        RemittanceJson(out, **X12_LAYOUTS[output]).write(iter_835(stream, file_name=file_name))
 
 
 def _write_ncpdp(stream: BinaryIO, output: str, out: TextIO) -> None:
@@ -119,8 +121,13 @@ def write_jsonl(items: Iterable[object], out: TextIO) -> None:
         out.write("\n")
 
 
-def write_summary(items: Iterable[Item], out: TextIO) -> None:
-    """One line per remittance: ST02, payee ids, claim count, sum CLP04, sum PLB, BPR02."""
+def write_summary(items: Iterable[Item], out: TextIO,
+                  repeated: dict[int, str] | None = None) -> None:
+    """One line per remittance: ST02, payee ids, claim count, sum CLP04, sum PLB, BPR02; a
+    set repeating an earlier interchange or payment of the file says so (``repeated``: why,
+    by ST byte offset), and a last line counts the distinct payments."""
+    repeated = repeated or {}
+    sets = 0
     header: TransactionHeader | None = None
     for item in items:
         if type(item) is TransactionHeader:
@@ -132,8 +139,15 @@ def write_summary(items: Iterable[Item], out: TextIO) -> None:
                 f"ncpdp={payee.ncpdp_id or '-'} tin={payee.tin or '-'} "
                 f"claims={item.claim_count} clp04_sum={item.total_claim_paid} "
                 f"plb_sum={item.total_provider_adjustments} "
-                f"bpr02={header.payment.amount}\n"
+                f"bpr02={header.payment.amount}"
             )
+            sets += 1
+            why = repeated.get(header.source.start_offset)
+            out.write(f" DUPLICATE: {why}\n" if why else "\n")
+    if repeated:
+        out.write(f"note: {len(repeated)} of {sets} transaction sets repeat an earlier "
+                  f"interchange or payment of this file: {sets - len(repeated)} distinct "
+                  "payment(s)\n")
 
 
 WRITERS = {"json": write_json, "jsonl": write_jsonl}

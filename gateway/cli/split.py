@@ -24,6 +24,7 @@ from gateway.config.members import load_roster
 from gateway.config.psao import Psao, load_psao
 from gateway.routing.plan import plan_deliveries
 from gateway.routing.policy import ProviderPolicy, RosterPolicy
+from gateway.x12.model import SetIdentity
 from gateway.x12.split.parts import PartPolicy, PartWriter, SplitResult
 from gateway.x12.split.splitter import split_835
 from gateway.x12.split.writers import DirectoryPartWriter, NullPartWriter
@@ -71,7 +72,8 @@ def run_split(args: argparse.Namespace) -> int:
     manifest.write_text(json.dumps(_manifest(result), indent=2) + "\n")
     for part in result.parts:
         state = f"HELD ({part.owner.held_reason})" if part.owner.held else "ok"
-        print(f"{part.source.control_number}  {part.owner.label:<14} {part.mode:<5} "
+        print(f"{_label(part.source.identity, part.source.control_number)}  "
+              f"{part.owner.label:<14} {part.mode:<5} "
               f"claims {part.claim_count:>6}  net {part.net:>12}  {state}  {part.location}")
     for adjustment in result.psao_adjustments:
         print(f"{adjustment.control_number}  PSAO own PLB {adjustment.provider_id} "
@@ -91,14 +93,16 @@ def run_route(args: argparse.Namespace) -> int:
         part = planned.part
         if args.json:
             print(json.dumps({
-                "transaction_set": part.source.control_number, "owner": part.owner.key,
+                "transaction_set": part.source.control_number,
+                "set": _set_key(part.source.identity), "owner": part.owner.key,
                 "mode": part.mode, "destination": planned.destination, "format": planned.format,
                 "idempotency_key": planned.idempotency_key, "held": planned.held_reason,
                 "claims": part.claim_count, "net": str(part.net),
             }))
             continue
         where = f"HELD: {planned.held_reason}" if planned.held else planned.destination
-        print(f"{part.source.control_number}  {part.owner.label:<14} {planned.format:<4} "
+        print(f"{_label(part.source.identity, part.source.control_number)}  "
+              f"{part.owner.label:<14} {planned.format:<4} "
               f"-> {where}  [{planned.idempotency_key[:12]}]")
     if not args.json:
         for adjustment in result.psao_adjustments:
@@ -131,16 +135,29 @@ def _split(
 
 def _print_balance(result: SplitResult) -> None:
     """Per original transaction set: the parts' shares minus the PSAO's own PLBs = BPR02."""
-    for totals in result.transaction_sets:
-        shares = sum((p.net for p in result.parts
-                      if p.source.control_number == totals.control_number), Decimal(0))
-        own = sum((a.amount for a in result.psao_adjustments
-                   if a.control_number == totals.control_number), Decimal(0))
+    for totals in result.transaction_sets:  # by set identity: ST02s may repeat (issue 10)
+        shares = sum((p.net for p in result.parts if p.source.identity == totals.identity),
+                     Decimal(0))
+        own = sum((a.amount for a in result.psao_adjustments if a.identity == totals.identity),
+                  Decimal(0))
         verdict = "balances" if shares - own == totals.payment else "DOES NOT BALANCE"
         if not totals.balanced:
             verdict += " (the PBM's own transaction set does not balance: BPR02 != CLP04 - PLB)"
-        print(f"{totals.control_number}  shares {shares} - PSAO PLBs {own} = {shares - own}; "
+        print(f"{_label(totals.identity, totals.control_number)}  shares {shares} - PSAO PLBs "
+              f"{own} = {shares - own}; "
               f"BPR02 {totals.payment}: {verdict}")
+
+
+def _label(identity: SetIdentity | None, control_number: str) -> str:
+    """ST02 as people know it, with where the set is when ST02 alone is ambiguous."""
+    if identity is None:
+        return control_number
+    return f"{control_number} (interchange {identity.interchange}, set {identity.ordinal})"
+
+
+def _set_key(identity: SetIdentity | None) -> str | None:
+    """The manifest key of a set: its identity stem, unique in the file."""
+    return identity.stem if identity is not None else None
 
 
 def _manifest(result: SplitResult) -> dict[str, Any]:
@@ -150,6 +167,10 @@ def _manifest(result: SplitResult) -> dict[str, Any]:
         "parts": [
             {
                 "transaction_set": p.source.control_number,
+                "set": _set_key(p.source.identity),
+                "interchange_control_number": p.source.identity.isa13 if p.source.identity
+                else None,
+                "group_control_number": p.source.identity.gs06 if p.source.identity else None,
                 "source_segments": [p.source.first_segment, p.source.last_segment],
                 "source_bytes": [p.source.start_offset, p.source.end_offset],
                 "owner": p.owner.key, "pharmacy_id": p.owner.pharmacy_id, "npi": p.owner.npi,
@@ -162,7 +183,8 @@ def _manifest(result: SplitResult) -> dict[str, Any]:
             for p in result.parts
         ],
         "psao_adjustments": [
-            {"transaction_set": a.control_number, "provider_id": a.provider_id,
+            {"transaction_set": a.control_number, "set": _set_key(a.identity),
+             "provider_id": a.provider_id,
              "reason": a.reason, "reference": a.reference, "amount": str(a.amount),
              "why": a.why}
             for a in result.psao_adjustments

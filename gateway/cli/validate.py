@@ -13,7 +13,6 @@ Exit 0 when nothing fatal was found, 1 when the file is invalid, 2 for usage err
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -21,10 +20,12 @@ from typing import TextIO
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.errors import ConfigError, InputError
+from gateway.x12.read.payment_keys import payment_keys, repeat_findings
 from gateway.x12.read.received import read_envelopes
 from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.tr3 import Tr3Validator
-from gateway.x12.write.ack import write_999, write_ta1
+from gateway.x12.write.ack import acknowledgments
+from gateway.x12.write.control_numbers import MemoryControlNumbers
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -61,6 +62,9 @@ def run(args: argparse.Namespace) -> int:
     print_findings(findings, report)
     errors = sum(f.fatal for f in findings)
     verdict = "invalid" if errors else "valid"
+    repeated = sum(f.code.startswith("duplicate-") for f in findings)
+    if repeated:
+        verdict += f", {repeated} duplicate interchange(s)/payment(s)"
     print(f"{path}: {verdict} ({errors} error(s), {len(findings) - errors} warning(s))",
           file=report)
     if args.ack:
@@ -82,6 +86,9 @@ def structural_findings(path: Path) -> list[Finding]:
                 pass
         except InputError as exc:  # a defect the reader cannot read past, even collecting
             findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))
+        stream.seek(0)  # repeated interchanges and payments (issue 10, item 6)
+        findings += repeat_findings(payment_keys(stream, file=str(path), file_name=str(path)),
+                                    str(path))
     return findings
 
 
@@ -95,28 +102,23 @@ def print_findings(findings: list[Finding], out: TextIO) -> None:
 
 
 def write_ack(path: Path, args: argparse.Namespace, findings: list[Finding]) -> None:
-    """Write one acknowledgment per interchange of the file to --out or stdout."""
+    """Write the file's acknowledgment to --out or stdout: one 999 for all its groups (plus a
+    TA1 for each interchange whose envelope is rejected), or one TA1 per interchange."""
     with open(path, "rb") as stream:
         interchanges = read_envelopes(stream)
     if not interchanges:
         raise InputError("no interchange (ISA) could be read, so there is nothing to "
                          "acknowledge", code="no-interchange", fix="check the file is X12")
-    counter = itertools.count(args.control_number).__next__
-    now = datetime.now()
-    parts = []
-    for interchange in interchanges:
-        mine = [f for f in findings if interchange.holds(f)]
-        if args.ack == "ta1":
-            parts.append(write_ta1(interchange, mine, control_numbers=counter, now=now))
-        elif not interchange.groups:
-            raise InputError("the interchange has no functional group (GS) for a 999 to "
-                             "answer", code="no-group", fix="send a TA1 instead (--ack ta1)")
-        else:
-            if any(f.fatal and f.level is Level.INTERCHANGE for f in mine):
-                print("note: the interchange envelope itself is rejected; the partner also "
-                      "needs a TA1 (--ack ta1)", file=sys.stderr)
-            parts.append(write_999(interchange, mine, control_numbers=counter, now=now))
-    text = "".join(parts)
+    if args.ack == "999" and not any(i.groups for i in interchanges):
+        raise InputError("the file has no functional group (GS) for a 999 to answer",
+                         code="no-group", fix="send a TA1 instead (--ack ta1)")
+    numbers = MemoryControlNumbers(first=args.control_number)
+    answers = acknowledgments(interchanges, findings, args.ack, numbers=numbers,
+                              destination="validate", key=str(path), now=datetime.now())
+    if args.ack == "999" and any(a.kind == "ta1" for a in answers):
+        print("note: an interchange envelope is rejected: its TA1 is written before the 999",
+              file=sys.stderr)
+    text = "".join(answer.text for answer in answers)
     if args.out is None:
         sys.stdout.write(text)
     else:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -31,7 +30,8 @@ from gateway.x12.read.reader import iter_835
 from gateway.x12.read.received import ReceivedInterchange, received_interchanges
 from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.syntax.tokenizer import iter_segments
-from gateway.x12.write.ack import write_999, write_ta1
+from gateway.x12.write.ack import acknowledgments
+from gateway.x12.write.control_numbers import ControlNumbers
 
 ACK_ORDINAL = -1  # documents of the file itself count from 0
 ACTOR = "acknowledger"
@@ -41,8 +41,11 @@ class Acknowledger:
     """Queues the acknowledgment a partner asked for (``ack_kind``: none, ta1 or 999)."""
 
     def __init__(self, store: MessageStore, ack_kinds: dict[str, tuple[str, str | None]],
-                 *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        """``ack_kinds`` maps a partner id to (kind, destination) — see PartnerRuntime."""
+                 *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 numbers: ControlNumbers | None = None) -> None:
+        """``ack_kinds`` maps a partner id to (kind, destination) — see PartnerRuntime;
+        ``numbers`` the per-destination counter ISA13/GS06 come from."""
+        self.numbers = numbers
         self.store = store
         self.ack_kinds = ack_kinds
         self.clock = clock
@@ -62,15 +65,16 @@ class Acknowledger:
             self.log.warning("no acknowledgment possible: no X12 envelope to answer",
                              partner=received.partner, file_id=received.id, kind=kind)
             return
-        for n, interchange in enumerate(interchanges):
-            mine = [f for f in findings if interchange.holds(f)]
-            if error is not None:
-                mine += refusal(interchange, error, kind)
-            numbers = itertools.count(_base_number(received.id, n)).__next__
-            text = (write_ta1 if kind == "ta1" else write_999)(
-                interchange, mine, control_numbers=numbers, now=self.clock())
-            self._queue(received, n, kind, destination, text.encode("latin-1"),
-                        accepted=not any(f.fatal for f in mine))
+        if error is not None:
+            findings = findings + [f for i in interchanges for f in refusal(i, error, kind)]
+        numbers = self.numbers or _FileNumbers(received.id)
+        answers = acknowledgments(interchanges, findings, kind, numbers=numbers,
+                                  destination=destination, key=f"ack:{received.id}",
+                                  now=self.clock())
+        for n, answer in enumerate(answers):
+            same_kind = sum(a.kind == answer.kind for a in answers[:n])  # names: .999, .ta1,
+            self._queue(received, n, answer.kind, destination, answer.text.encode("ascii"),
+                        accepted=answer.accepted, name_index=same_kind)  # .1.ta1, ...
 
     def _is_x12(self, received: ReceivedFile) -> bool:
         with self.store.open_payload(received.sha256) as stream:
@@ -93,12 +97,12 @@ class Acknowledger:
             return [i for i in received_interchanges(segments) if answerable(i, kind)]
 
     def _queue(self, received: ReceivedFile, n: int, kind: str, destination: str, data: bytes,
-               *, accepted: bool) -> None:
+               *, accepted: bool, name_index: int = 0) -> None:
         payload = self.store.put_payload(io.BytesIO(data))
         document = self.store.add_document(
             received.id, ACK_ORDINAL - n, kind=f"ack-{kind}",
             routing_keys={"partner": received.partner}, payload_sha256=payload)
-        suffix = f".{n}" if n else ""
+        suffix = f".{name_index}" if name_index else ""
         delivery = self.store.enqueue(
             document.id, destination=destination, format=kind,
             output_name=f"{safe_name(received.original_name)}.{received.id}{suffix}.{kind}",
@@ -137,6 +141,13 @@ def answerable(interchange: ReceivedInterchange, kind: str) -> bool:
     return bool(interchange.sender_id) and (kind == "ta1" or bool(interchange.groups))
 
 
-def _base_number(file_id: int, n: int) -> int:
-    """ISA13 (and GS06) of the acknowledgment: unique per file, stable across redos."""
-    return (file_id * 10 + n * 2) % 1_000_000_000 or 1
+class _FileNumbers:
+    """Numbers derived from the file id, for an Acknowledger given no counter: stable across
+    redos, one per acknowledgment of the file (the daemon passes the store's counter)."""
+
+    def __init__(self, file_id: int) -> None:
+        self.base = file_id * 10
+        self.keys: dict[str, int] = {}
+
+    def assign(self, destination: str, key: str) -> int:
+        return (self.base + self.keys.setdefault(key, len(self.keys))) % 1_000_000_000 or 1

@@ -33,7 +33,7 @@ from gateway.render.mapping import load_mapping
 from gateway.render.renderer import render
 from gateway.routing.conservation import ConservationError, QueuedPart, prove
 from gateway.routing.duplicates import find_duplicates
-from gateway.routing.plan import plan_deliveries
+from gateway.routing.plan import output_stem, plan_deliveries
 from gateway.routing.policy import RosterPolicy
 from gateway.routing.read_sets import read_sets
 from gateway.store.base import MessageStore
@@ -160,7 +160,7 @@ def route_into_store(
             source_start=part.source.start_offset, source_end=part.source.end_offset,
             payload_sha256=payload,
         )
-        stem = f"{part.owner.label}-{part.source.sha256[:12]}-{part.source.control_number}"
+        stem = output_stem(part)
         duplicate = held.get(part.source.start_offset)
         mine = []
         for planned in plan_deliveries([part]):

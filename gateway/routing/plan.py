@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from gateway.fsutil import safe_name
 from gateway.x12.split.parts import SplitPart, SplitResult
 
 
@@ -26,12 +27,23 @@ class PlannedDelivery:
 
 
 def idempotency_key(part: SplitPart, destination: str, fmt: str) -> str:
-    """sha256 of source file hash, ST02, owner, destination and format: the same file split
-    again plans the same keys, so the store's UNIQUE key makes re-planning harmless."""
-    text = "|".join(
-        (part.source.sha256, part.source.control_number, part.owner.key, destination, fmt)
-    )
+    """sha256 of the set's identity (file hash, interchange ordinal, ISA13, GS06, ST02, set
+    ordinal), owner, destination and format: the same file split again plans the same keys,
+    so the store's UNIQUE key makes re-planning harmless, and two sets that share an ST02
+    (in two groups or interchanges of one file) never share a key (issue 10, item 1)."""
+    source = part.source
+    where = source.identity.key if source.identity is not None else "|".join(
+        (source.sha256, source.control_number))
+    text = "|".join((where, part.owner.key, destination, fmt))
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def output_stem(part: SplitPart) -> str:
+    """The delivered file's name without extension: owner, file hash and the set's identity
+    stem — unique per part even when ST02s repeat or hold ``/`` (issue 10, item 12)."""
+    source = part.source
+    where = source.identity.stem if source.identity is not None else source.control_number
+    return safe_name(f"{part.owner.label}-{source.sha256[:12]}-{where}")
 
 
 def plan_deliveries(result: SplitResult | Iterable[SplitPart]) -> list[PlannedDelivery]:

@@ -31,12 +31,12 @@ from gateway.synth.x12_writer import Delimiters, SegmentWriter, cents
 
 # Delimiter sets real senders use (element, repetition, component, terminator, suffix).
 DELIMITER_SETS = (
-    Delimiters("*", "^", ":", "~", "\n"),
-    Delimiters("|", "{", ">", "~", "\r\n"),
-    Delimiters("^", "!", "\\", "'", ""),
-    Delimiters("!", "^", ":", "\n", ""),
-    Delimiters("*", "^", ">", "~", ""),
-    Delimiters("*", "^", ":", "~", "\r\n"),
+    Delimiters(element="*", repetition="^", component=":", terminator="~", suffix="\n"),
+    Delimiters(element="|", repetition="{", component=">", terminator="~", suffix="\r\n"),
+    Delimiters(element="^", repetition="!", component="\\", terminator="'", suffix=""),
+    Delimiters(element="!", repetition="^", component=":", terminator="\n", suffix=""),
+    Delimiters(element="*", repetition="^", component=">", terminator="~", suffix=""),
+    Delimiters(element="*", repetition="^", component=":", terminator="~", suffix="\r\n"),
 )
 BOM = b"\xef\xbb\xbf"
 FATES = ("delivered", "held", "duplicate", "quarantined")

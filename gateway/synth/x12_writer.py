@@ -9,26 +9,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TextIO
 
+from gateway.x12.syntax.delimiters import Delimiters as SyntaxDelimiters
+
 # Characters the generated data itself uses: a delimiter must not be one of them.
 _DATA_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .-#")
 SUFFIXES = {"none": "", "lf": "\n", "crlf": "\r\n"}
 
 
 @dataclass(frozen=True)
-class Delimiters:
-    """ISA-declared delimiters plus the optional line break some senders add after each segment.
+class Delimiters(SyntaxDelimiters):
+    """The gateway's one delimiter class (gateway.x12.syntax.delimiters), checked for what a
+    generator writes: four distinct one-character delimiters that the generated data never
+    contains, and a ``suffix`` (``""``, ``"\\n"`` or ``"\\r\\n"``) after every terminator,
+    empty when the terminator itself is a line break. Generated files end lines with LF."""
 
-    ``suffix`` is written after every segment terminator (``""``, ``"\\n"`` or ``"\\r\\n"``);
-    it must be empty when the terminator itself is a line break.
-    """
-
-    element: str = "*"
-    repetition: str = "^"  # ISA11
-    component: str = ":"  # ISA16
-    terminator: str = "~"
+    repetition: str = "^"  # always written (the generators write 00501 ISAs)
     suffix: str = "\n"
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         chars = (self.element, self.repetition, self.component, self.terminator)
         if any(len(c) != 1 for c in chars):
             raise ValueError("each delimiter must be exactly one character")

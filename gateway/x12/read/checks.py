@@ -15,11 +15,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from gateway.x12.syntax.delimiters import ascii_int
 from gateway.x12.syntax.findings import Level
 from gateway.x12.syntax.reporter import Reporter
 from gateway.x12.syntax.tokenizer import Segment, segment_text
 
 VERSION_835 = "005010X221A1"
+# GS01 codes a remittance feed may be sent by mistake, named in the not-835 finding.
+FUNCTIONAL_GROUPS = {
+    "HC": "837 health care claims", "HP": "835 remittances", "FA": "999/997 acknowledgments",
+    "HS": "270 eligibility inquiries", "HB": "271 eligibility responses",
+    "HR": "276 claim status requests", "HN": "277 claim status responses",
+    "BE": "834 benefit enrollments", "RA": "820 premium payments", "HI": "278 reviews",
+}
 # Component separators seen in the wild. A composite that lacks the declared separator but
 # splits on one of these right after a two-character qualifier was written with another
 # file's delimiters (a classic of hand-edited samples): see check_composite.
@@ -128,10 +136,11 @@ class EnvelopeChecker:
         count = segment[0] - st[0] + 1
         declared = element(segment, 1)
         if declared != str(count) and _as_int(declared) != count:
+            what = " (not ASCII digits)" if not declared.isascii() else ""
             self.report(
                 segment,
                 "se-count",
-                f"SE01 says {declared!r} segments but the set ST..SE has {count}",
+                f"SE01 says {declared!r}{what} segments but the set ST..SE has {count}",
                 Level.TRANSACTION,
                 "ask the sender to correct SE01 (it counts ST and SE too)",
             )
@@ -217,11 +226,14 @@ def check_group_is_835(reporter: Reporter, gs: Segment) -> bool:
     (``version-4010``) but still read, so that validate can show what else is wrong."""
     functional_id, version = element(gs, 1), element(gs, 8)
     if functional_id != "HP":
+        what = FUNCTIONAL_GROUPS.get(functional_id)
+        said = f"is the group code of {what}" if what else "is no X12 functional group code"
         report_at(
             reporter,
             gs,
             "not-835",
-            f"GS01 {functional_id!r}: this functional group does not hold 835 remittances (HP)",
+            f"GS01 {functional_id!r} {said}; 835 remittances travel in GS01=HP groups, so "
+            "the transaction sets of this group are not read",
             level=Level.GROUP,
             fix="send only 835 (GS01=HP) groups to the remittance feed",
         )
@@ -311,5 +323,4 @@ def check_balance(
         )
 
 
-def _as_int(text: str) -> int | None:
-    return int(text) if text.isdigit() else None
+_as_int = ascii_int

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from gateway.x12.syntax.delimiters import ascii_int
 from gateway.x12.syntax.findings import Finding, FindingDetails, Level
 from gateway.x12.syntax.tokenizer import iter_segments
 
@@ -86,7 +87,7 @@ def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInt
     def close_group(ge01: str | None, at: int | None) -> None:
         nonlocal gs, sets
         if gs is not None:
-            declared = int(ge01) if ge01 and ge01.isdigit() else None
+            declared = ascii_int(ge01) if ge01 else None
             groups.append(ReceivedGroup(_get(gs, 1), _get(gs, 2), _get(gs, 3), _get(gs, 6),
                                         _get(gs, 8), tuple(sets), declared, gs_at, at))
         gs, sets = None, []
@@ -129,7 +130,9 @@ def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInt
 # (interchange), AK905 (group), IK502 (set), IK304 (segment) — for findings without their
 # own ``x12_code``.
 DEFAULT_CODES: dict[Level, dict[str, str]] = {
-    Level.INTERCHANGE: {"iea-control": "001", "iea-count": "021", "missing-iea": "023"},
+    Level.INTERCHANGE: {"iea-control": "001", "iea-count": "021", "missing-iea": "023",
+                        "truncated": "023", "isa-length": "022", "isa-delimiters": "026",
+                        "duplicate-interchange": "025"},
     Level.GROUP: {"ge-control": "4", "ge-count": "5", "missing-ge": "3", "not-835": "1",
                   "version-4010": "2"},
     Level.TRANSACTION: {"missing-se": "2", "se-control": "3", "se-count": "4"},

@@ -34,6 +34,7 @@ from gateway.model import (
 from gateway.x12.read.checks import check_balance, check_composite, element, report_at
 from gateway.x12.read.claims import read_claim
 from gateway.x12.read.values import ZERO, Values
+from gateway.x12.syntax.delimiters import ascii_int
 from gateway.x12.syntax.findings import Level
 from gateway.x12.syntax.tokenizer import Segment, segment_text
 
@@ -257,17 +258,28 @@ class TransactionReader(Values):
         """The LX loop ``loop[:stop]`` (LX, TS3, TS2): a group, before its claims."""
         ts3 = self.group_header(loop, 1, stop)
         self.provider = (element(ts3, 1) or None) if ts3 else None
-        count = element(ts3, 4) if ts3 else ""
         return ProviderGroup(
             number=element(loop[0], 1),
             provider_id=self.provider,
             facility_code=(element(ts3, 2) or None) if ts3 else None,
             fiscal_period_date=self.date(ts3, 3) if ts3 else None,
-            claim_count=int(count) if count.isdigit() else None,
+            claim_count=self.count(ts3, 4) if ts3 else None,
             total_charge=self.optional_money(ts3, 5) if ts3 else None,
             claims=(),
             source=self.source(loop, 0, stop),
         )
+
+    def count(self, segment: Segment, index: int) -> int | None:
+        """A count element (TS304): ASCII digits, else None with a located warning."""
+        text = element(segment, index)
+        number = ascii_int(text)
+        if text and number is None:
+            report_at(self.reporter, segment, "bad-number",
+                      f"{segment[2][0]}{index:02d} {text[:10]!r} is not a count (ASCII "
+                      "digits); read as empty", level=Level.SEGMENT,
+                      element=f"{segment[2][0]}{index:02d}", fatal=False,
+                      fix="ask the sender to correct the count")
+        return number
 
     def plb(self, segment: Segment) -> list[ProviderAdjustment]:
         """PLB01 provider, PLB02 date, then up to six (reason:reference, amount) pairs."""

@@ -17,7 +17,7 @@ from itertools import pairwise
 
 from gateway.errors import InputError, Location
 from gateway.x12.split.parts import ProviderRef
-from gateway.x12.write.envelope import Delimiters
+from gateway.x12.syntax.delimiters import Delimiters
 
 
 @dataclass
@@ -39,9 +39,9 @@ class ClaimReader:
     def __init__(self, delimiters: Delimiters, file: str | None) -> None:
         self.delimiters = delimiters
         self.file = file
-        t = _in_class(delimiters.segment)
-        e = re.escape(delimiters.element)
-        not_delimiter = rb"[^" + _in_class(delimiters.element) + t + rb"]*"
+        t = _in_class(delimiters.terminator_bytes)
+        e = re.escape(delimiters.element_bytes)
+        not_delimiter = rb"[^" + _in_class(delimiters.element_bytes) + t + rb"]*"
         after_break = rb"(?<![^" + t + rb"\r\n]"  # + what was matched + ")"
         clp = rb"CLP" + e
         nm1 = rb"NM1" + e + rb"82" + e
@@ -79,7 +79,7 @@ class ClaimReader:
         first = self.nm1_82.search(data, start)
         if first is None:
             ref = group_provider
-        elif data.count(first.group(0) + self.delimiters.segment, start) == len(values):
+        elif data.count(first.group(0) + self.delimiters.terminator_bytes, start) == len(values):
             ref = self._provider(first.group(0))  # every claim names this one provider
         else:
             return self._claim_by_claim(data, start, offset, first_segment, group,
@@ -101,7 +101,7 @@ class ClaimReader:
     ) -> list[ClaimRun]:
         """The slow path: one claim at a time (mixed providers, or a bad CLP04 to locate)."""
         starts = [m.start() for m in self.claim_start.finditer(data, start)] + [len(data)]
-        terminator = self.delimiters.segment
+        terminator = self.delimiters.terminator_bytes
         runs: list[ClaimRun] = []
         for begin, end in pairwise(starts):
             match = self.clp04.match(data, begin)
@@ -131,7 +131,7 @@ class ClaimReader:
         """The provider an NM1*82 segment names (NM108 qualifier, NM109 id), parsed once."""
         if segment in self._by_segment:
             return self._by_segment[segment]
-        elements = segment.decode("latin-1").split(self.delimiters.element.decode("latin-1"))
+        elements = segment.decode("latin-1").split(self.delimiters.element)
         identifier = elements[9] if len(elements) > 9 else ""
         ref = None
         if identifier:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from gateway.x12.model import SetIdentity
+
 
 @dataclass(frozen=True)
 class ProviderRef:
@@ -144,6 +146,7 @@ class PartSource:
     start_offset: int
     end_offset: int
     trace_number: str = ""  # TRN02 of the set: the check or EFT number the pharmacy reconciles
+    identity: SetIdentity | None = None  # which set of the file (ST02 alone may repeat)
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ class PsaoAdjustment:
     amount: Decimal
     why: str  # "psao" or "names no pharmacy of the file"
     set_start: int = -1  # byte offset of the set's ST (which set, when ST02s repeat)
+    identity: SetIdentity | None = None  # the set it belongs to
 
 
 @dataclass(frozen=True)
@@ -195,6 +199,8 @@ class TransactionTotals:
     claims_paid: Decimal
     adjustments: Decimal
     claim_count: int
+    identity: SetIdentity | None = None  # which set of the file (ST02 alone may repeat)
+    start_offset: int = -1  # ST's byte offset
 
     @property
     def balanced(self) -> bool:

@@ -28,6 +28,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from gateway.errors import InputError, Location
+from gateway.fsutil import safe_name
+from gateway.x12.model import IdentityCounter, SetIdentity
 from gateway.x12.split.chunks import BLOCK_SIZE, CONTINUED, Chunk, scan
 from gateway.x12.split.claim_runs import ClaimReader, ClaimRun
 from gateway.x12.split.parts import (
@@ -43,7 +45,7 @@ from gateway.x12.split.parts import (
     SplitResult,
 )
 from gateway.x12.split.transaction_set import Plb, TransactionSet, part_payment
-from gateway.x12.syntax.delimiters import ISA_LENGTH
+from gateway.x12.syntax.delimiters import ISA_LOOKAHEAD, isa_start
 from gateway.x12.write.control_numbers import ControlNumbers
 from gateway.x12.write.envelope import (
     InterchangeHeader,
@@ -59,6 +61,12 @@ UNASSIGNED = Owner(
     destination="held",
     held_reason="claims name no pharmacy (no NM1*82 rendering provider, no TS3 provider id)",
 )
+
+
+def part_name(owner: Owner, identity: SetIdentity) -> str:
+    """The part's file name: owner, file hash, and the set's identity stem — unique per set
+    and owner even when ST02s repeat; control numbers are data (safe_name), never paths."""
+    return safe_name(f"{owner.label}-{identity.file[:12]}-{identity.stem}.835")
 
 
 def file_sha256(path: Path) -> str:
@@ -85,11 +93,13 @@ def split_835(
     """
     digest = sha256 or file_sha256(path)
     with path.open("rb") as handle:
-        isa = read_isa(handle.read(ISA_LENGTH + 2), str(path))
-        handle.seek(0)
+        head = handle.read(ISA_LOOKAHEAD)
+        start = isa_start(head)
+        isa = read_isa(head[start:], str(path), start)
         splitter = _Splitter(str(path), handle.fileno(), isa, policy, writer, numbers, sender,
                              digest)
-        for chunk in scan(handle, isa.delimiters, block_size):
+        for chunk in scan(handle, isa.delimiters, block_size, start_offset=start,
+                          file=str(path)):
             splitter.feed(chunk)
         splitter.finish()
     return splitter.result
@@ -111,6 +121,7 @@ class _Splitter:
         self.current: TransactionSet | None = None
         self.claims = ClaimReader(isa.delimiters, file)
         self.last_kind = b""
+        self.identities = IdentityCounter(sha256)
 
     def feed(self, chunk: Chunk) -> None:
         kind = self.last_kind = chunk.kind
@@ -149,11 +160,12 @@ class _Splitter:
                              fix="ask the partner to resend the complete file")
 
     def _start_interchange(self, chunk: Chunk) -> None:
-        isa = read_isa(chunk.data, self.file)
-        new, first = isa.delimiters, self.isa.delimiters
-        if (new.element, new.segment) != (first.element, first.segment):
-            raise self._error(chunk, "a later ISA declares other delimiters", "isa-delimiters")
+        """Each interchange has its own delimiters (and ISA13): claims are read with them."""
+        isa = read_isa(chunk.data, self.file, chunk.offset, chunk.first_segment)
+        if isa.delimiters != self.isa.delimiters:
+            self.claims = ClaimReader(isa.delimiters, self.file)
         self.isa = isa
+        self.identities.open_interchange(isa.control_number)
 
     def _start_group(self, chunk: Chunk) -> None:
         elements = self._elements(chunk.first())
@@ -162,13 +174,16 @@ class _Splitter:
                               "not-835", fix="send only 835 remittances to the splitter")
         self.group_version = elements[8]
         self.group_receiver = elements[3]
+        self.identities.open_group(elements[6])
 
     def _start_set(self, chunk: Chunk) -> None:
         if self.current is not None:
             raise self._error(chunk, "ST before the previous set's SE", "se-missing")
         if self.group_version is None:
             raise self._error(chunk, "ST outside a GS functional group", "no-gs")
-        self.current = TransactionSet.start(chunk, self.claims)
+        st02 = self._elements(chunk.first())[2:3]
+        identity = self.identities.open_set(st02[0] if st02 else "")
+        self.current = TransactionSet.start(chunk, self.claims, identity)
 
     def _inside(self, chunk: Chunk) -> TransactionSet:
         if self.current is None:
@@ -266,7 +281,7 @@ class _Splitter:
         for reason, reference, amount in plb.adjustments:
             self.result.psao_adjustments.append(PsaoAdjustment(
                 tset.control_number, plb.provider_id, reason, reference, amount, why,
-                tset.start_offset))
+                tset.start_offset, tset.identity))
 
     def _emit(
         self, tset: TransactionSet, se: Chunk, owner: Owner, mode: str, body: Iterable[Piece],
@@ -274,8 +289,8 @@ class _Splitter:
         forward: Decimal | None, segment_count: int,
     ) -> None:
         """Envelope the body, write it through the writer, record the part."""
-        digest_source = f"{self.result.sha256}|{tset.control_number}|{owner.key}"
-        part_key = hashlib.sha256(digest_source.encode()).hexdigest()
+        identity = tset.identity
+        part_key = hashlib.sha256(f"{identity.key}|{owner.key}".encode()).hexdigest()
         number = self.numbers.assign(owner.destination, part_key)
         receiver = Party("ZZ", owner.npi or owner.label, owner.npi or owner.label)
         sender = self.sender or Party(self.isa.receiver_qualifier, self.isa.receiver_id,
@@ -285,11 +300,11 @@ class _Splitter:
         pieces = [start, *body, end]  # bytes and SourceRanges; the claims stay in the file
         size = sum(len(piece) for piece in pieces)
 
-        name = f"{owner.label}-{self.result.sha256[:12]}-{tset.control_number}.835"
+        name = part_name(owner, identity)
         location = self.writer.write(owner, name, pieces)
         source = PartSource(self.file, self.result.sha256, tset.control_number,
                             tset.first_segment, se.first_segment, tset.start_offset, se.end,
-                            tset.trace_number)
+                            tset.trace_number, identity)
         self.result.parts.append(SplitPart(
             source=source, owner=owner, mode=mode, claim_count=claim_count,
             claims_paid=claims_paid, adjustments=adjustments,
@@ -303,7 +318,7 @@ class _Splitter:
         return SourceRange(self.fd, start, end)
 
     def _elements(self, segment: bytes) -> list[str]:
-        return segment.decode("latin-1").split(self.isa.delimiters.element.decode("latin-1"))
+        return segment.decode("latin-1").split(self.isa.delimiters.element)
 
     def _error(self, chunk: Chunk, what: str, code: str, fix: str = "") -> InputError:
         return InputError(

@@ -12,10 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from gateway.errors import InputError, Location
+from gateway.x12.model import SetIdentity
 from gateway.x12.split.chunks import Chunk
 from gateway.x12.split.claim_runs import ClaimReader, ClaimRun
 from gateway.x12.split.parts import Owner, Payee, ProviderRef, TransactionTotals
-from gateway.x12.write.envelope import Delimiters, x12_amount
+from gateway.x12.syntax.delimiters import Delimiters
+from gateway.x12.write.envelope import x12_amount
 
 
 @dataclass(frozen=True)
@@ -61,12 +63,13 @@ class TransactionSet:
     payee_index: int  # where the payee loop (N1*PE ...) starts in header
     payee: Payee
     claims: ClaimReader
+    identity: SetIdentity
     groups: list[Group] = field(default_factory=list)
     runs: list[ClaimRun] = field(default_factory=list)
     plbs: list[Plb] = field(default_factory=list)
 
     @classmethod
-    def start(cls, chunk: Chunk, claims: ClaimReader) -> TransactionSet:
+    def start(cls, chunk: Chunk, claims: ClaimReader, identity: SetIdentity) -> TransactionSet:
         """A set from its ST chunk (the header, and claims if the set has no LX)."""
         delimiters, file = claims.delimiters, claims.file
         header_end = claims.first_claim(chunk.data)
@@ -86,6 +89,7 @@ class TransactionSet:
             control_number=_element(header[0], 2), first_segment=chunk.first_segment,
             start_offset=chunk.offset, delimiters=delimiters, file=file, header=header,
             payee_index=payee_index, payee=_payee(header[payee_index:]), claims=claims,
+            identity=identity,
         )
         tset.bpr_amount(where)  # fail early on a bad BPR02
         tset.add_claims(chunk, header_end)
@@ -114,10 +118,10 @@ class TransactionSet:
         for elements in _segments(own, self.delimiters):
             if elements[0] == "TS3" and _element(elements, 1):
                 provider = self.claims.intern(ProviderRef("", elements[1]))
-        lx_end = own.find(self.delimiters.segment) + len(self.delimiters.segment)
+        lx_end = own.find(self.delimiters.terminator_bytes) + len(self.delimiters.terminator_bytes)
         while own[lx_end : lx_end + 1] in (b"\r", b"\n"):
             lx_end += 1
-        self.groups.append(Group(own, own.count(self.delimiters.segment), provider,
+        self.groups.append(Group(own, own.count(self.delimiters.terminator_bytes), provider,
                                  own[:lx_end]))
         self.add_claims(chunk, claims_at)
 
@@ -125,7 +129,7 @@ class TransactionSet:
         """Claims in ``chunk.data[start:]``, of the current LX group (if any)."""
         group = len(self.groups) - 1 if self.groups else None
         provider = self.groups[group].provider if group is not None else None
-        before = chunk.data.count(self.delimiters.segment, 0, start) if start else 0
+        before = chunk.data.count(self.delimiters.terminator_bytes, 0, start) if start else 0
         runs = self.claims.read(chunk.data, start, chunk.offset, chunk.first_segment,
                                 chunk.segments - before, group, provider)
         for run in runs:
@@ -139,7 +143,7 @@ class TransactionSet:
 
     def add_plb(self, chunk: Chunk) -> None:
         elements = _segments(chunk.data, self.delimiters)[0]
-        component = self.delimiters.component.decode("latin-1")
+        component = self.delimiters.component
         adjustments = []
         for position in range(3, len(elements) - 1, 2):
             if not elements[position]:
@@ -160,6 +164,8 @@ class TransactionSet:
             claims_paid=sum((run.paid for run in self.runs), Decimal(0)),
             adjustments=sum((plb.total for plb in self.plbs), Decimal(0)),
             claim_count=sum(run.claims for run in self.runs),
+            identity=self.identity,
+            start_offset=self.start_offset,
         )
 
     def providers(self) -> frozenset[ProviderRef]:
@@ -181,7 +187,7 @@ class TransactionSet:
     def forward_balance_plb(self, owner: Owner, amount: Decimal) -> bytes:
         """PLB FB carrying a negative share forward (TR3 balance forward; reference TRN02)."""
         date = self.plbs[0].fiscal_date if self.plbs else _year_end(_element(self.bpr, 16))
-        component = self.delimiters.component.decode("latin-1")
+        component = self.delimiters.component
         return self.delimiters.segment_bytes(
             "PLB", owner.npi or owner.label, date, f"FB{component}{self.trace_number}",
             x12_amount(amount),
@@ -227,10 +233,10 @@ def _payee(loop: list[list[str]]) -> Payee:
 
 
 def _segments(data: bytes, delimiters: Delimiters) -> list[list[str]]:
-    element = delimiters.element.decode("latin-1")
+    element = delimiters.element
     return [
         text.split(element)
-        for piece in data.split(delimiters.segment)
+        for piece in data.split(delimiters.terminator_bytes)
         if (text := piece.strip(b"\r\n").decode("latin-1"))
     ]
 
@@ -256,9 +262,10 @@ def _amount(text: str, where: Location) -> Decimal:
 
 def _clean(text: str, delimiters: Delimiters) -> str:
     """A name made safe for an element: no delimiter characters, at most 60 characters."""
-    for delimiter in (delimiters.element, delimiters.segment, delimiters.component,
+    for delimiter in (delimiters.element, delimiters.terminator, delimiters.component,
                       delimiters.repetition):
-        text = text.replace(delimiter.decode("latin-1"), " ")
+        if delimiter:
+            text = text.replace(delimiter, " ")
     return text[:60].strip() or "PHARMACY"
 
 

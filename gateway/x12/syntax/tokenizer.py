@@ -33,12 +33,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from itertools import accumulate, chain, count, repeat
 from operator import add
 from typing import BinaryIO
 
-from gateway.x12.syntax.delimiters import LINE_BREAKS, Delimiters, IsaError, isa_length_ok, read_isa
+from gateway.x12.syntax.blocks import plain_ids, split_exact
+from gateway.x12.syntax.delimiters import (
+    ISA_FIX,
+    ISA_LOOKAHEAD,
+    ISA_TA105,
+    LINE_BREAKS,
+    Delimiters,
+    IsaError,
+    isa_length_ok,
+    isa_problems,
+    isa_start,
+    read_isa,
+)
 from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.syntax.reporter import Reporter
 
@@ -47,8 +58,6 @@ Segment = tuple[int, int, list[str], str, str]
 
 BLOCK_SIZE = 1 << 20
 SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
-BOM = "\xef\xbb\xbf"  # UTF-8 byte order mark, as latin-1 text
-ISA_LOOKAHEAD = 256  # enough text to read any ISA, even one a few characters too long
 
 
 def iter_segments(
@@ -124,6 +133,7 @@ class _Tokenizer:
         if delimiters is None:
             return
         while True:
+            split_final = self.final  # a check may read the rest of the stream meanwhile
             parts, ends = self.split_pending(delimiters)
             separator = delimiters.element
             if isinstance(ends, str):
@@ -144,6 +154,8 @@ class _Tokenizer:
                 if restart is not None:
                     delimiters = restart
                     continue
+            if self.final and not split_final:
+                continue  # the stream ended while this block was read: split what is left
             if self.final:
                 if self.pending:
                     # No terminator after the last text: the file was cut off inside a segment.
@@ -208,9 +220,9 @@ class _Tokenizer:
         if held and not held[0].startswith(("\r", "\n")):
             # The held parts are joined by ``end``: what comes before them is complete.
             self.regular_length = len(text) - sum(map(len, held)) - len(end) * (len(held) - 1)
-            if _plain_ids(text, self.regular_length - len(end), delimiters):
+            if plain_ids(text, self.regular_length - len(end), delimiters):
                 return parts, end
-        parts, ends = _split_exact(text, term)
+        parts, ends = split_exact(text, term)
         self.hold_back(parts)
         return parts, ends
 
@@ -228,7 +240,7 @@ class _Tokenizer:
     def first_isa(self) -> Delimiters | None:
         """Skip a byte order mark or blank space before the first ISA (reported) and read it."""
         text = self.pending
-        start = len(text) - len(text.removeprefix(BOM).lstrip(" \t\r\n\f\v\x00"))
+        start = isa_start(text)
         if start and len(text) > start:
             self.report(
                 "leading-bytes",
@@ -246,12 +258,11 @@ class _Tokenizer:
             self.report_not_x12(start)
             return None
         try:
-            delimiters, length = read_isa(self.pending)
+            delimiters, _ = read_isa(self.pending)
         except IsaError as exc:
             self.report_isa(exc, 1, start)
             return None
-        self.check_isa_length(length, 1, start)
-        return delimiters
+        return delimiters  # its length and content are checked with its segment (checked())
 
     def report_not_x12(self, offset: int) -> None:
         head = self.pending[:16]
@@ -292,6 +303,14 @@ class _Tokenizer:
                 fix="ask the sender to pad ISA06/ISA08 to 15 characters",
             )
 
+    def check_isa_content(self, delimiters: Delimiters, length: int, number: int,
+                          offset: int) -> None:
+        at = offset - self.pending_start
+        for code, element, message in isa_problems(self.pending[at:], delimiters, length):
+            self.report(code, message, level=Level.INTERCHANGE, number=number,
+                        segment_id="ISA", offset=offset, element=element, fix=ISA_FIX,
+                        x12_code=ISA_TA105.get(element))
+
     def check_isa(self, current: Delimiters, number: int, offset: int) -> Delimiters | None:
         """A new interchange: the delimiters to restart with when they differ, else None."""
         at = offset - self.pending_start
@@ -303,7 +322,8 @@ class _Tokenizer:
             self.report_isa(exc, number, offset)
             return None
         if delimiters.element == current.element and delimiters.terminator == current.terminator:
-            self.check_isa_length(length, number, offset)
+            self.check_isa_length(length, number, offset)  # (after a switch: checked again
+            self.check_isa_content(delimiters, length, number, offset)  # with the new ones)
             return None
         return delimiters
 
@@ -340,45 +360,6 @@ class _Tokenizer:
         )
         self.advance(1, len(self.pending))
         return [(number, offset, elements, delimiters.element, "")]
-
-
-def _split_exact(text: str, term: str) -> tuple[list[str], list[str]]:
-    """Split on the terminator alone; line breaks after a terminator go to that segment's end."""
-    breaks = LINE_BREAKS.replace(term, "")
-    pieces = text.split(term)
-    parts = [pieces[0]]
-    ends: list[str] = []
-    for piece in pieces[1:]:
-        body = piece.lstrip(breaks)
-        ends.append(term + piece[: len(piece) - len(body)])
-        parts.append(body)
-    return parts, ends
-
-
-@lru_cache(maxsize=64)
-def _id_patterns(
-    element: str, terminator: str, end: str
-) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    """A regex for a plain valid segment start (id other than ISA, then a separator or the
-    terminator) and one that finds any terminator *not* followed by exactly the regular line
-    break and such a start."""
-    plain_id = rf"(?!ISA)[A-Z][A-Z0-9]{{1,2}}[{re.escape(element + terminator)}]"
-    suffix = re.escape(end[len(terminator) :])
-    return re.compile(plain_id), re.compile(rf"{re.escape(terminator)}(?!{suffix}{plain_id})")
-
-
-def _plain_ids(text: str, last_end: int, delimiters: Delimiters) -> bool:
-    """True when, before ``last_end`` (where the end of the last complete segment starts),
-    every terminator is followed by exactly the regular line break and every segment starts
-    with a valid id other than ISA: one regex pass in C, which lets the whole block skip the
-    per-segment checks (and tells that splitting on terminator + line break was exact)."""
-    if last_end <= 0:
-        return False
-    first, rest = _id_patterns(delimiters.element, delimiters.terminator, delimiters.end)
-    end = delimiters.end
-    if not first.match(text, 0, last_end + len(end)):
-        return False
-    return rest.search(text, 0, last_end) is None
 
 
 def printable_prefix(text: str) -> str:

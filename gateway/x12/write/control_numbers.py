@@ -86,13 +86,15 @@ class SqliteControlNumbers:
 class MemoryControlNumbers:
     """In-process numbers for one-off runs and tests that do not need persistence."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: int = 1) -> None:
+        """``first``: the first number each destination gets (``validate --control-number``)."""
+        self._first = first
         self._last: dict[str, int] = {}
         self._assigned: dict[str, int] = {}
 
     def assign(self, destination: str, key: str) -> int:
         if key not in self._assigned:
-            number = self._last.get(destination, 0) % MAX_CONTROL_NUMBER + 1
+            number = self._last.get(destination, self._first - 1) % MAX_CONTROL_NUMBER + 1
             self._last[destination] = number
             self._assigned[key] = number
         return self._assigned[key]

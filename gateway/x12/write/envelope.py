@@ -13,24 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from gateway.errors import InputError, Location
-from gateway.x12.syntax.delimiters import ISA_LENGTH, IsaError
+from gateway.x12.syntax.delimiters import ISA_FIX, ISA_LENGTH, Delimiters, IsaError, isa_problems
 from gateway.x12.syntax.delimiters import read_isa as read_delimiters
-
-
-@dataclass(frozen=True)
-class Delimiters:
-    """The separators an interchange declares in its ISA, and the line break after each
-    segment terminator (``suffix``: empty, ``\\n`` or ``\\r\\n``) kept so outputs look alike."""
-
-    element: bytes
-    component: bytes
-    repetition: bytes
-    segment: bytes
-    suffix: bytes = b""
-
-    def segment_bytes(self, *elements: str) -> bytes:
-        """One segment built from element texts, terminated the way the original was."""
-        return self.element.join(e.encode("latin-1") for e in elements) + self.segment + self.suffix
 
 
 @dataclass(frozen=True)
@@ -46,29 +30,32 @@ class InterchangeHeader:
     time: str  # ISA10 HHMM
     version: str  # ISA12
     usage: str  # ISA15
+    isa11: str = "^"  # the repetition separator, or the standards id (U) before 00402
+    control_number: str = ""  # ISA13
 
 
-def read_isa(head: bytes, file: str | None = None) -> InterchangeHeader:
+def read_isa(head: bytes | str, file: str | None = None, offset: int = 0,
+             number: int = 1) -> InterchangeHeader:
     """Delimiters and identities from the ISA at the start of ``head`` (the tokenizer's ISA
-    rules, ``gateway.x12.syntax.delimiters``, decide the delimiters)."""
-    where = Location(file=file, segment_number=1, segment_id="ISA", byte_offset=0)
+    rules, ``gateway.x12.syntax.delimiters``, decide the delimiters). An ISA whose
+    delimiters or fixed fields are not ASCII is refused with its location, never a
+    UnicodeError later."""
+    where = Location(file=file, segment_number=number, segment_id="ISA", byte_offset=offset)
+    text = head if isinstance(head, str) else head[: ISA_LENGTH + 50].decode("latin-1")
     try:
-        found, length = read_delimiters(head[: ISA_LENGTH + 50].decode("latin-1"))
+        found, length = read_delimiters(text)
     except IsaError as exc:
         raise InputError(
             exc.message, code=exc.code, where=where,
-            fix="send the X12 interchange as received, starting with ISA (no BOM, no blank line)",
+            fix="send the X12 interchange as received, starting with ISA",
         ) from None
-    fields = head[:length].decode("latin-1").split(found.element)
-    delimiters = Delimiters(
-        element=found.element.encode("latin-1"),
-        component=found.component.encode("latin-1"),
-        repetition=(found.repetition or fields[11]).encode("latin-1"),
-        segment=found.terminator.encode("latin-1"),
-        suffix=found.suffix.encode("latin-1"),
-    )
+    fields = text[:length].split(found.element)
+    for code, element, message in isa_problems(text, found, length):
+        raise InputError(message, code=code, where=Location(
+            file=file, segment_number=number, segment_id="ISA", element=element,
+            byte_offset=offset), fix=ISA_FIX)
     return InterchangeHeader(
-        delimiters=delimiters,
+        delimiters=found,
         sender_qualifier=fields[5],
         sender_id=fields[6].strip(),
         receiver_qualifier=fields[7],
@@ -77,7 +64,22 @@ def read_isa(head: bytes, file: str | None = None) -> InterchangeHeader:
         time=fields[10],
         version=fields[12],
         usage=fields[15],
+        isa11=found.repetition or fields[11],
+        control_number=fields[13],
     )
+
+
+def isa_segment(delimiters: Delimiters, sender: tuple[str, str], receiver: tuple[str, str],
+                date: str, time: str, isa11: str, version: str, control_number: int,
+                usage: str) -> str:
+    """The one ISA writer: fixed widths (ISA06/ISA08 padded to 15), ISA13 nine digits, no
+    acknowledgment requested (ISA14 0). ``sender``/``receiver`` are (qualifier, id)."""
+    return delimiters.element.join((
+        "ISA", "00", " " * 10, "00", " " * 10,
+        sender[0][:2].ljust(2), sender[1][:15].ljust(15),
+        receiver[0][:2].ljust(2), receiver[1][:15].ljust(15),
+        date, time, isa11, version, f"{control_number:09d}", "0", usage, delimiters.component,
+    )) + delimiters.end
 
 
 @dataclass(frozen=True)
@@ -98,16 +100,9 @@ def interchange_start(
 ) -> bytes:
     """ISA and GS of a new interchange carrying one 835 group."""
     d = original.delimiters
-    isa = d.element.join(
-        part.encode("ascii")
-        for part in (
-            "ISA", "00", " " * 10, "00", " " * 10,
-            sender.qualifier, sender.isa_id.ljust(15)[:15],
-            receiver.qualifier, receiver.isa_id.ljust(15)[:15],
-            original.date, original.time, d.repetition.decode("ascii"), original.version,
-            f"{control_number:09d}", "0", original.usage, d.component.decode("ascii"),
-        )
-    ) + d.segment + d.suffix
+    isa = isa_segment(d, (sender.qualifier, sender.isa_id), (receiver.qualifier, receiver.isa_id),
+                      original.date, original.time, original.isa11, original.version,
+                      control_number, original.usage).encode("latin-1")
     gs = d.segment_bytes(
         "GS", "HP", sender.gs_id, receiver.gs_id, _century(original.date), original.time,
         str(control_number), "X", group_version,

@@ -1,0 +1,149 @@
+"""The keys that make two transaction sets the same payment, set by set, in file order.
+
+A PBM that resends — or a file holding one interchange many times over (issue 10, item 6) —
+repeats either the interchange (ISA06 sender + ISA13) or the payment (TRN02 trace number +
+TRN03 payer + BPR02 amount + BPR16 date: the key a bank deposit is reassociated by). This
+module only *reads* the keys (one tokenizer pass, no claim is parsed); what a repeat means —
+a finding for ``validate``, a held delivery in the daemon — is the caller's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
+
+from gateway.errors import Location
+from gateway.x12.model import IdentityCounter, SetIdentity
+from gateway.x12.syntax.findings import Finding, Level
+from gateway.x12.syntax.tokenizer import Segment, iter_segments
+
+
+@dataclass(frozen=True)
+class PaymentKeys:
+    """One set's identity, where it starts, and its interchange and payment keys."""
+
+    identity: SetIdentity
+    start_offset: int  # ST's byte offset
+    first_segment: int  # ST's segment number
+    sender_id: str  # ISA06, stripped
+    trace_number: str  # TRN02
+    originator: str  # TRN03
+    amount: str  # BPR02, normalised to two decimals when it is a number
+    payment_date: str  # BPR16 as sent (CCYYMMDD)
+
+    @property
+    def interchange_key(self) -> str:
+        """ISA06 + ISA13: an interchange seen twice from one sender is a resend."""
+        return f"{self.sender_id}+{self.identity.isa13}"
+
+    @property
+    def payment_key(self) -> str | None:
+        """TRN02 + TRN03 + BPR02 + BPR16; None without a trace number (nothing to match)."""
+        if not self.trace_number:
+            return None
+        return f"{self.trace_number}+{self.originator}+{self.amount}+{self.payment_date}"
+
+
+def payment_keys(stream: BinaryIO, *, file: str, file_name: str | None = None) -> list[PaymentKeys]:
+    """Every transaction set of ``stream`` with its keys. ``file`` goes into the identities
+    (the file's SHA-256 where known). Read leniently: syntax defects are the reader's to
+    report, so a set is listed as far as it could be read."""
+    segments = iter_segments(stream, file_name=file_name, findings=[])
+    return list(keys_of(segments, file))
+
+
+def keys_of(segments: Iterable[Segment], file: str) -> Iterator[PaymentKeys]:
+    """:func:`payment_keys` over segments already tokenized."""
+    counter = IdentityCounter(file)
+    sender = ""
+    open_set: dict[str, str] | None = None
+    st: tuple[SetIdentity, int, int] | None = None
+    for number, offset, elements, _, _ in segments:
+        tag = elements[0]
+        if tag == "ISA":
+            counter.open_interchange(_get(elements, 13))
+            sender = _get(elements, 6).strip()
+        elif tag == "GS":
+            counter.open_group(_get(elements, 6))
+        elif tag == "ST":
+            st = (counter.open_set(_get(elements, 2)), offset, number)
+            open_set = {}
+        elif open_set is not None and tag in ("BPR", "TRN") and tag not in open_set:
+            open_set[tag] = "*"
+            if tag == "BPR":
+                open_set["amount"] = _amount(_get(elements, 2))
+                open_set["date"] = _get(elements, 16)
+            else:
+                open_set["trace"], open_set["originator"] = _get(elements, 2), _get(elements, 3)
+        elif tag == "SE" and st is not None and open_set is not None:
+            identity, start, first = st
+            yield PaymentKeys(identity, start, first, sender, open_set.get("trace", ""),
+                              open_set.get("originator", ""), open_set.get("amount", ""),
+                              open_set.get("date", ""))
+            st = open_set = None
+
+
+def repeats(keys: Iterable[PaymentKeys]) -> dict[int, str]:
+    """The sets (by ST byte offset) that repeat an earlier one of the same file, with why:
+    a repeated interchange (ISA06+ISA13 of an earlier, *other* interchange) or a repeated
+    payment (TRN02+TRN03+BPR02+BPR16 of an earlier set). Within one file only; across files
+    is the daemon's registry."""
+    interchanges: dict[str, int] = {}  # interchange key -> ordinal of its first interchange
+    payments: dict[str, SetIdentity] = {}
+    found: dict[int, str] = {}
+    for key in keys:
+        identity = key.identity
+        first = interchanges.setdefault(key.interchange_key, identity.interchange)
+        if first != identity.interchange:
+            found[key.start_offset] = (
+                f"repeats interchange {first} (ISA06 {key.sender_id!r} ISA13 "
+                f"{identity.isa13!r}): duplicate interchange")
+            continue
+        payment = key.payment_key
+        if payment is None:
+            continue
+        earlier = payments.setdefault(payment, identity)
+        if earlier != identity:
+            found[key.start_offset] = (
+                f"repeats the payment of set {earlier.ordinal} (TRN02 {key.trace_number!r}, "
+                f"BPR02 {key.amount}, BPR16 {key.payment_date}): duplicate payment")
+    return found
+
+
+def repeat_findings(keys: list[PaymentKeys], file_name: str | None) -> list[Finding]:
+    """:func:`repeats` as findings for ``validate``: a repeated interchange is an envelope
+    error (its ISA13 must be unique per sender: TA105 025), a repeated payment a warning on
+    its set — the daemon holds either for an operator instead of paying twice."""
+    found = repeats(keys)
+    out = []
+    for key in keys:
+        why = found.get(key.start_offset)
+        if why is None:
+            continue
+        interchange = why.endswith("duplicate interchange")
+        out.append(Finding(
+            "duplicate-interchange" if interchange else "duplicate-payment",
+            f"{key.identity.describe()} {why}. "
+            + ("The sender must not reuse an ISA13; it is held, not paid twice" if interchange
+               else "Held for an operator: release it only if it is a second payment"),
+            Level.INTERCHANGE if interchange else Level.TRANSACTION,
+            Location(file=file_name, segment_number=key.first_segment, segment_id="ST",
+                     byte_offset=key.start_offset),
+            fatal=interchange, transaction_set=key.identity.st02,
+            group_control_number=key.identity.gs06,
+            x12_code="025" if interchange else None,
+        ))
+    return out
+
+
+def _amount(text: str) -> str:
+    try:
+        return f"{Decimal(text):.2f}"
+    except InvalidOperation:
+        return text
+
+
+def _get(elements: list[str], index: int) -> str:
+    return elements[index] if index < len(elements) else ""
