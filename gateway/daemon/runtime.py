@@ -134,8 +134,16 @@ class Runtime:
         return parse_file
 
     def acknowledger(self, store: MessageStore) -> Acknowledger:
+        """ISA13/GS06 of the acknowledgments come from the per-destination counter the
+        router's envelopes use (so a PBM sees each control number once, issue 10 item 12)."""
         return Acknowledger(store, {p.id: (p.ack_kind, p.ack_destination)
-                                    for p in self.partners.values()})
+                                    for p in self.partners.values()},
+                            numbers=self._control_numbers())
+
+    def _control_numbers(self) -> SqliteControlNumbers:
+        if self._numbers is None:
+            self._numbers = control_numbers(self.settings)
+        return self._numbers
 
     def report_publisher(self, store: MessageStore, holder: str) -> ReportPublisher:
         """The one publisher of scheduled reconciliation reports (it remembers what it
@@ -149,10 +157,8 @@ class Runtime:
         return LedgerRecorder(store, self.reconcile_rules, roster_pharmacy_of(self.config.roster))
 
     def router(self, store: MessageStore) -> Router:
-        if self._numbers is None:
-            self._numbers = control_numbers(self.settings)
         return by_format(store, route_file_stage(store, self.config, self.settings,
-                                                 self._numbers))
+                                                 self._control_numbers()))
 
     # -- sinks --------------------------------------------------------------------------------
 
