@@ -24,6 +24,7 @@ from gateway.daemon.parse import parse_file
 from gateway.daemon.pipeline import ClaimRecorder, Router, Validator
 from gateway.daemon.route import by_format, control_numbers, route_file_stage
 from gateway.daemon.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
+from gateway.daemon.tr3 import Tr3Parse
 from gateway.errors import ConfigError
 from gateway.reconcile.config import load_reconcile_config
 from gateway.reconcile.pharmacies import roster_pharmacy_of
@@ -131,7 +132,9 @@ class Runtime:
     # -- stages -------------------------------------------------------------------------------
 
     def validator(self) -> Validator:
-        return parse_file
+        """Structure for every file; the TR3 guide too for partners with validation = tr3."""
+        tr3 = [pid for pid, p in self.config.pbms.items() if p.validation == "tr3"]
+        return Tr3Parse(tr3) if tr3 else parse_file
 
     def acknowledger(self, store: MessageStore) -> Acknowledger:
         """ISA13/GS06 of the acknowledgments come from the per-destination counter the
