@@ -90,3 +90,31 @@ def test_a_reload_retries_the_failed_files(tmp_path):
                 if f.original_name in GOOD} == {FileStatus.ROUTED}
     finally:
         daemon.close()
+
+
+def test_defect_5_gateway_check_finds_the_mapping_typo_online_and_offline(tmp_path, capsys):
+    config, _samples = folder_workspace(tmp_path / "ws")
+    assert main(["check", "--offline", "--config", str(config)]) == 0
+    mapping = _site_mapping_with_typo(config)
+    for offline in (["--offline"], []):
+        assert main(["check", *offline, "--config", str(config)]) == 1
+        out = capsys.readouterr().out
+        failed = [x for x in out.splitlines() if x.startswith("FAIL")]
+        assert any("mapping remittance-csv" in x and "claim.claimid" in x for x in failed)
+    mapping.unlink()
+    (config.parent / "partners" / "pbms" / "demo-pbm.toml").unlink()
+    assert main(["check", "--offline", "--config", str(config)]) == 0
+    assert "WARN  partners: no PBM configured" in capsys.readouterr().out
+
+
+def test_gateway_check_names_a_missing_key_file_and_inbound_folder(tmp_path, capsys):
+    config, _samples = folder_workspace(tmp_path / "ws")
+    (config.parent / "partners" / "destinations" / "vendor.toml").write_text(
+        'id = "vendor"\nname = "x"\n[outbound]\ntype = "sftp"\nhost = "127.0.0.1"\n'
+        'user = "u"\nkey_file = "missing_key"\nknown_hosts = "missing_hosts"\n'
+        'remote_dir = "/in"\n')
+    shutil.rmtree(config.parent / "pbm" / "outbound")
+    assert main(["check", "--offline", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  vendor [outbound] keys: key_file" in out and "missing_hosts" in out
+    assert "FAIL  demo-pbm [inbound] folder:" in out

@@ -22,6 +22,10 @@ def test_init_writes_a_configuration_that_checks(tmp_path, capsys):
     for name in ("gateway.toml", "partners/psao.toml", "partners/pbms/example.toml",
                  "partners/members.csv", "keys/known_hosts", "keys/README.txt"):
         assert (target / name).is_file(), name
+    # the example names a key the operator still has to put in place: check says so
+    assert main(["check", "--config", str(target), "--offline"]) == 1
+    assert "keys/example-pbm_ed25519 is not a file" in capsys.readouterr().out
+    (target / "keys" / "example-pbm_ed25519").write_text("a key would be here\n")
     assert main(["check", "--config", str(target), "--offline"]) == 0
     out = capsys.readouterr().out
     assert "ok    configuration" in out and "1 PBM(s)" in out and "ok    store" in out

@@ -17,6 +17,7 @@ import json
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -89,15 +90,14 @@ def run_check(args: argparse.Namespace) -> int:
     store = open_store(settings.store_url)
     store.close()
     print(f"ok    store {_safe_url(settings.store_url)}")
-    if args.offline:
-        runtime.close()
-        return EXIT_OK
-    from gateway.ops.check import probe_all
+    from gateway.ops.check import check_offline, probe_all
 
     failures = 0
-    for line in probe_all(runtime):
+    probes = check_offline(runtime)
+    for line in probes if args.offline else chain(probes, probe_all(runtime)):
         failures += not line.ok
-        print(f"{'ok' if line.ok else 'FAIL':<5} {line.what}: {line.detail}")
+        label = "FAIL" if not line.ok else "WARN" if line.warning else "ok"
+        print(f"{label:<5} {line.what}: {line.detail}")
     runtime.close()
     return EXIT_INVALID if failures else EXIT_OK
 

@@ -30,7 +30,7 @@ from typing import Any, BinaryIO
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
-from gateway.errors import InputError, StoreError, TransportError
+from gateway.errors import ConfigError, InputError, StoreError, TransportError
 from gateway.log import get_logger
 from gateway.store.base import LeaseLost, MessageStore
 from gateway.store.models import Claim, Delivery
@@ -87,8 +87,11 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def is_permanent(exc: BaseException) -> bool:
-    """Retrying later cannot help: straight to the dead letter state."""
-    return isinstance(exc, InputError) or (isinstance(exc, TransportError) and exc.permanent)
+    """Retrying later cannot help: straight to the dead letter state — bad content, a
+    destination the configuration does not know (ConfigError: an operator corrects it and
+    retries the dead letter), a transport refusal."""
+    return isinstance(exc, InputError | ConfigError) or (
+        isinstance(exc, TransportError) and exc.permanent)
 
 
 def describe(exc: BaseException) -> str:

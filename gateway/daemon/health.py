@@ -8,18 +8,26 @@ store except through the callables it is given.
 ``/healthz`` answers 200 while the run loop has completed a cycle recently and the store
 answers; otherwise 503 with the reason, so systemd's watchdog scripts or a load balancer can
 act on it. A daemon that works but needs a person — a refused reload, an alert channel
-failing — is ``degraded``: still 200 (restarting it would not help), with the reasons.
+failing, a partner whose polls keep failing, a disk nearly full — is ``degraded``: still 200
+(restarting it would not help), with the reasons (:func:`degraded_reasons`).
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST
+
+from gateway.daemon.outages import Outage
+
+DISK_LOW_BYTES = 256 << 20  # free space below this in the work or data folder: degraded
+FAILING_POLLS = 2  # a partner's polls failing this many times in a row: degraded
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,30 @@ class Health:
         if not self.ok:
             return "unhealthy"
         return "degraded" if self.degraded else "ok"
+
+
+def degraded_reasons(*, reload_refused: str | None, alert_channels: Mapping[str, str],
+                     outages: Mapping[str, Outage], folders: Iterable[Path],
+                     disk_low_bytes: int) -> list[str]:
+    """Why a person should look although the daemon works: a refused reload, a failing
+    alert channel, a partner whose polls keep failing, a folder on a disk nearly full."""
+    reasons = []
+    if reload_refused is not None:
+        reasons.append(f"reload refused, running the previous configuration: {reload_refused}")
+    for channel, why in sorted(alert_channels.items()):
+        reasons.append(f"alert channel {channel} failing: {why}")
+    for subject, outage in sorted(outages.items()):
+        if subject.startswith("partner:") and outage.failures >= FAILING_POLLS:
+            reasons.append(f"partner {subject.removeprefix('partner:')}: {outage.failures} "
+                           f"polls in a row failed: {outage.last_reason}")
+    for folder in folders:
+        try:
+            free = shutil.disk_usage(folder).free
+        except OSError:
+            continue  # not made yet: nothing written there either
+        if free < disk_low_bytes:
+            reasons.append(f"disk nearly full: {free >> 20} MiB free for {folder}")
+    return reasons
 
 
 class HealthServer:

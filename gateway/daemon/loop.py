@@ -46,7 +46,7 @@ from typing import Any
 from gateway.alerts.engine import AlertEngine
 from gateway.config.problems import by_place
 from gateway.config.settings import Settings
-from gateway.daemon.health import Health, HealthServer
+from gateway.daemon.health import DISK_LOW_BYTES, Health, HealthServer, degraded_reasons
 from gateway.daemon.metrics import Metrics, QueueSnapshot
 from gateway.daemon.outages import Outages, backoff
 from gateway.daemon.pipeline import Pipeline
@@ -94,6 +94,7 @@ class Daemon:
         self.reachability = Reachability(self.outages, settings.alerts.unreachable_polls)
         self.alerts = AlertEngine(settings.alerts, holder=self.holder)
         self.reload_refused: str | None = None  # why the last SIGHUP was refused
+        self.disk_low_bytes = DISK_LOW_BYTES  # less free space than this: /healthz degraded
         self._cycle_errors = 0  # unexpected cycle failures in a row (their traceback: once)
         self._sweep_work_dir()
         self.store: MessageStore = open_store(settings.store_url)
@@ -175,7 +176,7 @@ class Daemon:
         self.cycles += 1
         self.metrics.cycles.inc()
         self._last_cycle = time.monotonic()
-        return not failed_files and all(o.error is None for o in outcomes)
+        return not failed_files and all(o.error is None and not o.failed for o in outcomes)
 
     def _publish_reports(self) -> None:
         """Queue the reconciliation reports due today (issue 11); a failure is logged and
@@ -373,13 +374,11 @@ class Daemon:
 
     def _degraded(self) -> list[str]:
         """Why a person should look although the daemon works (``/healthz`` "degraded")."""
-        reasons = []
-        if self.reload_refused is not None:
-            reasons.append(f"reload refused, running the previous configuration: "
-                           f"{self.reload_refused}")
-        for channel, why in sorted(self.alerts.failing.items()):
-            reasons.append(f"alert channel {channel} failing: {why}")
-        return reasons
+        return degraded_reasons(reload_refused=self.reload_refused,
+                                alert_channels=self.alerts.failing,
+                                outages=self.outages.failing(),
+                                folders=(self.settings.work_dir, self.settings.data_dir),
+                                disk_low_bytes=self.disk_low_bytes)
 
     def _start_http(self) -> HealthServer | None:
         if self.settings.listen is None:

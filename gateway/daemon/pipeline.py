@@ -195,6 +195,9 @@ class Pipeline:
             return None
         for kind, n in parsed.documents.items():
             self.metrics.documents.labels(received.partner, kind).inc(n)
+        if parsed.findings:  # warnings only (an error refused the file): the operator sees them
+            self.store.record_event("file", received.id, "findings", actor=ACTOR,
+                                    reason=findings_summary(parsed.findings))
         self.log.info("file parsed", partner=received.partner, file_id=received.id,
                       documents=sum(parsed.documents.values()),
                       warnings=len(parsed.findings))
@@ -220,6 +223,13 @@ class Pipeline:
                          segment_number=error.location.segment_number,
                          segment_id=error.location.segment_id,
                          byte_offset=error.location.byte_offset)
+
+
+def findings_summary(findings: list[Finding]) -> str:
+    """Counts and the first codes with their places (codes and places only: no data)."""
+    first = "; ".join(f"{f.code} at {f.location}" for f in findings[:3])
+    more = f" and {len(findings) - 3} more" if len(findings) > 3 else ""
+    return f"{len(findings)} warning(s): {first}{more}"[:500]
 
 
 def _stage_of(received: ReceivedFile, store: MessageStore) -> str:

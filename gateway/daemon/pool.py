@@ -115,7 +115,8 @@ class DeliveryPool:
         store = open_store(self.settings.store_url, migrate=False)
         sinks = self.runtime().sinks()
         worker = DeliveryWorker(store, sinks, worker_id=f"{self.name}:{name}",
-                                lease_seconds=self.settings.lease_seconds)
+                                lease_seconds=self.settings.lease_seconds,
+                                policies=self.settings.retry)
         return worker, store, sinks
 
     def _count(self, outcome: Outcome) -> None:

@@ -24,6 +24,7 @@ from gateway.daemon.parse import parse_file
 from gateway.daemon.pipeline import ClaimRecorder, Router, Validator
 from gateway.daemon.route import by_format, control_numbers, route_file_stage
 from gateway.daemon.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
+from gateway.daemon.tr3 import Tr3Parse
 from gateway.errors import ConfigError
 from gateway.reconcile.config import load_reconcile_config
 from gateway.reconcile.pharmacies import roster_pharmacy_of
@@ -63,6 +64,9 @@ class PatternSource:
 
     def fetch(self, remote: RemoteFile, local_dir: Path) -> Fetched:
         return self._source.fetch(remote, local_dir)
+
+    def stat(self, remote: RemoteFile) -> RemoteFile | None:
+        return self._source.stat(remote)
 
     def acknowledge(self, remote: RemoteFile) -> None:
         self._source.acknowledge(remote)
@@ -128,11 +132,21 @@ class Runtime:
     # -- stages -------------------------------------------------------------------------------
 
     def validator(self) -> Validator:
-        return parse_file
+        """Structure for every file; the TR3 guide too for partners with validation = tr3."""
+        tr3 = [pid for pid, p in self.config.pbms.items() if p.validation == "tr3"]
+        return Tr3Parse(tr3) if tr3 else parse_file
 
     def acknowledger(self, store: MessageStore) -> Acknowledger:
+        """ISA13/GS06 of the acknowledgments come from the per-destination counter the
+        router's envelopes use (so a PBM sees each control number once, issue 10 item 12)."""
         return Acknowledger(store, {p.id: (p.ack_kind, p.ack_destination)
-                                    for p in self.partners.values()})
+                                    for p in self.partners.values()},
+                            numbers=self._control_numbers())
+
+    def _control_numbers(self) -> SqliteControlNumbers:
+        if self._numbers is None:
+            self._numbers = control_numbers(self.settings)
+        return self._numbers
 
     def report_publisher(self, store: MessageStore, holder: str) -> ReportPublisher:
         """The one publisher of scheduled reconciliation reports (it remembers what it
@@ -146,10 +160,8 @@ class Runtime:
         return LedgerRecorder(store, self.reconcile_rules, roster_pharmacy_of(self.config.roster))
 
     def router(self, store: MessageStore) -> Router:
-        if self._numbers is None:
-            self._numbers = control_numbers(self.settings)
         return by_format(store, route_file_stage(store, self.config, self.settings,
-                                                 self._numbers))
+                                                 self._control_numbers()))
 
     # -- sinks --------------------------------------------------------------------------------
 

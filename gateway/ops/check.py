@@ -7,6 +7,12 @@ every folder the gateway will use — never a download, never a write, so a chec
 production PBM changes nothing there. A local folder is checked for existence and
 permissions. Each failure carries the transport's own message (host key fingerprint,
 authentication refused, no such folder) and what to do.
+
+:func:`check_offline` (``check`` and ``check --offline``) looks, without connecting, at what
+the daemon reads only when a file arrives: every site mapping in ``mappings/`` and every
+mapping a member's formats need, each member's destination, each SFTP table's key file and
+known_hosts, each local inbound folder; no partner at all is a warning. A typo there would
+otherwise show first as a failed file.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from gateway.config.members import parse_destination
 from gateway.config.partners import Partner
 from gateway.daemon.runtime import Runtime
 from gateway.errors import GatewayError
+from gateway.render.mapping import load_mapping
 from gateway.transport.config import sftp_settings
 from gateway.transport.ssh import SftpConnection
 
@@ -31,6 +38,68 @@ class Probe:
     ok: bool
     what: str
     detail: str
+    warning: bool = False  # ok, but a person should look (printed WARN)
+
+
+def check_offline(runtime: Runtime) -> Iterator[Probe]:
+    """What the daemon will use, checked without a connection (see the module docstring)."""
+    if not runtime.config.pbms:
+        yield Probe(True, "partners", "no PBM configured: the daemon will poll nothing "
+                    "(add partners/pbms/<id>.toml)", warning=True)
+    yield from _mappings(runtime)
+    yield from _destinations(runtime)
+    for partner in (*runtime.config.pbms.values(), *runtime.config.destinations.values()):
+        for side, table in (("inbound", partner.inbound), ("outbound", partner.outbound)):
+            if table is not None:
+                yield from _table_files(partner, side, table)
+
+
+def _mappings(runtime: Runtime) -> Iterator[Probe]:
+    """Every site mapping, and the mapping of every format a member asks for, loads."""
+    site = runtime.settings.path.parent / "mappings"
+    dirs = (site,) if site.is_dir() else ()
+    names = {f"remittance-{fmt}" for member in runtime.config.roster for fmt in member.formats
+             if fmt != "835"}
+    names |= {path.stem for path in site.glob("remittance-*.toml")} if dirs else set()
+    for name in sorted(names):
+        try:
+            load_mapping(name, dirs)
+        except GatewayError as exc:
+            yield Probe(False, f"mapping {name}", str(exc))
+        else:
+            yield Probe(True, f"mapping {name}", "loads")
+
+
+def _destinations(runtime: Runtime) -> Iterator[Probe]:
+    """Each active member's destination names a Sink the daemon can build."""
+    problems = []
+    members = [m for m in runtime.config.roster if m.active]
+    for member in members:
+        try:
+            runtime.sink_for(str(member.destination)).close()
+        except GatewayError as exc:
+            problems.append(f"{member.pharmacy_id}: {exc}")
+    yield Probe(not problems, "member destinations",
+                "; ".join(problems[:5]) or f"{len(members)} active member(s) resolvable")
+
+
+def _table_files(partner: Partner, side: str, table: dict[str, Any]) -> Iterator[Probe]:
+    """An SFTP table's key file and known_hosts exist; a local inbound folder exists."""
+    base = Path(partner.file).parent
+    what = f"{partner.id} [{side}]"
+    if table.get("type") == "folder":
+        if side == "inbound":
+            problem = _local_problem(base, _folder(table))
+            yield Probe(problem is None, f"{what} folder", problem or "present")
+        return
+    missing = []
+    for key in ("key_file", "known_hosts"):
+        path = Path(str(table.get(key, ""))).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            missing.append(f"{key} {path} is not a file")
+    yield Probe(not missing, f"{what} keys", "; ".join(missing) or "key file and known_hosts "
+                "present")
 
 
 def probe_all(runtime: Runtime) -> Iterator[Probe]:

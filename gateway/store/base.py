@@ -142,6 +142,11 @@ class MessageStore(OperatorStore):
         """Newest first."""
 
     @abstractmethod
+    def files_from_path(self, partner: str, remote_path: str) -> list[ReceivedFile]:
+        """The latest few files received from this path of the partner, newest first (the
+        receiver's way to know a file it recorded but could not archive at the partner)."""
+
+    @abstractmethod
     def set_file_status(
         self, file_id: int, status: FileStatus, *, actor: str, reason: str = ""
     ) -> ReceivedFile:

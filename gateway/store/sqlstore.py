@@ -174,6 +174,10 @@ class SQLStore(MessageStore, Generic[_Connection]):
         params = {"status": status and status.value, "partner": partner, "limit": limit}
         return self._read("list_files", params, file_from_row)
 
+    def files_from_path(self, partner: str, remote_path: str) -> list[ReceivedFile]:
+        params = {"partner": partner, "remote_path": remote_path}
+        return self._read("files_from_path", params, file_from_row)
+
     def set_file_status(
         self, file_id: int, status: FileStatus, *, actor: str, reason: str = ""
     ) -> ReceivedFile:

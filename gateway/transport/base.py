@@ -68,6 +68,11 @@ class Source(Protocol):
         partner's copy is left in place. On failure no temp file remains."""
         ...
 
+    def stat(self, remote: RemoteFile) -> RemoteFile | None:
+        """The file as it is now (None: gone). The receiver compares it with the listing
+        before it archives: a file that grew or was touched since is still being written."""
+        ...
+
     def acknowledge(self, remote: RemoteFile) -> None:
         """Archive (never overwriting) or delete the partner's copy, and its marker if any.
 

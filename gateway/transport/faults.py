@@ -42,6 +42,11 @@ def classify(error: BaseException, *, where: str, doing: str) -> TransportError:
             where=where,
             fix="set passphrase_file or passphrase_env in the partner's transport config",
         )
+    if isinstance(error, paramiko.AuthenticationException) and "timeout" in str(error).lower():
+        # paramiko's "Authentication timeout.": the server stalled, it refused nothing.
+        return TransportError(
+            f"the server did not answer the login in time while {doing}",
+            permanent=False, where=where, fix=_CONNECTION_FIX)
     if isinstance(error, paramiko.AuthenticationException):
         return TransportError(
             f"authentication refused while {doing} ({error})",

@@ -137,6 +137,17 @@ class FolderSource:
         )
         return Fetched(local_path=Path(temp_name), size=size, sha256=digest.hexdigest())
 
+    def stat(self, remote: RemoteFile) -> RemoteFile | None:
+        """The file as it is now; None when it is gone."""
+        try:
+            info = os.stat(remote.path, follow_symlinks=False)
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise classify(error, where=remote.path, doing="checking") from error
+        return RemoteFile(path=remote.path, name=remote.name, size=info.st_size,
+                          mtime=info.st_mtime)
+
     def acknowledge(self, remote: RemoteFile) -> None:
         """Archive without overwriting (``os.link`` refuses an existing name) or delete; a file
         already gone is not an error. Call only after the store committed the file."""

@@ -125,6 +125,16 @@ class SftpSource:
                 raise EOFError(f"{remote.name!r} ended at byte {received} of {size}")
         return size, digest.hexdigest()
 
+    def stat(self, remote: RemoteFile) -> RemoteFile | None:
+        """The file as it is now on the server; None when it is gone."""
+        with self.connection.operation(f"checking {remote.name!r}"):
+            try:
+                info = self.connection.sftp().stat(remote.path)
+            except FileNotFoundError:
+                return None
+        return RemoteFile(path=remote.path, name=remote.name, size=info.st_size or 0,
+                          mtime=float(info.st_mtime or 0))
+
     def acknowledge(self, remote: RemoteFile) -> None:
         """Archive (rename into ``archive_dir`` under a name that never overwrites) or delete
         the partner's copy, and its marker file if the partner uses one.

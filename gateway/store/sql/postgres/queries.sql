@@ -58,6 +58,10 @@ SELECT * FROM files
    AND (%(partner)s::text IS NULL OR partner = %(partner)s)
  ORDER BY id DESC LIMIT %(limit)s;
 
+-- name: files_from_path
+SELECT * FROM files WHERE partner = %(partner)s AND remote_path = %(remote_path)s
+ ORDER BY id DESC LIMIT 5;
+
 -- name: set_file_status
 UPDATE files SET status = %(status)s, error = %(error)s WHERE id = %(id)s RETURNING *;
 

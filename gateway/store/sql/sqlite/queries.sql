@@ -43,6 +43,10 @@ SELECT * FROM files
  WHERE (:status IS NULL OR status = :status) AND (:partner IS NULL OR partner = :partner)
  ORDER BY id DESC LIMIT :limit;
 
+-- name: files_from_path
+SELECT * FROM files WHERE partner = :partner AND remote_path = :remote_path
+ ORDER BY id DESC LIMIT 5;
+
 -- name: set_file_status
 UPDATE files SET status = :status, error = :error WHERE id = :id RETURNING *;
 
