@@ -24,6 +24,7 @@ import threading
 from collections.abc import Callable
 from typing import BinaryIO
 
+from gateway.daemon.leases import held
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import Parsed
 from gateway.errors import InputError, StoreUnavailable
@@ -33,7 +34,6 @@ from gateway.store.models import FileStatus, ReceivedFile
 from gateway.x12.syntax.findings import Finding
 
 ACTOR = "pipeline"
-FILE_LEASE_SECONDS = 900.0  # longer than parsing and splitting the largest file takes
 
 # A validator: read the whole file (InputError when it cannot be read at all).
 Validator = Callable[[BinaryIO, ReceivedFile], Parsed]
@@ -53,10 +53,11 @@ class Pipeline:
 
     def __init__(self, store: MessageStore, *, parse: Validator, route: Router,
                  acknowledge: Acknowledger, metrics: Metrics, holder: str,
-                 stopping: threading.Event | None = None,
+                 stopping: threading.Event | None = None, lease_seconds: float = 60.0,
                  record_claims: ClaimRecorder | None = None) -> None:
         self.store = store
         self.holder = holder
+        self.lease_seconds = lease_seconds  # a file's lease, kept alive while it is processed
         self._parse = parse
         self._route = route
         self._acknowledge = acknowledge
@@ -74,7 +75,9 @@ class Pipeline:
         reload, so one file can never stall the others or stop the daemon. A store outage is
         not the file's fault: it is raised to the daemon's loop, which waits it out, and the
         file is taken up again from its state. Each file is processed under a named lease in
-        the store, so daemons sharing a PostgreSQL store never work on the same file at once.
+        the store (kept alive while it runs: gateway/daemon/leases.py), so daemons sharing a
+        PostgreSQL store never work on the same file at once, and a dead daemon's file is
+        taken over within one lease period.
         """
         done = 0
         for status in (FileStatus.RECEIVED, FileStatus.PARSED):
@@ -83,25 +86,30 @@ class Pipeline:
                     return done
                 if received.id in self.stuck:
                     continue
-                lease = f"file:{received.id}"
-                if not self.store.acquire_poll_lease(lease, self.holder, FILE_LEASE_SECONDS):
-                    continue  # another daemon (shared PostgreSQL store) is on it
-                try:
-                    self.process(received)
-                except StoreUnavailable:
-                    raise  # not this file's fault: it stays where it is, for the next cycle
-                except Exception as exc:
-                    self.stuck.add(received.id)
-                    self.log.exception("file processing failed; skipped until restart",
-                                       partner=received.partner, file_id=received.id,
-                                       error=type(exc).__name__)
-                    self.store.record_event("file", received.id, "processing-failed",
-                                            actor=ACTOR, reason=type(exc).__name__)
-                    continue
-                finally:
-                    self.store.release_poll_lease(lease, self.holder)
-                done += 1
+                with held(self.store, f"file:{received.id}", self.holder,
+                          self.lease_seconds) as lease:
+                    if lease is None:
+                        continue  # another daemon (shared PostgreSQL store) is on it
+                    received = self.store.get_file(received.id)  # as it is now, not as listed
+                    if received.status in (FileStatus.RECEIVED, FileStatus.PARSED):
+                        done += self._process_guarded(received)
         return done
+
+    def _process_guarded(self, received: ReceivedFile) -> int:
+        """Process one file; 1 when done, 0 when it failed (then it is skipped until restart)."""
+        try:
+            self.process(received)
+        except StoreUnavailable:
+            raise  # not this file's fault: it stays where it is, for the next cycle
+        except Exception as exc:
+            self.stuck.add(received.id)
+            self.log.exception("file processing failed; skipped until restart",
+                               partner=received.partner, file_id=received.id,
+                               error=type(exc).__name__)
+            self.store.record_event("file", received.id, "processing-failed",
+                                    actor=ACTOR, reason=type(exc).__name__)
+            return 0
+        return 1
 
     def process(self, received: ReceivedFile) -> None:
         """Parse (unless already parsed) and route one file."""

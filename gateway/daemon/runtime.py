@@ -22,7 +22,7 @@ from gateway.config.settings import Settings
 from gateway.daemon.acknowledge import Acknowledger
 from gateway.daemon.parse import parse_file
 from gateway.daemon.pipeline import ClaimRecorder, Router, Validator
-from gateway.daemon.route import by_format, control_numbers, route_file_stage
+from gateway.daemon.route import by_format, route_file_stage
 from gateway.daemon.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
 from gateway.errors import ConfigError
 from gateway.reconcile.config import load_reconcile_config
@@ -31,7 +31,6 @@ from gateway.reconcile.publish import ReportPublisher
 from gateway.reconcile.recorder import LedgerRecorder
 from gateway.store.base import MessageStore
 from gateway.transport.base import Fetched, RemoteFile, Sink, Source
-from gateway.x12.write.control_numbers import SqliteControlNumbers
 
 PARTNER_PREFIX = "partner:"
 DEFAULT_SETTLE_SECONDS = 1.0  # gateway.transport.config's default for "stable" readiness
@@ -101,7 +100,6 @@ class Runtime:
         # refused with its file, key and fix.
         self.reconcile_rules = load_reconcile_config(settings.path.parent / "mappings")
         self._publisher: ReportPublisher | None = None
-        self._numbers: SqliteControlNumbers | None = None
 
     # -- partners -----------------------------------------------------------------------------
 
@@ -146,10 +144,8 @@ class Runtime:
         return LedgerRecorder(store, self.reconcile_rules, roster_pharmacy_of(self.config.roster))
 
     def router(self, store: MessageStore) -> Router:
-        if self._numbers is None:
-            self._numbers = control_numbers(self.settings)
         return by_format(store, route_file_stage(store, self.config, self.settings,
-                                                 self._numbers))
+                                                 store.control_numbers()))
 
     # -- sinks --------------------------------------------------------------------------------
 
@@ -175,8 +171,6 @@ class Runtime:
         """Close the partners' Sources (workers close their own Sinks)."""
         for partner in self.partners.values():
             partner.source.close()
-        if self._numbers is not None:
-            self._numbers.close()
 
 
 def build_runtime(settings: Settings) -> Runtime:
