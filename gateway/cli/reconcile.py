@@ -17,7 +17,7 @@ from gateway.cli.run import add_config_argument
 from gateway.config.settings import load_settings
 from gateway.reconcile.audit import read_rx_list, write_audit_pack
 from gateway.reconcile.documents import FORMATS
-from gateway.reconcile.ledger import open_ledger
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.site import Site, load_site
 from gateway.service.reconciliation import Period, reconciliation, resolve_pharmacy
 from gateway.store import open_store

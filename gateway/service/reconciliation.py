@@ -13,7 +13,8 @@ from datetime import date
 
 from gateway.errors import ConfigError
 from gateway.reconcile.documents import Report, build_report
-from gateway.reconcile.ledger import Scope, open_ledger
+from gateway.reconcile.ledger import Scope
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.site import Site
 from gateway.store.base import MessageStore
 

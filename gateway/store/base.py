@@ -40,6 +40,7 @@ from gateway.store.models import (
     ReceivedFile,
 )
 from gateway.store.operator import OperatorStore
+from gateway.store.payment_keys import PaymentKeys
 from gateway.x12.write.control_numbers import ControlNumbers
 
 
@@ -77,6 +78,7 @@ class MessageStore(OperatorStore):
 
     alerts: AlertStore  # the alerts' conditions and notices (gateway/store/alerts.py)
     backend: str  # "sqlite" or "postgres": which sql/<backend>/ files apply
+    payments: PaymentKeys  # who first carried each payment key (gateway/store/payment_keys.py)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

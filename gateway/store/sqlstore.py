@@ -52,6 +52,7 @@ from gateway.store.models import (
     event_from_row,
     file_from_row,
 )
+from gateway.store.payment_keys import PaymentKeys
 from gateway.store.sqlfiles import latest, queries
 
 Params = dict[str, Any]
@@ -68,6 +69,7 @@ class SQLStore(MessageStore, Generic[_Connection]):
         self._queue = queue
         self._sql = sql
         self.alerts = AlertStore(intake, alert_sql, self._log)
+        self.payments = PaymentKeys(intake, sql)
 
     def migrate(self) -> int:
         return self._intake.migrate()
