@@ -42,6 +42,7 @@ class StoreControlNumbers:
     def _assign_once(self, destination: str, key: str) -> int:
         params = {"key": key, "sequence": destination, "now": time.time()}
         with self._db.transaction() as db:
+            db.execute(self._sql["control_relaxed"], params)
             found = db.execute(self._sql["control_assigned"], params).fetchone()
             if found is not None:
                 return int(found["number"])
