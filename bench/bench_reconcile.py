@@ -60,7 +60,7 @@ def stage_receive(url: str, out: Path) -> dict[str, object]:
 
     files = json.loads((out / "files.json").read_text())
     started = time.perf_counter()
-    with open_store(url) as store:
+    with open_store(url, migrate=True) as store:
         for path, partner in files:
             data = Path(path)
             digest = hashlib.sha256()

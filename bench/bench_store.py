@@ -51,7 +51,7 @@ class NullSink:
 def enqueue_all(url: str, n: int, per_commit: int) -> float:
     """Seconds to enqueue n deliveries of one document, ``per_commit`` per transaction (the
     router enqueues all of a file's deliveries at once: a central-pay 835 has hundreds)."""
-    with open_store(url) as store, tempfile.TemporaryDirectory() as tmp:
+    with open_store(url, migrate=True) as store, tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "central-pay.835"
         path.write_bytes(PAYLOAD)
         sha = hashlib.sha256(PAYLOAD).hexdigest()

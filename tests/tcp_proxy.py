@@ -25,9 +25,9 @@ class TcpProxy:
     ``port`` picks the proxy's own port (0: any free one): a proxy closed and started again on
     the same port is a server that went down and came back."""
 
-    def __init__(self, target: tuple[str, int], port: int = 0) -> None:
+    def __init__(self, target: tuple[str, int], port: int = 0, host: str = "127.0.0.1") -> None:
         self.target = target
-        self._listener = socket.create_server(("127.0.0.1", port))
+        self._listener = socket.create_server((host, port))
         self._listener.settimeout(_TICK)
         self.port: int = self._listener.getsockname()[1]
         self._flowing = threading.Event()

@@ -22,6 +22,7 @@ from store_backends import PG_ADMIN
 from tcp_proxy import TcpProxy
 
 from gateway.ops.demo import folder_workspace, member_id, write_samples, write_workspace
+from gateway.store import open_store
 
 
 def parsed(lines: list[str]) -> list[dict]:
@@ -85,6 +86,7 @@ def pg_database():
     name = f"gateway_test_{secrets.token_hex(6)}"
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
+    open_store(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", migrate=True).close()  # gateway migrate
     yield name
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')

@@ -47,6 +47,7 @@ from gateway.alerts.engine import AlertEngine
 from gateway.config.problems import by_place
 from gateway.config.settings import Settings
 from gateway.daemon.health import DISK_LOW_BYTES, Health, HealthServer, degraded_reasons
+from gateway.daemon.leases import held
 from gateway.daemon.metrics import Metrics, QueueSnapshot
 from gateway.daemon.outages import Outages, backoff
 from gateway.daemon.pipeline import Pipeline
@@ -97,7 +98,14 @@ class Daemon:
         self.disk_low_bytes = DISK_LOW_BYTES  # less free space than this: /healthz degraded
         self._cycle_errors = 0  # unexpected cycle failures in a row (their traceback: once)
         self._sweep_work_dir()
+        # Refused (with the command to run) when the schema is older than this gateway's; a
+        # SQLite store is taken for this daemon alone (PostgreSQL: shared, by leases).
         self.store: MessageStore = open_store(settings.store_url)
+        try:
+            self._exclusive = self.store.exclusive(f"gateway run --config {settings.path}")
+        except BaseException:
+            self.store.close()
+            raise
         self.store.record_event("daemon", self.holder, "started", actor="daemon",
                                 reason=f"process {self.process_name}")
         self.metrics = Metrics(snapshot=self._queue_snapshot)
@@ -148,6 +156,7 @@ class Daemon:
         """Release the partners' connections and the store."""
         self.runtime.close()
         self.store.close()
+        self._exclusive.release()
 
     def request_stop(self) -> None:
         self.stopping.set()
@@ -254,20 +263,13 @@ class Daemon:
     def _poll_leased(self, store: MessageStore, partner: PartnerRuntime,
                      prime: bool) -> PollOutcome | None:
         """Receive from the partner holding its poll lease; None when another daemon has it."""
-        lease = self._poll_lease_seconds()
-        if not store.acquire_poll_lease(partner.id, self.holder, lease):
-            self.log.info("poll skipped: another daemon holds the lease", partner=partner.id)
-            return None
-
-        def keep_lease() -> bool:
-            return store.renew_poll_lease(partner.id, self.holder, lease)
-
-        try:
+        with held(store, partner.id, self.holder, self.settings.lease_seconds) as lease:
+            if lease is None:
+                self.log.info("poll skipped: another daemon holds the lease", partner=partner.id)
+                return None
             receiver = Receiver(store, work_dir=self.settings.work_dir, metrics=self.metrics,
                                 stopping=self.stopping)
-            return receiver.poll(partner, prime=prime, keep_alive=keep_lease)
-        finally:
-            store.release_poll_lease(partner.id, self.holder)
+            return receiver.poll(partner, prime=prime, keep_alive=lambda: lease.alive)
 
     # -- SLA ------------------------------------------------------------------------------------
 
@@ -316,7 +318,7 @@ class Daemon:
         return Pipeline(
             self.store, parse=self.runtime.validator(), route=self.runtime.router(self.store),
             acknowledge=self.runtime.acknowledger(self.store), metrics=self.metrics,
-            holder=self.holder, stopping=self.stopping,
+            holder=self.holder, stopping=self.stopping, lease_seconds=self.settings.lease_seconds,
             record_claims=self.runtime.claim_recorder(self.store),
         )
 
@@ -344,9 +346,6 @@ class Daemon:
                                 reason=f"{len(fresh.partners)} partners")
         self.log.info("configuration reloaded", partners=len(fresh.partners),
                       failed_files_retried=len(retried))
-
-    def _poll_lease_seconds(self) -> float:
-        return max(60.0, self.settings.lease_seconds)
 
     def _queue_snapshot(self) -> QueueSnapshot:
         """Read at every scrape, on its own connection (the HTTP thread is not ours)."""

@@ -37,6 +37,7 @@ from contextlib import contextmanager
 from typing import BinaryIO
 
 from gateway.daemon.failures import StageFailed
+from gateway.daemon.leases import held
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import Parsed
 from gateway.errors import ConfigError, InputError, Location, StoreUnavailable
@@ -48,7 +49,6 @@ from gateway.x12.syntax.findings import Finding
 
 ACTOR = "pipeline"
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../gateway
-FILE_LEASE_SECONDS = 900.0  # longer than parsing and splitting the largest file takes
 
 # A validator: read the whole file (InputError when it cannot be read at all).
 Validator = Callable[[BinaryIO, ReceivedFile], Parsed]
@@ -70,10 +70,11 @@ class Pipeline:
 
     def __init__(self, store: MessageStore, *, parse: Validator, route: Router,
                  acknowledge: Acknowledger, metrics: Metrics, holder: str,
-                 stopping: threading.Event | None = None,
+                 stopping: threading.Event | None = None, lease_seconds: float = 60.0,
                  record_claims: ClaimRecorder | None = None) -> None:
         self.store = store
         self.holder = holder
+        self.lease_seconds = lease_seconds  # a file's lease, kept alive while it is processed
         self._parse = parse
         self._route = route
         self._acknowledge = acknowledge
@@ -88,8 +89,9 @@ class Pipeline:
         return how many were taken up. The ids of those that ended ``failed`` are in
         :attr:`failed`.
 
-        Each file is processed under a named lease in the store, so daemons sharing a
-        PostgreSQL store never work on the same file at once.
+        Each file is processed under a named lease in the store (kept alive while it runs:
+        gateway/daemon/leases.py), so daemons sharing a PostgreSQL store never work on the
+        same file at once, and a dead daemon's file is taken over within one lease period.
         """
         done = 0
         self.failed = []
@@ -97,14 +99,14 @@ class Pipeline:
             for received in reversed(self.store.list_files(status=status, limit=1000)):
                 if self.stopping.is_set():
                     return done
-                lease = f"file:{received.id}"
-                if not self.store.acquire_poll_lease(lease, self.holder, FILE_LEASE_SECONDS):
-                    continue  # another daemon (shared PostgreSQL store) is on it
-                try:
-                    self._process_one(received)
-                finally:
-                    self.store.release_poll_lease(lease, self.holder)
-                done += 1
+                with held(self.store, f"file:{received.id}", self.holder,
+                          self.lease_seconds) as lease:
+                    if lease is None:
+                        continue  # another daemon (shared PostgreSQL store) is on it
+                    received = self.store.get_file(received.id)  # as it is now, not as listed
+                    if received.status in (FileStatus.RECEIVED, FileStatus.PARSED):
+                        self._process_one(received)
+                        done += 1
         return done
 
     def _process_one(self, received: ReceivedFile) -> None:

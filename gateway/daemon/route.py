@@ -8,8 +8,9 @@ documents and queues one delivery per part and format under a deterministic idem
 — held, with an alert, for an unknown or inactive member. Routing the same file again
 changes nothing, which is what lets the pipeline redo this step after a crash.
 
-Control numbers of the new envelopes are remembered per part in ``control-numbers.db``
-beside the store's data, so a redone split writes byte-identical parts.
+Control numbers of the new envelopes are kept per part in the message store (one sequence per
+destination, shared by every daemon on the store), so a redone split — on this daemon or on
+another — writes byte-identical parts.
 """
 
 from __future__ import annotations
@@ -42,16 +43,10 @@ from gateway.x12.read.reader import read_835
 from gateway.x12.split.parts import PartPolicy, SplitPart, SplitResult
 from gateway.x12.split.splitter import split_835
 from gateway.x12.split.writers import StorePartWriter
-from gateway.x12.write.control_numbers import ControlNumbers, SqliteControlNumbers
+from gateway.x12.write.control_numbers import ControlNumbers
 from gateway.x12.write.envelope import Party
 
 ACTOR = "router"
-
-
-def control_numbers(settings: Settings) -> SqliteControlNumbers:
-    """The daemon's control-number memory, beside its store."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteControlNumbers(settings.data_dir / "control-numbers.db")
 
 
 def route_file_stage(store: MessageStore, config: Configuration, settings: Settings,

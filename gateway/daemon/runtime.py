@@ -22,7 +22,7 @@ from gateway.config.settings import Settings
 from gateway.daemon.acknowledge import Acknowledger
 from gateway.daemon.parse import parse_file
 from gateway.daemon.pipeline import ClaimRecorder, Router, Validator
-from gateway.daemon.route import by_format, control_numbers, route_file_stage
+from gateway.daemon.route import by_format, route_file_stage
 from gateway.daemon.schedule import PollSchedule, SlaRule, poll_schedule, sla_rule
 from gateway.daemon.tr3 import Tr3Parse
 from gateway.errors import ConfigError
@@ -32,7 +32,6 @@ from gateway.reconcile.publish import ReportPublisher
 from gateway.reconcile.recorder import LedgerRecorder
 from gateway.store.base import MessageStore
 from gateway.transport.base import Fetched, RemoteFile, Sink, Source
-from gateway.x12.write.control_numbers import SqliteControlNumbers
 
 PARTNER_PREFIX = "partner:"
 DEFAULT_SETTLE_SECONDS = 1.0  # gateway.transport.config's default for "stable" readiness
@@ -105,7 +104,6 @@ class Runtime:
         # refused with its file, key and fix.
         self.reconcile_rules = load_reconcile_config(settings.path.parent / "mappings")
         self._publisher: ReportPublisher | None = None
-        self._numbers: SqliteControlNumbers | None = None
 
     # -- partners -----------------------------------------------------------------------------
 
@@ -141,12 +139,7 @@ class Runtime:
         router's envelopes use (so a PBM sees each control number once, issue 10 item 12)."""
         return Acknowledger(store, {p.id: (p.ack_kind, p.ack_destination)
                                     for p in self.partners.values()},
-                            numbers=self._control_numbers())
-
-    def _control_numbers(self) -> SqliteControlNumbers:
-        if self._numbers is None:
-            self._numbers = control_numbers(self.settings)
-        return self._numbers
+                            numbers=store.control_numbers())
 
     def report_publisher(self, store: MessageStore, holder: str) -> ReportPublisher:
         """The one publisher of scheduled reconciliation reports (it remembers what it
@@ -161,7 +154,7 @@ class Runtime:
 
     def router(self, store: MessageStore) -> Router:
         return by_format(store, route_file_stage(store, self.config, self.settings,
-                                                 self._control_numbers()))
+                                                 store.control_numbers()))
 
     # -- sinks --------------------------------------------------------------------------------
 
@@ -187,8 +180,6 @@ class Runtime:
         """Close the partners' Sources (workers close their own Sinks)."""
         for partner in self.partners.values():
             partner.source.close()
-        if self._numbers is not None:
-            self._numbers.close()
 
 
 def build_runtime(settings: Settings) -> Runtime:

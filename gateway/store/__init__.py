@@ -38,11 +38,17 @@ def store_url(explicit: str | None = None) -> str:
     return explicit or os.environ.get(ENV_VAR) or DEFAULT_URL
 
 
-def open_store(url: str, *, migrate: bool = True, create: bool = True) -> MessageStore:
-    """Open (and by default migrate) the store a URL names.
+def open_store(url: str, *, migrate: bool = False, create: bool = True,
+               check: bool = True) -> MessageStore:
+    """Open the store a URL names, at the schema this gateway needs.
 
-    ``create=False`` refuses to create a new SQLite database (an operator's command pointed at
-    the wrong place should say so, not show an empty queue)."""
+    The schema changes only when asked (``migrate=True``: ``gateway migrate``, and ``init`` /
+    ``demo`` for a store they create): a store at an older version is refused with the
+    command that migrates it, so an upgrade of the gateway never alters a shared database
+    behind the operator's back (``check=False``: not even checked, for ``gateway migrate``).
+    A SQLite database this call creates is made at the current schema: it has nothing to
+    protect. ``create=False`` refuses to create a new SQLite database (an
+    operator's command pointed at the wrong place should say so, not show an empty queue)."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         from gateway.store.sqlite import SQLiteStore
@@ -59,6 +65,7 @@ def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Messag
                 fix=f"pass --config PATH (the daemon's gateway.toml), --store URL or set {ENV_VAR}",
             )
         payloads = parse_qs(parts.query).get("payloads", [None])[0]
+        migrate = migrate or not Path(path).exists()
         store: MessageStore = SQLiteStore(Path(path), payloads)
     elif parts.scheme in ("postgresql", "postgres"):
         from gateway.store.postgres import PostgresStore
@@ -71,7 +78,41 @@ def open_store(url: str, *, migrate: bool = True, create: bool = True) -> Messag
         )
     if migrate:
         store.migrate()
+    elif check:
+        _require_current(store, url)
     return store
+
+
+class SchemaOutdated(ConfigError):
+    """The store's schema is older than this gateway's: ``gateway migrate`` brings it up."""
+
+
+def _require_current(store: MessageStore, url: str) -> None:
+    version, needed = store.schema_version(), store.latest_schema()
+    if version < needed:
+        store.close()
+        raise SchemaOutdated(
+            f"the store is at schema version {version}, this gateway needs {needed}",
+            where=repr(store),
+            fix="back up the database, then run `gateway migrate` with the same --config "
+            f"(or --store {_without_password(url)}), then start again",
+        )
+    if version > needed:
+        store.close()
+        raise SchemaOutdated(
+            f"the store is at schema version {version}, newer than this gateway knows "
+            f"({needed})", where=repr(store),
+            fix="upgrade the gateway to the version that migrated this store",
+        )
+
+
+def _without_password(url: str) -> str:
+    """A store URL fit for a message: the password, if any, replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return parts._replace(netloc=netloc).geturl()
 
 
 __all__ = [
@@ -91,6 +132,7 @@ __all__ = [
     "ReceivedFile",
     "RetryPolicies",
     "RetryPolicy",
+    "SchemaOutdated",
     "open_store",
     "store_url",
 ]

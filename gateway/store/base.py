@@ -26,6 +26,7 @@ from typing import BinaryIO, Self
 
 from gateway.errors import StoreError
 from gateway.store.alerts import AlertStore
+from gateway.store.exclusive import NoLock, StoreLock
 from gateway.store.models import (
     Claim,
     Delivery,
@@ -40,6 +41,7 @@ from gateway.store.models import (
 )
 from gateway.store.operator import OperatorStore
 from gateway.store.payment_keys import PaymentKeys
+from gateway.x12.write.control_numbers import ControlNumbers
 
 
 class LeaseLost(StoreError):
@@ -75,6 +77,7 @@ class MessageStore(OperatorStore):
     :class:`OperatorStore` (gateway/store/operator.py)."""
 
     alerts: AlertStore  # the alerts' conditions and notices (gateway/store/alerts.py)
+    backend: str  # "sqlite" or "postgres": which sql/<backend>/ files apply
     payments: PaymentKeys  # who first carried each payment key (gateway/store/payment_keys.py)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -82,6 +85,28 @@ class MessageStore(OperatorStore):
     @abstractmethod
     def migrate(self) -> int:
         """Apply every migration not applied yet; return the schema version now in force."""
+
+    @abstractmethod
+    def upgrade(self) -> tuple[int, int]:
+        """Like :meth:`migrate`; the versions before and after, read under the migration
+        lock (of concurrent runs, only the one that changed something sees a difference)."""
+
+    @abstractmethod
+    def schema_version(self) -> int:
+        """The schema version in force (0: never migrated), changing nothing."""
+
+    @abstractmethod
+    def latest_schema(self) -> int:
+        """The schema version this gateway's migrations lead to."""
+
+    @abstractmethod
+    def control_numbers(self) -> ControlNumbers:
+        """Interchange control numbers kept in this store (shared by every daemon on it)."""
+
+    @abstractmethod
+    def exclusive(self, purpose: str) -> StoreLock | NoLock:
+        """Take the store for one daemon where it can serve only one (SQLite); ConfigError
+        naming the holder when another has it. PostgreSQL: nothing to take."""
 
     @abstractmethod
     def close(self) -> None: ...

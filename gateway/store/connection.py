@@ -45,8 +45,16 @@ class Connection(Protocol):
         """One writing statement, atomically; its first row."""
         ...
 
+    def schema_version(self) -> int:
+        """The schema version in force (0: none), without changing anything."""
+        ...
+
     def migrate(self) -> int:
         """Apply the back end's pending migrations; the schema version now in force."""
+        ...
+
+    def upgrade(self) -> tuple[int, int]:
+        """Apply the pending migrations; the schema versions before and after."""
         ...
 
     def close(self) -> None: ...

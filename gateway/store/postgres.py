@@ -33,6 +33,7 @@ from psycopg.rows import DictRow
 from gateway.errors import StoreError
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
+from gateway.store.exclusive import NoLock
 from gateway.store.models import Row
 from gateway.store.operator_sql import OperatorSQLStore
 from gateway.store.payloads import check_sha256, copy_hashing
@@ -66,6 +67,8 @@ def _hashed(data: BinaryIO, spool: BinaryIO) -> tuple[BinaryIO, str, int]:
 class PostgresStore(OperatorSQLStore[PostgresConnection]):
     """The message store on a PostgreSQL database shared by every daemon."""
 
+    backend = "postgres"
+
     def __init__(self, url: str) -> None:
         self.url = url
         intake = PostgresConnection(url, synchronous_commit=True)
@@ -73,6 +76,9 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
 
     def __repr__(self) -> str:
         return f"PostgresStore({describe_url(self.url)!r})"
+
+    def exclusive(self, purpose: str) -> NoLock:
+        return NoLock().acquire(purpose)  # several daemons share it: leases keep them apart
 
     # -- payloads ----------------------------------------------------------------------------
 

@@ -89,8 +89,20 @@ class PostgresConnection:
         COMMIT round trips. Its first row."""
         return self.one(sql, params)
 
+    def schema_version(self) -> int:
+        """The version in force, 0 for a database no migration has touched; changes nothing."""
+        row = self.one("SELECT to_regclass('schema_version') IS NOT NULL AS known", {})
+        if not row or not row["known"]:
+            return 0
+        found = self.one("SELECT coalesce(max(version), 0) AS v FROM schema_version", {})
+        return int(found["v"]) if found else 0
+
     def migrate(self) -> int:
-        """Apply the pending migrations in one transaction; return the schema version in force."""
+        return self.upgrade()[1]
+
+    def upgrade(self) -> tuple[int, int]:
+        """Apply the pending migrations in one transaction; the schema versions before and
+        after (read under the lock, so of concurrent runs only one sees a change)."""
         with self.transaction() as db:
             # One daemon migrates; the others wait here and then find nothing to do.
             db.execute("SELECT pg_advisory_xact_lock(hashtext('psao-gateway-migrate'))")
@@ -99,7 +111,7 @@ class PostgresConnection:
                 " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
             )
             row = db.execute("SELECT coalesce(max(version), 0) AS v FROM schema_version").fetchone()
-            version = row["v"] if row else 0
+            version = before = row["v"] if row else 0
             for migration in pending("postgres", version, describe_url(self.url)):
                 db.execute(migration.sql.encode())  # several statements, no parameters
                 db.execute(
@@ -107,7 +119,7 @@ class PostgresConnection:
                     (migration.version, migration.name),
                 )
                 version = migration.version
-        return version
+        return before, version
 
     def close(self) -> None:
         with self.lock:

@@ -54,6 +54,12 @@ def queries(backend: str, *names: str) -> dict[str, str]:
     return found
 
 
+def latest(backend: str) -> int:
+    """The schema version this gateway's migrations of ``backend`` lead to."""
+    known = migrations(backend)
+    return known[-1].version if known else 0
+
+
 def pending(backend: str, version: int, where: str) -> list[Migration]:
     """The migrations to apply to a database at ``version``; refuses a newer database."""
     known = migrations(backend)

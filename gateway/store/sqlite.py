@@ -29,6 +29,7 @@ from typing import BinaryIO
 
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
+from gateway.store.exclusive import StoreLock
 from gateway.store.models import DeliveryState, Row
 from gateway.store.operator_sql import OperatorSQLStore
 from gateway.store.payloads import PayloadDirectory
@@ -43,6 +44,8 @@ _ALERTS = queries("sqlite", "alerts")
 class SQLiteStore(OperatorSQLStore[SQLiteConnection]):
     """One database file (WAL) and a payload directory beside it."""
 
+    backend = "sqlite"
+
     def __init__(self, path: Path | str, payload_dir: Path | str | None = None) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +57,9 @@ class SQLiteStore(OperatorSQLStore[SQLiteConnection]):
 
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
+
+    def exclusive(self, purpose: str) -> StoreLock:
+        return StoreLock(self.path).acquire(purpose)
 
     # -- payloads ----------------------------------------------------------------------------
 

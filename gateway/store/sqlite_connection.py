@@ -71,9 +71,23 @@ class SQLiteConnection:
         with self.transaction() as db:
             return db.execute(sql, params).fetchone()
 
+    def schema_version(self) -> int:
+        """The version in force, 0 for a database no migration has touched; changes nothing."""
+        with self.lock, self._errors():
+            known = self.db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'"
+            ).fetchone()
+            if known is None:
+                return 0
+            return int(self.db.execute(
+                "SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0])
+
     def migrate(self) -> int:
+        return self.upgrade()[1]
+
+    def upgrade(self) -> tuple[int, int]:
         """Apply the pending migrations in one IMMEDIATE transaction (so two processes starting
-        together do not both apply them); return the schema version now in force."""
+        together do not both apply them); the schema versions before and after."""
         with self.transaction():
             db = self.db  # migration scripts and positional parameters: sqlite3 itself
             db.execute(
@@ -82,6 +96,7 @@ class SQLiteConnection:
             )
             found = db.execute("SELECT coalesce(max(version), 0) FROM schema_version")
             version: int = found.fetchone()[0]
+            before = version
             for migration in pending("sqlite", version, self.path):
                 for statement in _statements(migration.sql):
                     db.execute(statement)
@@ -90,7 +105,7 @@ class SQLiteConnection:
                     (migration.version, migration.name, time.time()),
                 )
                 version = migration.version
-        return version
+        return before, version
 
     @contextmanager
     def _errors(self) -> Iterator[None]:

@@ -33,6 +33,7 @@ from gateway.errors import StoreError
 from gateway.store.alerts import AlertStore
 from gateway.store.base import LeaseLost, MessageStore, NotFound
 from gateway.store.connection import Connection, Transaction, returned_row
+from gateway.store.control_numbers import StoreControlNumbers
 from gateway.store.models import (
     WITH_REASON,
     Claim,
@@ -53,6 +54,7 @@ from gateway.store.models import (
     file_from_row,
 )
 from gateway.store.payment_keys import PaymentKeys
+from gateway.store.sqlfiles import latest, queries
 
 Params = dict[str, Any]
 _Model = TypeVar("_Model")
@@ -72,6 +74,18 @@ class SQLStore(MessageStore, Generic[_Connection]):
 
     def migrate(self) -> int:
         return self._intake.migrate()
+
+    def upgrade(self) -> tuple[int, int]:
+        return self._intake.upgrade()
+
+    def schema_version(self) -> int:
+        return self._intake.schema_version()
+
+    def latest_schema(self) -> int:
+        return latest(self.backend)
+
+    def control_numbers(self) -> StoreControlNumbers:
+        return StoreControlNumbers(self._intake, queries(self.backend, "control"))
 
     def close(self) -> None:
         self._intake.close()

@@ -5,8 +5,10 @@ is assigned once per *part* (identified by its idempotency key) and remembered: 
 part again — after a crash, or on an operator's replay — reuses its number, so the redone file
 is byte-identical and the receiver's duplicate check treats it as the same interchange.
 
-:class:`ControlNumbers` is the interface (the message store can implement it in its own
-database); :class:`SqliteControlNumbers` is the small file-backed one the CLI uses.
+:class:`ControlNumbers` is the interface. The daemon uses the message store's
+(``MessageStore.control_numbers()``, gateway/store/control_numbers.py), shared by every daemon
+on the store; :class:`SqliteControlNumbers` is the small file-backed one ``gateway split``
+uses.
 """
 
 from __future__ import annotations

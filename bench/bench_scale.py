@@ -1,0 +1,221 @@
+"""Scale-out throughput (issue 13): one daemon against two on one PostgreSQL store, and the
+end-to-end cycle of one large single-ST central pay against one streaming parse of it.
+
+Workload A (``--daemons 1 2``): ``--files`` central pays (multi-ST and single-ST in turn), each
+to the same ``--pharmacies`` members (folder destinations), dropped in a PBM folder; the
+daemons (``gateway run``, each its own gateway.toml and data directory, as on two hosts) run
+until every file is routed and every delivery delivered. Reported: deliveries per second over
+the whole run (first file received to last delivery acked) and the mean end-to-end seconds per
+file (received to its last delivery acked), read from the store's own clock.
+
+Workload B (``--big-claims``): one single-ST central pay of ~100 MB to the same pharmacies, one
+``run --once`` on a fresh PostgreSQL store, against ``iter_835`` over the same file (the least
+the daemon must do), each in its own child process, in the same run.
+
+    .venv/bin/python bench/bench_scale.py --pharmacies 1000 --files 4 --claims 20000 \\
+        --daemons 1 2 --big-claims 330000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parent.parent
+ADMIN = os.environ.get("GATEWAY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def database() -> str:
+    name = f"gateway_bench_{secrets.token_hex(5)}"
+    with psycopg.connect(ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    subprocess.run([sys.executable, "-m", "gateway", "migrate", "--store", url], check=True,
+                   capture_output=True, cwd=REPO)
+    return url
+
+
+def drop(url: str) -> None:
+    with psycopg.connect(ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+
+
+def site(root: Path, url: str, *, pharmacies: int, files: list[tuple[str, int]],
+         daemons: int) -> list[Path]:
+    """The PBM folder with ``files`` (shape, claims), members, one gateway.toml per daemon."""
+    from gateway.ops.demo import SampleFile, Samples, folder_inbound, member_id, write_workspace
+    from gateway.synth.x12_835 import Spec, write_835_file
+
+    outbound = root / "pbm" / "outbound"
+    outbound.mkdir(parents=True)
+    (root / "pbm" / "inbound").mkdir()
+    made, members, psao = [], {}, "1999999992"
+    for n, (shape, claims) in enumerate(files):
+        summary = write_835_file(str(outbound / f"era-{n:02d}.835"), Spec(
+            shape=shape, payees=pharmacies, claims=claims, seed=5 + n % 2,
+            interchange_control_number=900 + n))
+        made.append(SampleFile(f"era-{n:02d}.835", shape, summary))
+        members.update({p.npi: p for p in summary.pharmacies})
+        psao = summary.sets[0].payee_npi if shape == "single-st" else psao
+    samples = Samples(tuple(made), tuple(members.values()), psao)
+    config = write_workspace(
+        root, samples, inbound=folder_inbound(root / "pbm", settle_seconds=0.1),
+        outbound=f'type = "folder"\npath = "{root / "pbm" / "inbound"}"\n',
+        destinations={p.npi: f"folder:{root / 'ph' / member_id(p)}" for p in members.values()},
+        workers=4)
+    text, configs = config.read_text(), []
+    for n in range(daemons):
+        host = root / f"host-{n}"
+        host.mkdir()
+        configs.append(host / "gateway.toml")
+        configs[-1].write_text(text.replace(
+            'store = "sqlite:///data/gateway.db"',
+            f'store = "{url}"\ndata_dir = "{host / "data"}"\npartners_dir = "{root / "partners"}"'))
+    return configs
+
+
+def finished(url: str, files: int) -> bool:
+    with psycopg.connect(url) as db:
+        routed = db.execute("SELECT count(*) FROM files WHERE status = 'routed'").fetchone()
+        waiting = db.execute("SELECT count(*) FROM deliveries WHERE state IN "
+                             "('pending', 'leased', 'failed')").fetchone()
+    return bool(routed and waiting and routed[0] == files and waiting[0] == 0)
+
+
+def figures(url: str) -> dict[str, float]:
+    """Deliveries/s over the run and mean seconds from a file's receipt to its last ack."""
+    with psycopg.connect(url) as db:
+        row = db.execute("""
+            WITH acked AS (
+                SELECT d.id, doc.file_id, max(e.at) AS at
+                  FROM deliveries d JOIN documents doc ON doc.id = d.document_id
+                  JOIN events e ON e.entity_type = 'delivery' AND e.entity_id = d.id::text
+                                AND e.action = 'delivered'
+                 GROUP BY d.id, doc.file_id),
+            per_file AS (
+                SELECT f.id, f.received_at, max(a.at) AS done, count(*) AS n
+                  FROM files f JOIN acked a ON a.file_id = f.id GROUP BY f.id, f.received_at)
+            SELECT sum(n) AS deliveries,
+                   extract(epoch FROM max(done) - min(received_at)) AS seconds,
+                   avg(extract(epoch FROM done - received_at)) AS per_file
+              FROM per_file""").fetchone()
+    assert row is not None
+    deliveries, seconds, per_file = int(row[0]), float(row[1]), float(row[2])
+    return {"deliveries": deliveries, "seconds": seconds, "per_s": deliveries / seconds,
+            "per_file": per_file}
+
+
+def workload_a(args: argparse.Namespace, daemons: int) -> dict[str, float]:
+    url = database()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            files = [("multi-st" if n % 2 == 0 else "single-st", args.claims)
+                     for n in range(args.files)]
+            configs = site(Path(tmp), url, pharmacies=args.pharmacies, files=files,
+                           daemons=daemons)
+            env = {**os.environ, "PYTHONPATH": str(REPO)}
+            procs = [subprocess.Popen([sys.executable, "-m", "gateway", "run", "--config",
+                                       str(c)], stdout=subprocess.DEVNULL,
+                                      stderr=(c.parent / "log").open("w"), env=env)
+                     for c in configs]
+            try:
+                while not finished(url, len(files)):
+                    assert all(p.poll() is None for p in procs), "a daemon exited"
+                    time.sleep(0.5)
+            finally:
+                for p in procs:
+                    p.send_signal(signal.SIGTERM)
+                for p in procs:
+                    p.wait(timeout=60)
+        return figures(url)
+    finally:
+        drop(url)
+
+
+def child(kind: str, path: Path) -> None:
+    started, cpu = time.perf_counter(), time.process_time()
+    if kind == "parse":
+        from gateway.model import ClaimPayment
+        from gateway.x12.read.reader import iter_835
+
+        with path.open("rb") as stream:
+            count = sum(isinstance(item, ClaimPayment) for item in iter_835(stream))
+    else:
+        import logging
+
+        from gateway.config.settings import load_settings
+        from gateway.daemon.loop import Daemon
+        from gateway.log import configure
+
+        settings = load_settings(path)
+        with (path.parent / "daemon.log").open("w") as log:
+            configure(json=True, file=log, level=logging.WARNING)
+            assert Daemon(settings).run(once=True) == 0
+        count = 0
+    print(json.dumps({"cpu": time.process_time() - cpu, "wall": time.perf_counter() - started,
+                      "count": count}))
+
+
+def measure(kind: str, path: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
+                         capture_output=True, text=True, check=True, cwd=REPO)
+    result: dict[str, float] = json.loads(out.stdout.splitlines()[-1])
+    return result
+
+
+def workload_b(args: argparse.Namespace) -> None:
+    url = database()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            [config] = site(Path(tmp), url, pharmacies=args.pharmacies,
+                            files=[("single-st", args.big_claims)], daemons=1)
+            big = Path(tmp) / "pbm" / "outbound" / "era-00.835"
+            size = big.stat().st_size / 1e6
+            parse = measure("parse", big)
+            cycle = measure("cycle", config)
+            deliveries = figures(url)["deliveries"]
+        print("\n| file | run | wall s | CPU s | x parse (wall) | deliveries |\n"
+              "|---|---|---|---|---|---|")
+        print(f"| {size:.1f} MB single-ST | iter_835 (one streaming parse) | {parse['wall']:.1f} | "
+              f"{parse['cpu']:.1f} | 1.00 | - |")
+        print(f"| {size:.1f} MB single-ST | run --once, PostgreSQL | {cycle['wall']:.1f} | "
+              f"{cycle['cpu']:.1f} | {cycle['wall'] / parse['wall']:.2f} | {deliveries:,} |")
+    finally:
+        drop(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pharmacies", type=int, default=1000)
+    parser.add_argument("--files", type=int, default=4)
+    parser.add_argument("--claims", type=int, default=20_000)
+    parser.add_argument("--daemons", type=int, nargs="*", default=[1, 2])
+    parser.add_argument("--big-claims", type=int, default=0, help="0: skip workload B")
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return
+    if args.daemons:
+        print("| daemons | deliveries | seconds (first receipt to last ack) | deliveries/s | "
+              "mean s per file (receipt to last ack) |\n|---|---|---|---|---|")
+        for daemons in args.daemons:
+            got = workload_a(args, daemons)
+            print(f"| {daemons} | {got['deliveries']:,} | {got['seconds']:.1f} | "
+                  f"{got['per_s']:.1f} | {got['per_file']:.1f} |", flush=True)
+    if args.big_claims:
+        workload_b(args)
+
+
+if __name__ == "__main__":
+    main()
