@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.config.alerting import AlertSettings, AlertsReader
+from gateway.config.retention import RetentionPolicy, RetentionReader
 from gateway.config.toml_reader import TomlReader
 from gateway.errors import ConfigError
 
@@ -31,7 +32,7 @@ DEFAULT_CONSOLE_LISTEN = "127.0.0.1:9465"
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
               "error": logging.ERROR}
 LOG_FORMATS = ("auto", "json", "console")
-TOP_LEVEL = {"gateway", "http", "console", "logging", "holidays", "alerts"}
+TOP_LEVEL = {"gateway", "http", "console", "logging", "holidays", "alerts", "retention"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Settings:
     holidays: frozenset[date] = field(default_factory=frozenset)
     alerts: AlertSettings = field(default_factory=AlertSettings)
     console: ConsoleSettings | None = None  # None only when built by hand (tests)
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     @property
     def work_dir(self) -> Path:
@@ -125,6 +127,7 @@ class _Reader(TomlReader):
             holidays=self._holidays(),
             alerts=AlertsReader(self.path, self.raw, self.text).settings(),
             console=self._console(data_dir),
+            retention=RetentionReader(self.path, self.raw, self.text).policy(),
         )
 
     # -- tables -------------------------------------------------------------------------------
