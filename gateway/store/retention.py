@@ -108,6 +108,37 @@ class RetentionStore:
         assert self._payload_dir is not None
         return self._payload_dir / sha256[:2] / sha256[2:4] / sha256
 
+    def orphans(self, cutoff: datetime) -> list[tuple[str, int]]:
+        """(sha256, size) of payloads older than ``cutoff`` that no row names (a crash
+        between keeping the bytes and recording the row) or that were pruned (a crash
+        between the commit and the unlink)."""
+        if self._payload_dir is None:
+            rows = self._db.all(self._sql["orphan_payloads"],
+                                {"cutoff": cutoff, "limit": 1 << 62})
+            return [(row["sha256"], int(row["size"])) for row in rows]
+        keep = {row["sha256"] for row in self._db.all(self._sql["referenced_payloads"], {})}
+        found = []
+        for path in self._payload_dir.glob("??/??/*"):
+            stat = path.stat()
+            if path.name not in keep and stat.st_mtime < cutoff.timestamp():
+                found.append((path.name, stat.st_size))
+        return found
+
+    def drop_orphans(self, orphans: list[tuple[str, int]], cutoff: datetime) -> None:
+        """Remove what :meth:`orphans` found, checking again that it is still unnamed."""
+        if self._payload_dir is None:
+            with self._db.transaction() as db:
+                still = {row["sha256"] for row in db.execute(
+                    self._sql["orphan_payloads"], {"cutoff": cutoff, "limit": 1 << 62})}
+                for sha256, _ in orphans:
+                    if sha256 in still:
+                        self._drop(db, sha256)
+            return
+        keep = {row["sha256"] for row in self._db.all(self._sql["referenced_payloads"], {})}
+        for sha256, _ in orphans:
+            if sha256 not in keep:
+                self._payload_path(sha256).unlink(missing_ok=True)
+
     # -- roll-up -------------------------------------------------------------------------------
 
     def files_to_roll(self, cutoff: datetime, limit: int = 1 << 62) -> list[int]:

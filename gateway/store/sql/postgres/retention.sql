@@ -24,11 +24,6 @@ ON CONFLICT (sha256) DO NOTHING;
 -- name: pruned_payload
 SELECT * FROM pruned_payloads WHERE sha256 = %(sha256)s;
 
--- name: referenced_payloads
-SELECT sha256 FROM files WHERE sha256 NOT IN (SELECT sha256 FROM pruned_payloads)
-UNION SELECT payload_sha256 FROM documents WHERE payload_sha256 IS NOT NULL
-UNION SELECT payload_sha256 FROM deliveries WHERE payload_sha256 IS NOT NULL;
-
 -- name: files_to_roll
 SELECT file_id, settled_at FROM settled_files
  WHERE settled_at < %(cutoff)s AND file_id NOT IN (SELECT file_id FROM audit_trails)

@@ -25,9 +25,12 @@ ON CONFLICT (sha256) DO NOTHING;
 SELECT * FROM pruned_payloads WHERE sha256 = :sha256;
 
 -- name: referenced_payloads
-SELECT sha256 FROM files WHERE sha256 NOT IN (SELECT sha256 FROM pruned_payloads)
-UNION SELECT payload_sha256 FROM documents WHERE payload_sha256 IS NOT NULL
-UNION SELECT payload_sha256 FROM deliveries WHERE payload_sha256 IS NOT NULL;
+-- The payload files the embedded store must keep (the orphan sweep removes the others).
+SELECT sha256 FROM (
+    SELECT sha256 FROM files
+    UNION SELECT payload_sha256 FROM documents WHERE payload_sha256 IS NOT NULL
+    UNION SELECT payload_sha256 FROM deliveries WHERE payload_sha256 IS NOT NULL)
+ WHERE sha256 NOT IN (SELECT sha256 FROM pruned_payloads);
 
 -- name: files_to_roll
 SELECT file_id, settled_at FROM settled_files
