@@ -101,3 +101,24 @@ def test_prune_command_dry_run_then_real(store_url, tmp_path, capsys):
     assert "payloads: removed 0" in capsys.readouterr().out
     with open_store(store_url) as store:
         assert [e.action for e in store.events("retention", "prune")] == ["pruned"]
+
+
+def test_the_daemon_prunes_once_a_day(tmp_path):
+    from gateway.config.settings import load_settings
+    from gateway.daemon.loop import Daemon
+    from gateway.ops.demo import folder_workspace
+
+    config, _ = folder_workspace(tmp_path / "ws")
+    work = load_settings(config).work_dir
+    work.mkdir(parents=True, exist_ok=True)
+    (work / "split-killed").mkdir()
+    _age(work / "split-killed", 2 * DAY)
+    daemon = Daemon(load_settings(config))
+    try:
+        daemon.cycle()
+        daemon.cycle()
+        runs = daemon.store.events("retention", "prune")
+    finally:
+        daemon.close()
+    assert [(e.action, e.actor) for e in runs] == [("pruned", "daemon")]
+    assert not (work / "split-killed").exists()
