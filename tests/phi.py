@@ -8,8 +8,9 @@ the test's call, what it produced is searched for those values:
 - its captured stderr and log output, the ``*.log``/``*.jsonl`` files under its tmp_path
   (the daemon's JSON log), and the events and alerts in every SQLite store under tmp_path or
   in its PostgreSQL store: for all four kinds;
-- its captured stdout and the reports under tmp_path (``*.html``, ``*.json``, ``*.txt``;
-  ``*.csv`` but the generators' own inputs and truth): for names, ids and birth dates only —
+- its captured stdout and the reports under tmp_path (``*.html``, ``*.json``, ``*.txt``,
+  ``*.csv``; not the generators' own inputs and truth, nor the files delivered to pharmacy
+  and PBM folders): for names, ids and birth dates only —
   a reconciliation report or an audit pack lists Rx numbers by design, to the pharmacy
   that filled them.
 
@@ -35,7 +36,9 @@ E2E = ("test_daemon_", "test_console_", "test_reconcile_", "test_alerts_", "test
        "test_lifecycle_")
 LOG_FILES = ("*.log", "*.jsonl")
 REPORT_FILES = ("*.html", "*.json", "*.txt", "*.csv")
-NOT_REPORTS = ("truth", "members.csv", "roster", "scenario")  # the generators' own files
+# Not reports: the generators' own files, and deliveries (a pharmacy's remittance names its
+# own patients, which is what it is for).
+NOT_REPORTS = ("truth", "members.csv", "roster", "scenario", "pharmacies", "inbox", "pbm")
 MAX_BYTES = 8 << 20
 KINDS = ("name", "id", "birth date", "rx number")
 _TOKEN = re.compile(r"\d{4}-\d{2}-\d{2}|[A-Za-z0-9]+(?:\.[0-9]+)*")
