@@ -76,7 +76,7 @@ def stage_receive(url: str, out: Path) -> dict[str, object]:
 def stage_ingest(url: str, out: Path) -> dict[str, object]:
     from gateway.config.members import load_roster
     from gateway.reconcile.config import load_reconcile_config
-    from gateway.reconcile.ledger import open_ledger
+    from gateway.reconcile.ledgers import open_ledger
     from gateway.reconcile.pharmacies import roster_pharmacy_of
     from gateway.store import open_store
 
@@ -94,7 +94,8 @@ def stage_ingest(url: str, out: Path) -> dict[str, object]:
 
 def stage_reconcile(url: str, out: Path) -> dict[str, object]:
     from gateway.reconcile.config import load_reconcile_config
-    from gateway.reconcile.ledger import Scope, open_ledger
+    from gateway.reconcile.ledger import Scope
+    from gateway.reconcile.ledgers import open_ledger
     from gateway.reconcile.report import reconcile
     from gateway.store import open_store
     from gateway.synth.recon import ReconSpec
@@ -120,7 +121,8 @@ def stage_reconcile(url: str, out: Path) -> dict[str, object]:
 def stage_export(url: str, out: Path) -> dict[str, object]:
     """The baseline's input: the ledger's claims and payment lines as two CSVs."""
     from gateway.reconcile.facts import ClaimPaymentFact, ResponseFact
-    from gateway.reconcile.ledger import Scope, open_ledger
+    from gateway.reconcile.ledger import Scope
+    from gateway.reconcile.ledgers import open_ledger
     from gateway.store import open_store
     from gateway.synth.recon import ReconSpec
 

@@ -1,16 +1,24 @@
-"""File-system helpers every layer may use: names from partners as data, durable renames.
+"""File-system helpers every layer may use: names from partners as data, the atomic write.
 
 A partner (or a bug) may send ``../../etc/passwd``, an absolute path, a name with control
 characters or a Windows device name. Everything that becomes a local or remote path goes
 through :func:`safe_name`; the original name is kept in the message store.
-:func:`fsync_directory` makes a rename or unlink in a directory survive a power cut.
+:func:`fsync_directory` makes a rename or unlink in a directory survive a power cut, and
+:func:`atomic_write` is the one way a local file is written: a hidden temp name in the
+target's file system, fsync, rename onto the final name, fsync the directory. A reader sees
+nothing or the whole file under its final name, never a part of one.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from gateway.errors import InputError
 
@@ -45,3 +53,69 @@ def fsync_directory(directory: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@dataclass
+class PendingFile:
+    """A file being written under its temp name. ``final`` is where it goes at the end; the
+    writer may name it only once the content is known (a content hash), or set it to None to
+    keep nothing (the same content is already there)."""
+
+    file: BinaryIO
+    temp: Path
+    final: Path | None
+
+
+@contextmanager
+def atomic_write(
+    final: Path | None,
+    *,
+    directory: Path | None = None,
+    prefix: str = ".",
+    suffix: str = ".part",
+    durable: bool = True,
+    mode: int = 0o600,
+) -> Iterator[PendingFile]:
+    """Write a file atomically: yield an open temp file, then rename it onto ``final``.
+
+    The temp file is ``directory/<prefix><random><suffix>`` (``directory`` defaults to the
+    final name's folder; it must be on the same file system): hidden and ``.part``, so no
+    folder reader takes it for a finished file. ``mode`` is applied under the umask: 0o600
+    by default because what the gateway writes is payment data. ``durable=False`` skips the
+    fsyncs (scratch output, caches): a power cut may lose the file, never leave half of it.
+    On any error the temp file is removed and nothing is renamed.
+    """
+    folder = directory if directory is not None else _parent(final)
+    temp, fd = _create_temp(folder, prefix, suffix, mode)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            pending = PendingFile(out, temp, final)
+            yield pending
+            out.flush()
+            if durable:
+                os.fsync(out.fileno())
+        if pending.final is None:
+            temp.unlink()
+            return
+        os.replace(temp, pending.final)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    if durable:
+        fsync_directory(pending.final.parent)
+
+
+def _parent(final: Path | None) -> Path:
+    if final is None:
+        raise ValueError("atomic_write needs a directory when the final name comes later")
+    return final.parent
+
+
+def _create_temp(folder: Path, prefix: str, suffix: str, mode: int) -> tuple[Path, int]:
+    """A new temp file of our own (O_EXCL: never someone else's, never reused)."""
+    while True:
+        temp = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        except FileExistsError:
+            continue

@@ -36,25 +36,45 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def fast_constructor(cls: type[T]) -> Callable[..., T]:
-    """A positional constructor (every field, in declaration order) for frozen slotted ``cls``.
+def fast_constructor(cls: type[T], order: str) -> Callable[..., T]:
+    """A positional constructor for frozen slotted ``cls`` taking its fields in ``order``.
 
-    It is a mutable slotted twin of ``cls`` (same slots, same order, so CPython allows
-    ``__class__`` assignment between the two): its generated ``__init__`` stores the fields
-    with plain attribute stores, then ``__post_init__`` turns the new object into a ``cls``.
+    ``order`` names every field of ``cls``, space separated, in the order the call site
+    passes them. It is checked once, here, at import: a field added, removed or renamed in
+    the model makes the import fail with what differs, so values can never shift silently;
+    a field moved in the model changes nothing, because each argument is stored by name.
+
+    The constructor is a mutable slotted twin of ``cls`` (same slots, same order, so CPython
+    allows ``__class__`` assignment between the two) whose generated ``__init__`` stores the
+    arguments with plain attribute stores and then turns the new object into a ``cls``.
     For hot parsers only; everyone else calls ``cls(...)`` with keywords as usual.
     """
-
-    def become_frozen(self: object) -> None:
-        self.__class__ = cls
-
+    names = [item.name for item in fields(cls)]  # type: ignore[arg-type]
+    passed = order.split()
+    if sorted(passed) != sorted(names):
+        missing = sorted(set(names) - set(passed))
+        unknown = sorted(set(passed) - set(names))
+        repeated = sorted({name for name in passed if passed.count(name) > 1})
+        raise TypeError(
+            f"fast_constructor({cls.__name__}): the call site's order does not name the "
+            f"fields of {cls.__name__}: missing {missing}, unknown {unknown}, "
+            f"repeated {repeated}; update the order and the arguments passed"
+        )
+    source = (
+        f"def __init__(self, {', '.join(passed)}):\n"
+        + "".join(f"    self.{name} = {name}\n" for name in passed)
+        + "    self.__class__ = frozen\n"
+    )
+    namespace: dict[str, object] = {"frozen": cls}
+    exec(source, namespace)  # the same code generation dataclasses itself does
     return make_dataclass(
         f"{cls.__name__}Draft",
-        [item.name for item in fields(cls)],  # type: ignore[arg-type]
+        names,
         slots=True,
+        init=False,
         eq=False,
         repr=False,
-        namespace={"__post_init__": become_frozen},
+        namespace={"__init__": namespace["__init__"]},
     )
 
 

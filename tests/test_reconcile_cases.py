@@ -9,7 +9,7 @@ import pytest
 from recon_support import load_scenario
 
 from gateway.reconcile.config import load_reconcile_config
-from gateway.reconcile.ledger import open_ledger
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.report import reconcile
 from gateway.store import open_store
 from gateway.synth.recon import PBMS, ReconSpec, Scenario

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from recon_support import load_scenario, receive
 
-from gateway.reconcile.ledger import open_ledger
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.pharmacies import roster_pharmacy_of
 from gateway.synth.recon import ReconSpec
 

@@ -12,7 +12,7 @@ from conftest import REPO, require
 from recon_support import load_scenario
 
 from gateway.reconcile.documents import build_report
-from gateway.reconcile.ledger import open_ledger
+from gateway.reconcile.ledgers import open_ledger
 from gateway.store import open_store
 from gateway.synth.recon import ReconSpec
 

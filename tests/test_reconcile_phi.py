@@ -14,7 +14,8 @@ from recon_support import load_scenario, receive
 from gateway.log import configure
 from gateway.reconcile.audit import write_audit_pack
 from gateway.reconcile.documents import FORMATS, build_report
-from gateway.reconcile.ledger import TABLES, open_ledger
+from gateway.reconcile.ledger import TABLES
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.pharmacies import roster_pharmacy_of
 from gateway.reconcile.recorder import LedgerRecorder
 from gateway.store.postgres import PostgresStore

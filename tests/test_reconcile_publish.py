@@ -14,7 +14,7 @@ from recon_support import load_scenario
 from gateway.config.members import parse_destination
 from gateway.daemon.deliver import DeliveryWorker, run_until_idle
 from gateway.reconcile.config import ReportSchedule
-from gateway.reconcile.ledger import open_ledger
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.publish import ReportPublisher
 from gateway.store import DeliveryState
 from gateway.synth.recon import ReconSpec

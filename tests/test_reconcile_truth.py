@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from recon_support import load_scenario
 
-from gateway.reconcile.ledger import open_ledger
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.outcomes import OUTCOMES
 from gateway.reconcile.report import reconcile
 from gateway.synth.recon import ReconSpec

@@ -124,7 +124,9 @@ def test_set_without_bpr_streams_nothing_but_its_claims_are_checked():
 
 
 def test_fast_constructor_makes_real_frozen_model_objects():
-    make = fast_constructor(ProviderAdjustment)
+    make = fast_constructor(
+        ProviderAdjustment, "provider_id fiscal_period_date reason reference amount"
+    )
     made = make("1000061600", None, "WO", "X1", Decimal("2.50"))
     plain = ProviderAdjustment("1000061600", None, "WO", "X1", Decimal("2.50"))
     assert type(made) is ProviderAdjustment
@@ -132,6 +134,19 @@ def test_fast_constructor_makes_real_frozen_model_objects():
     assert dataclasses.asdict(made) == dataclasses.asdict(plain)
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.amount = Decimal(0)  # type: ignore[misc]
+
+
+def test_fast_constructor_stores_by_name_and_refuses_an_order_that_misnames_the_fields():
+    make = fast_constructor(
+        ProviderAdjustment, "amount reason provider_id reference fiscal_period_date"
+    )
+    made = make(Decimal("2.50"), "WO", "1000061600", "X1", None)
+    assert made == ProviderAdjustment("1000061600", None, "WO", "X1", Decimal("2.50"))
+    # a field added, dropped or renamed in the model fails at import, naming what differs
+    with pytest.raises(TypeError, match=r"missing \['fiscal_period_date'\].*unknown \['period'\]"):
+        fast_constructor(ProviderAdjustment, "provider_id period reason reference amount")
+    with pytest.raises(TypeError, match=r"repeated \['amount'\]"):
+        fast_constructor(ProviderAdjustment, "provider_id reason reference amount amount")
 
 
 def test_stream_matches_read_835_on_the_corpus(shared_corpus):

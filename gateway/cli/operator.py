@@ -26,7 +26,7 @@ from gateway.cli.run import CONFIG_ENV
 from gateway.config.configuration import Configuration, load_configuration
 from gateway.config.settings import Settings, load_settings
 from gateway.errors import ConfigError
-from gateway.service.operations import Progress
+from gateway.service.operations import Operations, Progress
 from gateway.service.views import Page
 from gateway.store import ENV_VAR as STORE_ENV
 from gateway.store import MessageStore, open_store, store_url
@@ -94,6 +94,13 @@ def opened(args: argparse.Namespace, *, roster: bool = False,
 
 def actor() -> str:
     return f"operator:{getpass.getuser()}"
+
+
+@contextmanager
+def operations(args: argparse.Namespace) -> Iterator[Operations]:
+    """The operator's actions on the store and roster ``args`` name, done as this user."""
+    with opened(args, roster=True) as ctx:
+        yield Operations(ctx.store, actor=actor(), config=ctx.config)
 
 
 def parse_id(text: str, kind: str) -> int:

@@ -184,14 +184,12 @@ def _scrape_last_polls(settings: Settings) -> dict[str, float]:
 
 
 def _print_queue(store: MessageStore) -> None:
-    rows = store.queue_depth()
-    totals: dict[str, int] = {}
-    for row in rows:
-        totals[row.state.value] = totals.get(row.state.value, 0) + row.count
-    print("\nQUEUE  " + ("  ".join(f"{state}={count}" for state, count in sorted(totals.items()))
-                         or "empty"))
-    waiting = sorted((r for r in rows if r.state.value in ("pending", "failed", "leased")),
-                     key=lambda r: -r.count)[:10]
+    from gateway.store.queue_depth import WAITING, QueueTotals
+
+    queue = QueueTotals.of(store.queue_depth())
+    totals = sorted((state.value, count) for state, count in queue.by_state().items())
+    print("\nQUEUE  " + ("  ".join(f"{state}={count}" for state, count in totals) or "empty"))
+    waiting = sorted((r for r in queue.rows if r.state in WAITING), key=lambda r: -r.count)[:10]
     now = datetime.now(UTC)
     for row in waiting:
         age = (now - row.oldest_enqueued_at).total_seconds() if row.oldest_enqueued_at else 0
@@ -218,6 +216,6 @@ def _print_problems(store: MessageStore) -> None:
 # -- demo ---------------------------------------------------------------------------------------
 
 def run_demo(args: argparse.Namespace) -> int:
-    from gateway.ops.demo import run_demo as demo
+    from gateway.ops.demo_run import run_demo as demo
 
     return demo(args.dir)

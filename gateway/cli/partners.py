@@ -13,8 +13,7 @@ from __future__ import annotations
 import argparse
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
-from gateway.cli.operator import acting_options, actor, opened, store_options, table, when
-from gateway.service import Operations
+from gateway.cli.operator import acting_options, opened, operations, store_options, table, when
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,16 +44,14 @@ def list_partners(args: argparse.Namespace) -> int:
 
 
 def pause(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        Operations(ctx.store, actor=actor(), config=ctx.config).pause_partner(
-            args.partner, args.reason)
+    with operations(args) as ops:
+        ops.pause_partner(args.partner, args.reason)
     print(f"{args.partner}: polling paused (`gateway partners resume {args.partner}`)")
     return EXIT_OK
 
 
 def resume(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        resumed = Operations(ctx.store, actor=actor(), config=ctx.config).resume_partner(
-            args.partner, args.reason)
+    with operations(args) as ops:
+        resumed = ops.resume_partner(args.partner, args.reason)
     print(f"{args.partner}: polling resumed" if resumed else f"{args.partner} was not paused")
     return EXIT_OK if resumed else EXIT_INVALID

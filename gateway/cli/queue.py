@@ -25,9 +25,9 @@ from datetime import UTC, datetime
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
 from gateway.cli.operator import (
     acting_options,
-    actor,
     moment,
     opened,
+    operations,
     page_footer,
     page_offset,
     parse_id,
@@ -38,13 +38,12 @@ from gateway.cli.operator import (
 )
 from gateway.errors import ConfigError
 from gateway.lifecycle.audit import FileTrail, file_of_delivery
-from gateway.service import Operations, Queries, normalise_amount
+from gateway.service import Queries, normalise_amount
 from gateway.service.views import TraceHit, age
 from gateway.store import Delivery, DeliveryState, Event, MessageStore, ReceivedFile
 from gateway.store.models import DeliveryListing, Document
 from gateway.store.operator import DeliveryQuery, FileQuery
-
-_NEEDS_OPERATOR = (DeliveryState.DEAD, DeliveryState.HELD)
+from gateway.store.queue_depth import DUE, NEEDS_OPERATOR, QueueTotals
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,19 +105,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def show_queue(args: argparse.Namespace) -> int:
     with opened(args) as ctx:
-        depth = ctx.store.queue_depth()
-    if not depth:
+        queue = QueueTotals.of(ctx.store.queue_depth())
+    if not queue.rows:
         print("the queue is empty")
         return EXIT_OK
     table(["DESTINATION", "STATE", "COUNT", "OLDEST"],
           ([d.destination, d.state.value, str(d.count), age(d.oldest_enqueued_at)]
-           for d in depth))
-    due = [d for d in depth if d.state in (DeliveryState.PENDING, DeliveryState.FAILED)]
-    if due:
-        oldest = min(due, key=lambda d: d.oldest_enqueued_at or datetime.now(UTC))
-        print(f"{sum(d.count for d in due)} waiting; the oldest for "
+           for d in queue.rows))
+    oldest = queue.oldest(DUE, datetime.now(UTC))
+    if oldest is not None:
+        print(f"{queue.count(DUE)} waiting; the oldest for "
               f"{age(oldest.oldest_enqueued_at)} ({oldest.destination})")
-    waiting = sum(d.count for d in depth if d.state in _NEEDS_OPERATOR)
+    waiting = queue.count(NEEDS_OPERATOR)
     if waiting:
         print(f"{waiting} deliveries wait for an operator (dead or held): "
               "see `gateway deliveries list --state dead` / `--state held`")
@@ -153,24 +151,21 @@ def list_deliveries(args: argparse.Namespace) -> int:
 
 
 def resend_delivery(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         delivery = ops.resend(parse_id(args.delivery, "D"), args.reason)
     print(f"D{delivery.id} queued again for {delivery.destination}")
     return EXIT_OK
 
 
 def redirect_delivery(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         delivery = ops.redirect(parse_id(args.delivery, "D"), args.to, args.reason)
     print(f"D{delivery.id} queued for {delivery.destination}")
     return EXIT_OK
 
 
 def retry_deliveries(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         if args.all_dead:
             with progress("checking dead deliveries") as bar:
                 count = ops.retry_all_dead(args.destination, args.reason, progress=bar)
@@ -182,16 +177,14 @@ def retry_deliveries(args: argparse.Namespace) -> int:
 
 
 def release_delivery(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         delivery = ops.release(parse_id(args.delivery, "D"), args.to, args.reason)
     print(f"D{delivery.id} released to {delivery.destination}")
     return EXIT_OK
 
 
 def replay_file(args: argparse.Namespace) -> int:
-    with opened(args, roster=True) as ctx:
-        ops = Operations(ctx.store, actor=actor(), config=ctx.config)
+    with operations(args) as ops:
         file_id = parse_id(args.file, "F")
         with progress(f"F{file_id}: checking destinations") as bar:
             count = ops.replay_file(file_id, args.reason, progress=bar)

@@ -15,11 +15,11 @@ from pathlib import Path
 from gateway.cli.codes import EXIT_OK
 from gateway.cli.run import add_config_argument
 from gateway.config.settings import load_settings
-from gateway.errors import ConfigError
 from gateway.reconcile.audit import read_rx_list, write_audit_pack
-from gateway.reconcile.documents import FORMATS, build_report
-from gateway.reconcile.ledger import Scope, open_ledger
+from gateway.reconcile.documents import FORMATS
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.site import Site, load_site
+from gateway.service.reconciliation import Period, reconciliation, resolve_pharmacy
 from gateway.store import open_store
 
 
@@ -56,16 +56,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_reconcile(args: argparse.Namespace) -> int:
-    if args.end < args.start:
-        raise ConfigError(f"--to {args.end} is before --from {args.start}",
-                          fix="give the period's first day to --from and its last to --to")
     site = load_site(load_settings(args.config))
-    pharmacy = _pharmacy(site, args.pharmacy)
-    scope = Scope(pharmacy, args.pbm, args.start, args.end, args.as_of or date.today())
-    with open_store(site.store_url, create=False) as store, open_ledger(store) as ledger:
-        report = build_report(ledger, scope, site.rules, title=(
-            f"Claims reconciliation: {site.name(pharmacy)} ({pharmacy}), "
-            f"{args.start} to {args.end}"))
+    _pharmacy(site, args.pharmacy)
+    period = Period(args.pharmacy, args.start, args.end, args.as_of or date.today(), args.pbm)
+    with open_store(site.store_url, create=False) as store:
+        report = reconciliation(store, site, period)
     try:
         data = report.render(args.format)
     finally:
@@ -75,7 +70,7 @@ def run_reconcile(args: argparse.Namespace) -> int:
     else:
         args.out.write_bytes(data)
         summary = report.summary
-        print(f"{args.out}: {summary.claims} claims of {pharmacy}, "
+        print(f"{args.out}: {summary.claims} claims of {summary.scope.pharmacy}, "
               + ", ".join(f"{n} {name}" for name, t in summary.by_outcome.items()
                           if (n := t.count)), file=sys.stderr)
     return EXIT_OK
@@ -98,8 +93,8 @@ def run_audit_pack(args: argparse.Namespace) -> int:
 def _pharmacy(site: Site, named: str) -> str:
     """The roster's pharmacy id; an identifier it does not know is used as sent (the ledger
     keeps such rows under it), with a warning."""
-    pharmacy = site.pharmacy(named)
-    if site.roster.by_id(pharmacy) is None:
+    pharmacy, known = resolve_pharmacy(site, named)
+    if not known:
         print(f"gateway: warning: {named!r} is not a pharmacy of the roster; reporting the "
               "rows recorded under that identifier", file=sys.stderr)
     return pharmacy

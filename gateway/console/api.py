@@ -9,13 +9,16 @@ parsed view come only to operators and admins.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from gateway.console.app import Call, admin, operator, viewer
 from gateway.console.filters import day_range, delivery_query, file_query, today_start
+from gateway.reconcile.documents import summary_json
+from gateway.reconcile.site import load_site
+from gateway.service.reconciliation import Period, reconciliation
 from gateway.service.views import Dashboard, DeliveryDetail, FileDetail, FileRow, Page, RosterRow
 from gateway.store.models import (
     Delivery,
@@ -169,6 +172,22 @@ def resume(c: Annotated[Call, Depends(operator)],
 @router.get("/members", response_model=list[RosterRow])
 def members(c: Annotated[Call, Depends(viewer)]) -> list[RosterRow]:
     return c.queries().roster(c.config.roster)
+
+
+@router.get("/reconcile", response_model=dict[str, Any])
+def reconcile(c: Annotated[Call, Depends(operator)],
+              pharmacy: Annotated[str, Query(min_length=1, max_length=200)],
+              start: Annotated[date, Query(alias="from")], end: Annotated[date, Query(alias="to")],
+              pbm: Text = None, as_of: date | None = None) -> dict[str, Any]:
+    """A pharmacy's claims reconciliation for the period (dates of service): the JSON summary
+    ``gateway reconcile --format json`` writes. Operators only: it is claim-level money."""
+    site = load_site(c.host.settings, c.config.roster)
+    period = Period(pharmacy, start, end, as_of or date.today(), pbm or None)
+    report = reconciliation(c.store, site, period)
+    try:
+        return summary_json(report.summary)
+    finally:
+        report.close()
 
 
 @router.get("/alerts", response_model=list[Event])

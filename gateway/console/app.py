@@ -1,40 +1,28 @@
-"""The web console and its JSON API: one FastAPI application over the service layer.
+"""What every console page and API call stands on: the :class:`Call` and the role checks.
 
 Pages (server-rendered Jinja2, no JavaScript framework) live in pages.py, the JSON API under
 ``/api`` in api.py; both call :mod:`gateway.service` through a :class:`Call` — the request's
-store, the signed-in caller and the daemon's live configuration. The OpenAPI document is at
-``/api/openapi.json`` (FastAPI writes it from the same code).
-
-Errors a user can meet become answers, never a 500: no such id 404, a state that does not
-allow the action 409, a bad value 422, not signed in 401 (a page redirects to the login), a
-missing role or CSRF token 403, too many failed logins 429.
+store, the signed-in caller and the daemon's live configuration. server.py assembles them into
+the FastAPI application (this module imports neither face, so neither imports back into it).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from urllib.parse import quote
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
+from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from gateway.config.configuration import Configuration
 from gateway.config.settings import ConsoleSettings, Settings
-from gateway.console.auth import COOKIE, MAX_FAILURES, Caller, LoginThrottle, Sessions, csrf_ok
+from gateway.console.auth import COOKIE, Caller, Sessions, csrf_ok
 from gateway.daemon.runtime import Runtime
-from gateway.errors import ConfigError, GatewayError, StoreError
 from gateway.service import Operations, Queries
 from gateway.store import open_store
-from gateway.store.base import MessageStore, NotFound
+from gateway.store.base import MessageStore
 from gateway.store.models import Role
-
-HERE = Path(__file__).parent
 
 
 @dataclass
@@ -114,51 +102,3 @@ def call(role: Role) -> Callable[[Request], AsyncIterator[Call]]:
 
 
 viewer, operator, admin = call(Role.VIEWER), call(Role.OPERATOR), call(Role.ADMIN)
-
-
-def create_app(host: ConsoleHost) -> FastAPI:
-    from gateway.console.api import router as api_router  # they import this module
-    from gateway.console.pages import router as page_router
-
-    app = FastAPI(title="PSAO gateway console API", version="1",
-                  openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None,
-                  description="The operator console's JSON API. Sign in at /login (a session "
-                  "cookie); every POST needs the session's CSRF token in X-CSRF-Token.")
-    app.state.host = host
-    app.state.sessions = Sessions(host.console)
-    app.state.throttle = LoginThrottle()  # per (address, user name)
-    app.state.address_throttle = LoginThrottle(max_failures=5 * MAX_FAILURES)
-    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
-    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    app.include_router(page_router)
-    app.include_router(api_router)
-    for kind, handler in _handlers().items():
-        app.add_exception_handler(kind, handler)
-    return app
-
-
-Handler = Callable[[Request, Exception], Awaitable[Response]]
-
-
-def _handlers() -> dict[type[Exception], Handler]:
-    def answer(status: int) -> Handler:
-        async def handle(request: Request, exc: Exception) -> Response:
-            text = exc.why if isinstance(exc, Forbidden) else str(exc)
-            if request.url.path.startswith("/api"):
-                # A bad value is answered in the shape FastAPI gives its own 422s.
-                detail: object = text if status != 422 else [
-                    {"loc": ["request"], "msg": text, "type": "value_error"}]
-                return JSONResponse({"detail": detail}, status_code=status)
-            templates: Jinja2Templates = request.app.state.templates
-            return templates.TemplateResponse(request, "error.html",
-                                              {"status": status, "message": text},
-                                              status_code=status)
-        return handle
-
-    async def sign_in(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith("/api"):
-            return JSONResponse({"detail": "sign in first (POST /login)"}, status_code=401)
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-
-    return {SignInNeeded: sign_in, Forbidden: answer(403), NotFound: answer(404),
-            StoreError: answer(409), ConfigError: answer(422), GatewayError: answer(409)}

@@ -35,7 +35,7 @@ router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form(max_length=500)]
 
 
-def _render(request: Request, c: Call | None, template: str, status: int = 200,
+def render(request: Request, c: Call | None, template: str, status: int = 200,
             **values: Any) -> HTMLResponse:
     templates: Jinja2Templates = request.app.state.templates
     context = {"me": c.caller if c else None, "notice": request.query_params.get("notice"),
@@ -57,7 +57,7 @@ def _page(request: Request) -> int:
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     token = secrets.token_urlsafe(24)
-    response = _render(request, None, "login.html", login_csrf=token,
+    response = render(request, None, "login.html", login_csrf=token,
                        next=request.query_params.get("next", "/"))
     response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict",
                         secure=request.app.state.host.console.secure_cookies, max_age=900)
@@ -70,13 +70,13 @@ async def login(request: Request, username: FormText, password: FormText, login_
     host: ConsoleHost = request.app.state.host
     throttle: LoginThrottle = request.app.state.throttle
     if not csrf_ok(request.cookies.get(LOGIN_COOKIE, ""), login_csrf):
-        return _render(request, None, "error.html", 403,
+        return render(request, None, "error.html", 403,
                        message="the login form expired or came from elsewhere: reload it")
     address = request.client.host if request.client else "-"
     keys = (f"{address}|{username}",)  # one user's tries from one address...
     wait = max(throttle.retry_after(*keys), request.app.state.address_throttle.retry_after(address))
     if wait:
-        refused = _render(request, None, "login.html", 429, login_csrf=login_csrf, next=next,
+        refused = render(request, None, "login.html", 429, login_csrf=login_csrf, next=next,
                            error=f"too many failed sign-ins: try again in {wait} s")
         refused.headers["Retry-After"] = str(wait)
         return refused
@@ -87,7 +87,7 @@ async def login(request: Request, username: FormText, password: FormText, login_
         if user is None:
             throttle.failed(*keys)
             request.app.state.address_throttle.failed(address)  # ...and all tries from there
-            return _render(request, None, "login.html", 401, login_csrf=login_csrf, next=next,
+            return render(request, None, "login.html", 401, login_csrf=login_csrf, next=next,
                            error="wrong user name or password, or the account is disabled")
         throttle.succeeded(*keys)
         sessions: Sessions = request.app.state.sessions
@@ -117,7 +117,7 @@ def dashboard(request: Request, c: Annotated[Call, Depends(viewer)]) -> Response
     settings = c.host.settings
     board = c.queries().dashboard(c.host.runtime().partners, c.host.last_polls(),
                                   settings.holidays, today_since=today_start(settings.timezone))
-    return _render(request, c, "dashboard.html", board=board)
+    return render(request, c, "dashboard.html", board=board)
 
 
 @router.get("/files", response_class=HTMLResponse)
@@ -131,7 +131,7 @@ def files(request: Request, c: Annotated[Call, Depends(viewer)]) -> Response:
                                   parse_day(q.get("until"), "until"), zone))
     page = _page(request)
     found = c.queries().files(query, offset=(page - 1) * 50, limit=50)
-    return _render(request, c, "files.html", page=found, number=page, q=q,
+    return render(request, c, "files.html", page=found, number=page, q=q,
                    statuses=[s.value for s in FileStatus], more=_more(request, page))
 
 
@@ -140,7 +140,7 @@ def file(request: Request, file_id: int, c: Annotated[Call, Depends(viewer)]) ->
     offset = request.query_params.get("raw_offset", "0")
     detail = c.queries().file(file_id, claims=c.caller.can(Role.OPERATOR),
                               raw_offset=int(offset) if offset.isdigit() else 0)
-    return _render(request, c, "file.html", d=detail)
+    return render(request, c, "file.html", d=detail)
 
 
 @router.get("/deliveries", response_class=HTMLResponse)
@@ -154,7 +154,7 @@ def deliveries(request: Request, c: Annotated[Call, Depends(viewer)]) -> Respons
                                       parse_day(q.get("until"), "until"), zone))
     page = _page(request)
     found = c.queries().deliveries(query, offset=(page - 1) * 50, limit=50)
-    return _render(request, c, "deliveries.html", page=found, number=page, q=q,
+    return render(request, c, "deliveries.html", page=found, number=page, q=q,
                    states=[s.value for s in DeliveryState], more=_more(request, page))
 
 
@@ -166,7 +166,7 @@ def _more(request: Request, page: int) -> str:
 @router.get("/deliveries/{delivery_id}", response_class=HTMLResponse)
 def delivery(request: Request, delivery_id: int,
              c: Annotated[Call, Depends(viewer)]) -> Response:
-    return _render(request, c, "delivery.html", d=c.queries().delivery(delivery_id))
+    return render(request, c, "delivery.html", d=c.queries().delivery(delivery_id))
 
 
 @router.get("/partners", response_class=HTMLResponse)
@@ -174,17 +174,17 @@ def partners(request: Request, c: Annotated[Call, Depends(viewer)]) -> Response:
     pauses = c.store.partner_pauses()
     polls = c.host.last_polls()
     rows = [(pid, pauses.get(pid), polls.get(pid)) for pid in c.host.runtime().partners]
-    return _render(request, c, "partners.html", rows=rows)
+    return render(request, c, "partners.html", rows=rows)
 
 
 @router.get("/members", response_class=HTMLResponse)
 def members(request: Request, c: Annotated[Call, Depends(viewer)]) -> Response:
-    return _render(request, c, "members.html", rows=c.queries().roster(c.config.roster))
+    return render(request, c, "members.html", rows=c.queries().roster(c.config.roster))
 
 
 @router.get("/users", response_class=HTMLResponse)
 def users(request: Request, c: Annotated[Call, Depends(admin)]) -> Response:
-    return _render(request, c, "users.html", users=c.store.list_users())
+    return render(request, c, "users.html", users=c.store.list_users())
 
 
 # -- actions (operator) -----------------------------------------------------------------------

@@ -15,13 +15,14 @@ id, so a redone acknowledgment is the same acknowledgment.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from gateway.detect import HEAD_SIZE, detect_format
-from gateway.errors import InputError
+from gateway.errors import InputError, Location
 from gateway.fsutil import safe_name
 from gateway.log import get_logger
 from gateway.store.base import MessageStore
@@ -109,13 +110,25 @@ class Acknowledger:
 
 def refusal(interchange: ReceivedInterchange, error: InputError, kind: str) -> list[Finding]:
     """The file was refused as a whole: say so at the level the acknowledgment answers — the
-    interchange (TA104 R) or every functional group (AK901 R) — whatever finer findings say."""
+    interchange (TA104 R) or every functional group (AK901 R) — whatever finer findings say.
+    Every interchange of the file is refused, also those after the one the error is in: the
+    refusal is placed in each (an error located elsewhere would be filtered out of it)."""
     location = error.location
+    if location.segment_number is not None and not _within_interchange(interchange, location):
+        location = dataclasses.replace(location, segment_number=None, segment_id=None,
+                                       byte_offset=None)
     if kind == "ta1":
         return [Finding(error.code, error.what, Level.INTERCHANGE, location)]
     return [Finding(error.code, error.what, Level.GROUP, location,
                     group_control_number=group.control_number)
             for group in interchange.groups]
+
+
+def _within_interchange(interchange: ReceivedInterchange, location: Location) -> bool:
+    number = location.segment_number
+    last = interchange.last_segment
+    return number is None or (interchange.first_segment <= number
+                              and (last is None or number <= last))
 
 
 def answerable(interchange: ReceivedInterchange, kind: str) -> bool:

@@ -60,12 +60,12 @@ from gateway.log import configure, get_logger
 from gateway.store import open_store
 from gateway.store.base import MessageStore
 from gateway.store.models import DeliveryState, FileStatus
+from gateway.store.queue_depth import WAITING, QueueTotals
 
 EXIT_OK, EXIT_FAILED = 0, 1
 IDLE_SECONDS = 1.0  # longest sleep of the main loop (how fast a stop or reload is noticed)
 HEALTHY_WITHIN = 120.0  # seconds: a main loop silent for longer makes /healthz answer 503
 STALE_TEMP_SECONDS = 3600.0  # a temp file in the work dir this old belongs to no live fetch
-WAITING = (DeliveryState.PENDING, DeliveryState.FAILED, DeliveryState.LEASED)
 
 
 class Daemon:
@@ -364,18 +364,11 @@ class Daemon:
             rows = store.queue_depth()
         finally:
             store.close()
-        now = utc_now()
-        by_state: dict[str, int] = {state.value: 0 for state in DeliveryState}
-        depth: dict[str, int] = {}
-        oldest: dict[str, float] = {}
-        for row in rows:
-            by_state[row.state.value] += row.count
-            if row.state in WAITING:
-                depth[row.destination] = depth.get(row.destination, 0) + row.count
-                if row.oldest_enqueued_at is not None:
-                    age = (now - row.oldest_enqueued_at).total_seconds()
-                    oldest[row.destination] = max(oldest.get(row.destination, 0.0), age)
-        return QueueSnapshot(by_state=by_state, depth=depth, oldest_age=oldest)
+        queue = QueueTotals.of(rows)
+        totals = queue.by_state()
+        by_state = {state.value: totals.get(state, 0) for state in DeliveryState}
+        return QueueSnapshot(by_state=by_state, depth=queue.by_destination(WAITING),
+                             oldest_age=queue.oldest_age(WAITING, utc_now()))
 
     def _health(self) -> Health:
         silent = time.monotonic() - self._last_cycle

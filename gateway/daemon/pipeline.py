@@ -20,19 +20,22 @@ the partner's inbound folder — so they are retried, dead-lettered and traced t
 
 from __future__ import annotations
 
+import os
 import threading
+import traceback
 from collections.abc import Callable
 from typing import BinaryIO
 
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import Parsed
-from gateway.errors import InputError, StoreUnavailable
+from gateway.errors import ConfigError, InputError, Location, StoreUnavailable
 from gateway.log import get_logger
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
 from gateway.x12.syntax.findings import Finding
 
 ACTOR = "pipeline"
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../gateway
 FILE_LEASE_SECONDS = 900.0  # longer than parsing and splitting the largest file takes
 
 # A validator: read the whole file (InputError when it cannot be read at all).
@@ -70,8 +73,10 @@ class Pipeline:
         """Take every file left in ``received`` or ``parsed`` (new, or interrupted) forward.
 
         A file whose processing raised something unexpected (a bug, not bad input) is logged
-        with its traceback, recorded as an event and skipped until the next restart or
-        reload, so one file can never stall the others or stop the daemon. A store outage is
+        with its traceback and quarantined with the exception and the line that raised it
+        (code ``internal-error``), so one file can never stall the others, stop the daemon
+        or sit unseen; a configuration error is not the file's fault: it is skipped until
+        the next restart or reload. A store outage is
         not the file's fault: it is raised to the daemon's loop, which waits it out, and the
         file is taken up again from its state. Each file is processed under a named lease in
         the store, so daemons sharing a PostgreSQL store never work on the same file at once.
@@ -90,30 +95,67 @@ class Pipeline:
                     self.process(received)
                 except StoreUnavailable:
                     raise  # not this file's fault: it stays where it is, for the next cycle
-                except Exception as exc:
-                    self.stuck.add(received.id)
-                    self.log.exception("file processing failed; skipped until restart",
-                                       partner=received.partner, file_id=received.id,
-                                       error=type(exc).__name__)
-                    self.store.record_event("file", received.id, "processing-failed",
-                                            actor=ACTOR, reason=type(exc).__name__)
+                except ConfigError as exc:  # not the file's fault: the daemon's to heal
+                    self._skip(received, exc)
                     continue
+                except Exception as exc:  # a bug, but the file still ends where it is seen
+                    if not self._quarantine_after(received, exc):
+                        continue
                 finally:
                     self.store.release_poll_lease(lease, self.holder)
                 done += 1
         return done
 
+    def _skip(self, received: ReceivedFile, exc: Exception) -> None:
+        """Leave the file where it is until a restart or reload (its state stays)."""
+        self.stuck.add(received.id)
+        self.log.exception("file processing failed; skipped until restart",
+                           partner=received.partner, file_id=received.id,
+                           error=type(exc).__name__)
+        self.store.record_event("file", received.id, "processing-failed",
+                                actor=ACTOR, reason=type(exc).__name__)
+
+    def _quarantine_after(self, received: ReceivedFile, exc: Exception) -> bool:
+        """An unexpected exception while parsing or routing: quarantine the file with the
+        exception and where in the code it was raised (issue 10: never a silent retry loop;
+        the negative acknowledgment, the quarantine metric and alert follow). False when even
+        that failed: the file is skipped until restart."""
+        self.log.exception("file processing raised; quarantined", partner=received.partner,
+                           file_id=received.id, error=type(exc).__name__)
+        try:
+            current = self.store.get_file(received.id)
+            self.store.payments.forget_file(received.id)  # its sets were never queued
+            self.quarantine(current, internal_error(current, exc), None)
+        except StoreUnavailable:
+            raise
+        except Exception as again:
+            self._skip(received, again)
+            return False
+        return True
+
     def process(self, received: ReceivedFile) -> None:
-        """Parse (unless already parsed) and route one file."""
+        """Parse (unless already parsed) and route one file; acknowledge it once routed.
+
+        The accepting acknowledgment waits for the route: a set is accepted only once its
+        parts are queued (or visibly held) and proved to conserve its claims and money. A
+        route that refuses the file (the splitter cannot cut what the reader read, or the
+        conservation proof fails) quarantines it, and the acknowledgment rejects it.
+        """
+        findings: list[Finding] | None = None  # None after a restart: read again to ack
         if received.status is FileStatus.RECEIVED:
             parsed = self._parse_whole(received)
             if parsed is None:
                 return  # quarantined
-            self._send_ack(received, None, parsed.findings)
+            findings = parsed.findings
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
-            queued = self._route(received)
+            try:
+                queued = self._route(received)
+            except InputError as exc:
+                self.quarantine(received, exc, findings)
+                return
             self._record_claims(received)  # the claims ledger (issue 11), before "routed"
+            self._send_ack(received, None, findings)
             self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
                                        reason=f"{queued} deliveries")
             self.log.info("file routed", partner=received.partner, file_id=received.id,
@@ -169,3 +211,19 @@ class Pipeline:
                                file_id=received.id, error=type(exc).__name__)
             self.store.record_event("file", received.id, "ack-failed", actor=ACTOR,
                                     reason=type(exc).__name__)
+
+
+def internal_error(received: ReceivedFile, exc: BaseException) -> InputError:
+    """An exception as the reason a file is quarantined: its type, the stage and the line of
+    the gateway's code that raised it (code ``internal-error``)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f.filename.startswith(PACKAGE)] or frames
+    at = ""
+    if ours:
+        where = ours[-1]
+        at = f" at gateway/{os.path.relpath(where.filename, PACKAGE)}:{where.lineno}"
+    stage = "routing" if received.status is FileStatus.PARSED else "parsing"
+    return InputError(
+        f"{type(exc).__name__} while {stage}{at}: {exc}", code="internal-error",
+        where=Location(file=received.original_name),
+        fix="a gateway defect: report it with `gateway trace F<id>`; the file is kept as is")

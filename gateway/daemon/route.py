@@ -26,12 +26,16 @@ from gateway.config.configuration import Configuration
 from gateway.config.settings import Settings
 from gateway.daemon.parse import file_format, ncpdp_kind
 from gateway.daemon.pipeline import Router
+from gateway.errors import Location
 from gateway.log import get_logger
 from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.render.mapping import load_mapping
 from gateway.render.renderer import render
+from gateway.routing.conservation import ConservationError, QueuedPart, prove
+from gateway.routing.duplicates import find_duplicates
 from gateway.routing.plan import plan_deliveries
 from gateway.routing.policy import RosterPolicy
+from gateway.routing.read_sets import read_sets
 from gateway.store.base import MessageStore
 from gateway.store.models import Delivery, DeliveryRequest, ReceivedFile
 from gateway.x12.read.reader import read_835
@@ -65,7 +69,8 @@ def route_file_stage(store: MessageStore, config: Configuration, settings: Setti
         with _local_copy(store, received, settings.work_dir) as path:
             result, deliveries = route_into_store(
                 store, received.id, path, policy, numbers, sha256=received.sha256,
-                sender=sender, mappings=mappings, actor=ACTOR)
+                sender=sender, mappings=mappings, actor=ACTOR, partner=received.partner,
+                file_name=received.original_name)
         log.info("file split", partner=received.partner, file_id=received.id,
                  parts=len(result.parts), deliveries=len(deliveries), held=len(result.held),
                  paid=str(sum((p.payment for p in result.parts), Decimal(0))),
@@ -121,6 +126,8 @@ def route_into_store(
     sender: Party | None = None,
     mappings: Sequence[Path] = (),
     actor: str = "router",
+    partner: str | None = None,
+    file_name: str | None = None,
 ) -> tuple[SplitResult, list[Delivery]]:
     """Split a received 835 and queue every delivery it needs, in the message store.
 
@@ -129,13 +136,23 @@ def route_into_store(
     (part, destination, format) becomes one delivery request with its idempotency key and
     pre-rendered payload (CSV/JSON/XML rendered from the part through the mapping
     ``remittance-<format>``). Held parts become held deliveries, their ``held`` event naming
-    the reason (the part-held alert rule raises the alert, once per file); the PSAO's own
-    PLBs become ``psao-adjustment`` events on the file. Running it again for the same file
-    changes nothing: documents, payloads and keys are deterministic.
+    the reason (the part-held alert rule raises the alert, once per file): an unknown or
+    inactive member, or a duplicate payment (gateway.routing.duplicates). The PSAO's own
+    PLBs become ``psao-adjustment`` events on the file. Before anything is queued the parts
+    are proved to conserve every set's claims and money (gateway.routing.conservation):
+    ConservationError otherwise, with nothing queued. Running it again for the same file
+    changes nothing: documents, payloads, keys and payment-key owners are deterministic.
     """
+    name = file_name or path.name
+    with path.open("rb") as stream:
+        read = read_sets(stream, name)
     result = split_835(path, policy=policy, writer=StorePartWriter(store), numbers=numbers,
                        sender=sender, sha256=sha256)
+    partner = partner or store.get_file(file_id).partner
+    duplicates = find_duplicates(store.payments, partner, file_id, read)
+    held = {read[n].start_offset: reason for n, reason in duplicates.items()}
     requests: list[DeliveryRequest] = []
+    queued: list[QueuedPart] = []
     for ordinal, part in enumerate(result.parts):
         payload = part.location.removeprefix("payload:")
         document = store.add_document(
@@ -144,15 +161,28 @@ def route_into_store(
             payload_sha256=payload,
         )
         stem = f"{part.owner.label}-{part.source.sha256[:12]}-{part.source.control_number}"
+        duplicate = held.get(part.source.start_offset)
+        mine = []
         for planned in plan_deliveries([part]):
             rendered = payload if planned.format == "835" else _render_part(
                 store, payload, planned.format, mappings)
-            requests.append(DeliveryRequest(
+            hold = "; ".join(r for r in (duplicate, planned.held_reason) if r) or None
+            mine.append(DeliveryRequest(
                 document.id, planned.destination, planned.format,
-                f"{stem}.{planned.format}", planned.idempotency_key, rendered,
-                planned.held_reason,
+                f"{stem}.{planned.format}", planned.idempotency_key, rendered, hold,
             ))
+        requests += mine
+        queued.append(QueuedPart(part, payload, tuple(r.idempotency_key or "" for r in mine)))
+    try:
+        prove(read, queued, result.psao_adjustments, store.open_payload, name)
+    except ConservationError:
+        store.payments.forget_file(file_id)  # nothing was sent: a corrected resend is new
+        raise
     deliveries = store.enqueue_many(requests, actor=actor)
+    _check_queued(requests, deliveries, name)
+    for n, reason in sorted(duplicates.items()):
+        store.record_event("file", file_id, "duplicate-payment", actor=actor,
+                           reason=f"{read[n].describe()}: {reason}")
     for adjustment in result.psao_adjustments:
         store.record_event(
             "file", file_id, "psao-adjustment", actor=actor,
@@ -160,6 +190,18 @@ def route_into_store(
                    f"{adjustment.reason} {adjustment.amount} ({adjustment.why})",
         )
     return result, deliveries
+
+
+def _check_queued(requests: Sequence[DeliveryRequest], deliveries: Sequence[Delivery],
+                  file_name: str) -> None:
+    """Every request became a delivery of its own document (an idempotency key already in
+    the store for another document would silently send that one instead)."""
+    for request, delivery in zip(requests, deliveries, strict=True):
+        if delivery.document_id != request.document_id:
+            raise ConservationError(
+                f"the delivery key of {request.output_name} already belongs to another "
+                f"document (D{delivery.id}): this part would never be sent",
+                Location(file=file_name))
 
 
 def _routing_keys(part: SplitPart) -> dict[str, str]:

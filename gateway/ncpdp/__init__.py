@@ -10,7 +10,7 @@ The four functions ``gateway parse`` needs, in one place:
 Writing back: :mod:`gateway.ncpdp.writer` (bytes) and :mod:`gateway.ncpdp.compose`
 (business parts to a transmission). Layers, bottom up: ``framing`` (separators),
 ``overpunch`` and ``fields`` (values, dictionary as data), ``transmission`` (raw, lossless),
-``batch`` (records, streaming), ``values``/``request_parts``/``response_parts``/``model``
+``batch`` (records, streaming), ``values``/``part``/``request_parts``/``response_parts``/``model``
 (business views), ``checks``, ``reader``.
 """
 

@@ -18,6 +18,7 @@ from gateway.ncpdp.fields import lookup
 from gateway.ncpdp.transmission import Segment
 
 Pairs = list[tuple[str, str]]
+Value = str | int | Decimal | date | None  # a field in its dictionary type, as read or written
 
 
 def parse_date(text: str) -> date | None:
@@ -58,15 +59,19 @@ class Values:
 
 
 def occurrences(
-    pairs: Iterable[tuple[str, str]], opener: str, members: frozenset[str]
+    pairs: Iterable[tuple[str, str]], opener: str, members: frozenset[str], *, nested: bool = False
 ) -> list[Pairs]:
-    """Split repeating data into occurrences: ``opener`` (or a member seen twice) starts one."""
+    """Split repeating data into occurrences: ``opener`` (or a member seen twice) starts one.
+
+    ``nested``: members may repeat inside one occurrence (COB's amounts and rejects), so only
+    the opener starts the next one.
+    """
     out: list[Pairs] = []
     seen: set[str] = set()
     for fid, value in pairs:
         if fid != opener and fid not in members:
             continue
-        if fid == opener or not out or fid in seen:
+        if fid == opener or not out or (fid in seen and not nested):
             out.append([])
             seen = set()
         out[-1].append((fid, value))

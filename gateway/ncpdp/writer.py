@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import BinaryIO, Literal
 
 from gateway.ncpdp import batch
@@ -18,8 +17,7 @@ from gateway.ncpdp import transmission as tm
 from gateway.ncpdp.fields import lookup
 from gateway.ncpdp.framing import ENCODING, ETX, STX
 from gateway.ncpdp.model import Document, RequestHeader, ResponseHeader
-
-Value = str | int | Decimal | date | None
+from gateway.ncpdp.values import Value as Value  # re-exported: the type callers build segments from
 
 
 def write_document(document: Document) -> bytes:
@@ -55,36 +53,16 @@ def segment(code: str, values: Iterable[tuple[str, Value]]) -> tm.Segment:
     return tm.Segment.build(code, ((fid, encode(fid, v)) for fid, v in values if v is not None))
 
 
-def request_header(h: RequestHeader) -> str:
-    """The fixed 56-character request header (text left-justified, space-filled)."""
-    dos = h.date_of_service.strftime("%Y%m%d") if h.date_of_service else ""
-    values = (
-        h.bin,
-        h.version,
-        h.transaction_code,
-        h.pcn,
-        h.transaction_count,
-        h.service_provider_id_qualifier,
-        h.service_provider_id,
-        dos,
-        h.software_vendor_id,
-    )
-    return "".join(v.ljust(n)[:n] for v, (_, _, n) in zip(values, tm.REQUEST_HEADER, strict=True))
+def header_text(h: RequestHeader | ResponseHeader) -> str:
+    """The fixed header (56 characters for a request, 31 for a response), laid out by the
+    same table the reader splits it with: text left-justified, space-filled, dates CCYYMMDD."""
+    layout = tm.REQUEST_HEADER if isinstance(h, RequestHeader) else tm.RESPONSE_HEADER
+    return "".join(_fixed(getattr(h, name), width) for name, _, width in layout)
 
 
-def response_header(h: ResponseHeader) -> str:
-    """The fixed 31-character response header."""
-    dos = h.date_of_service.strftime("%Y%m%d") if h.date_of_service else ""
-    values = (
-        h.version,
-        h.transaction_code,
-        h.transaction_count,
-        h.header_response_status,
-        h.service_provider_id_qualifier,
-        h.service_provider_id,
-        dos,
-    )
-    return "".join(v.ljust(n)[:n] for v, (_, _, n) in zip(values, tm.RESPONSE_HEADER, strict=True))
+def _fixed(value: str | date | None, width: int) -> str:
+    text = value.strftime("%Y%m%d") if isinstance(value, date) else value or ""
+    return text.ljust(width)[:width]
 
 
 def transmission(
@@ -93,9 +71,9 @@ def transmission(
     groups: Sequence[Sequence[tm.Segment]],
 ) -> tm.Transmission:
     """A new transmission from its header, transmission-level segments and transaction groups."""
-    kind: Literal["request", "response"]
-    if isinstance(header, RequestHeader):
-        kind, text = "request", request_header(header)
-    else:
-        kind, text = "response", response_header(header)
-    return tm.Transmission(kind, text, tuple(segments), tuple(tm.Group(tuple(g)) for g in groups))
+    kind: Literal["request", "response"] = (
+        "request" if isinstance(header, RequestHeader) else "response"
+    )
+    return tm.Transmission(
+        kind, header_text(header), tuple(segments), tuple(tm.Group(tuple(g)) for g in groups)
+    )

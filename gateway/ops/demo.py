@@ -1,11 +1,10 @@
-"""``gateway demo``: the whole walk of DESIGN.md on synthetic files, in under a minute.
+"""The demo's workspace: what ``gateway demo`` (:mod:`gateway.ops.demo_run`) runs on.
 
-It sets up a workspace that looks like a small production install — a PBM drop folder, a
-member roster, one folder per pharmacy, a SQLite message store — fills the PBM's folder with
+A workspace that looks like a small production install — a PBM drop folder, a member
+roster, one folder per pharmacy, a SQLite message store — with the PBM's folder filled with
 synthetic 835s (a multi-ST central pay, a single-ST central pay paid to the PSAO, the first
-one sent again, and a broken one), runs one daemon cycle (``gateway run --once``) and prints
-what happened: which file went where, for how much, and why the broken one was refused.
-Nothing in it is real: names, NPIs and amounts come from the seeded generator.
+one sent again, and a broken one). Nothing in it is real: names, NPIs and amounts come from
+the seeded generator.
 
 The pieces (:func:`write_samples`, :func:`write_workspace`) are also what the end-to-end
 tests build their PBM from, with an SFTP server in place of the drop folder.
@@ -21,7 +20,6 @@ from gateway.synth.pharmacies import Pharmacy
 from gateway.synth.x12_835 import Spec, Summary, write_835_file
 
 PBM_ID = "demo-pbm"
-MARKER = ".gateway-demo"  # a workspace we made, so we may wipe it on the next run
 
 
 @dataclass(frozen=True)
@@ -141,44 +139,3 @@ def folder_workspace(root: Path) -> tuple[Path, Samples]:
                              outbound=f'type = "folder"\npath = "{root / "pbm" / "inbound"}"\n',
                              destinations=destinations, formats="835|csv")
     return config, samples
-
-
-def run_demo(directory: Path) -> int:
-    """Build the workspace, run one cycle, print the report; 0 when everything landed."""
-    from gateway.config.settings import load_settings
-    from gateway.daemon.loop import Daemon
-    from gateway.log import configure
-    from gateway.ops.demo_claims import add_claims_partner, print_reconciliation
-    from gateway.ops.demo_report import print_report
-
-    root = _fresh_workspace(directory.resolve())
-    config, samples = folder_workspace(root)
-    add_claims_partner(root, samples)
-    log_file = root / "gateway.log"
-    print(f"Workspace {root}: a PBM folder with {len(samples.files)} synthetic 835s, "
-          f"{len(samples.pharmacies)} member pharmacies and their claim files, a SQLite "
-          "message store.")
-    print("Running one cycle (gateway run --once): pull → parse → split → deliver ...\n")
-    with log_file.open("w") as log:
-        configure(json=True, file=log)
-        code = Daemon(load_settings(config)).run(once=True)
-    ok = print_report(load_settings(config), samples)
-    print_reconciliation(load_settings(config))
-    print(f"\nThe daemon's JSON log (ids, counts and hashes only) is in {log_file}.")
-    print(f"Look around: ls {root}/pharmacies/*/inbox {root}/pbm/inbound; "
-          f"gateway status --config {config}")
-    return 0 if ok and code == 0 else 1
-
-
-def _fresh_workspace(root: Path) -> Path:
-    """An empty directory: ours from an earlier demo run (wiped), or new; never someone's."""
-    if root.exists() and any(root.iterdir()):
-        if not (root / MARKER).exists():
-            from gateway.errors import ConfigError
-
-            raise ConfigError(f"{root} exists and is not a demo workspace",
-                              fix="pass --dir with a new or empty directory")
-        shutil.rmtree(root)
-    root.mkdir(parents=True, exist_ok=True)
-    (root / MARKER).write_text("made by `gateway demo`; safe to delete\n")
-    return root

@@ -20,7 +20,8 @@ from gateway.model import ClaimPayment, TransactionHeader
 from gateway.ncpdp import batch, writer
 from gateway.ncpdp.model import RequestHeader, ResponseHeader
 from gateway.ops.demo import Samples, folder_inbound
-from gateway.reconcile.ledger import Scope, open_ledger
+from gateway.reconcile.ledger import Scope
+from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.report import reconcile
 from gateway.reconcile.site import load_site
 from gateway.store import open_store

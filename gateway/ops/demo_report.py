@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from gateway.config.configuration import load_configuration
 from gateway.config.settings import Settings
+from gateway.ops.demo import Samples
 from gateway.store import open_store
 from gateway.store.base import MessageStore
 from gateway.store.models import Delivery, DeliveryState, FileStatus, ReceivedFile
 from gateway.x12.read.reader import read_835
-
-if TYPE_CHECKING:  # demo.py imports this module when it runs
-    from gateway.ops.demo import Samples
 
 
 def print_report(settings: Settings, samples: Samples) -> bool:

@@ -47,7 +47,7 @@ class Report:
         if fmt == "html":
             from gateway.reconcile.page import render_page  # matplotlib: only when asked
 
-            return render_page(self).encode("utf-8")
+            return render_page(self.summary, self.attention, self.title).encode("utf-8")
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
 
     def close(self) -> None:

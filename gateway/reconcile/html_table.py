@@ -19,6 +19,7 @@ th { background: #eef; } .charts { display: flex; flex-wrap: wrap; gap: 1em; }
 
 def page_head(title: str) -> str:
     return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<link rel=\"icon\" href=\"data:,\">"
             f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
             f"<h1>{escape(title)}</h1>")
 

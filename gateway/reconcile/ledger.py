@@ -28,7 +28,6 @@ from gateway.detect import HEAD_SIZE, detect_format
 from gateway.log import get_logger
 from gateway.reconcile import facts as f
 from gateway.reconcile.config import ReconcileConfig
-from gateway.store.base import MessageStore
 from gateway.store.models import ReceivedFile
 
 BATCH = 5_000
@@ -191,22 +190,6 @@ class Ledger(ABC):
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-def open_ledger(store: MessageStore) -> Ledger:
-    """The ledger in ``store``'s database, on a connection of its own."""
-    from gateway.store.postgres import PostgresStore
-    from gateway.store.sqlite import SQLiteStore
-
-    if isinstance(store, SQLiteStore):
-        from gateway.reconcile.ledger_sqlite import SQLiteLedger
-
-        return SQLiteLedger(store.path)
-    if isinstance(store, PostgresStore):
-        from gateway.reconcile.ledger_postgres import PostgresLedger
-
-        return PostgresLedger(store.url)
-    raise TypeError(f"no ledger for {store!r}")
 
 
 @functools.cache

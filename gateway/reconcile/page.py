@@ -9,25 +9,26 @@ differs). The page loads nothing from the network: no scripts, fonts or images o
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 
 import matplotlib
 from matplotlib.figure import Figure
 
-from gateway.reconcile.documents import Report
 from gateway.reconcile.html_table import page_head, table
-from gateway.reconcile.outcomes import BUCKETS, OUTCOMES
-from gateway.reconcile.report import ZERO
+from gateway.reconcile.outcomes import BUCKETS, OUTCOMES, ClaimOutcome
+from gateway.reconcile.report import ZERO, Summary
 
 
-def render_page(report: Report) -> str:
-    summary = report.summary
+def render_page(summary: Summary, attention: Sequence[ClaimOutcome], title: str) -> str:
+    """The page of a report, given by its parts (documents.Report renders its html here, so
+    this module does not import that one back)."""
     scope = summary.scope
     claims = [t for name, t in summary.by_outcome.items() if name != "unmatched-payment"]
     expected = sum((t.expected for t in claims), ZERO)
     paid = sum((t.paid for t in claims), ZERO)
     dir_total = sum((t.dir_total for t in summary.by_pbm.values()), ZERO)
     parts = [
-        page_head(report.title),
+        page_head(title),
         f"<p class=\"note\">Claims with a date of service from {scope.start} to {scope.end}, "
         f"judged against the payments made by {scope.as_of}. Amounts in dollars.</p>",
         "<h2>Totals</h2>",
@@ -39,8 +40,8 @@ def render_page(report: Report) -> str:
                [(name, t.count, t.expected, t.paid, t.variance)
                 for name in OUTCOMES if (t := summary.by_outcome[name]).count]),
         "<div class=\"charts\">",
-        _figure("chart-aging", _aging_chart(report)),
-        _figure("chart-dir-fees", _pbm_chart(report)),
+        _figure("chart-aging", _aging_chart(summary)),
+        _figure("chart-dir-fees", _pbm_chart(summary)),
         "</div>",
         "<h2>Unpaid claims by age (days since the date of service)</h2>",
         table(("age", "claims", "amount expected"),
@@ -63,14 +64,14 @@ def render_page(report: Report) -> str:
             ("date", "PBM", "trace number", "reason", "reference", "category", "amount"),
             [(i.payment_date, i.pbm, i.trace_number, i.reason, i.reference, i.category,
               i.amount) for i in summary.plb_items])]
-    if report.attention:
+    if attention:
         parts += ["<h2>Claims that need attention</h2>", table(
             ("Rx", "fill", "date of service", "PBM", "outcome", "expected", "paid",
              "variance", "age", "adjustments"),
             [(o.rx_number, o.fill_number, o.date_of_service, o.pbm, o.outcome, o.expected,
-              o.paid, o.variance, o.age_days, o.adjustments) for o in report.attention])]
+              o.paid, o.variance, o.age_days, o.adjustments) for o in attention])]
     parts.append("<p class=\"note\">Every claim is in the CSV report; this page lists at most "
-                 f"{len(report.attention)} that need attention.</p></body></html>\n")
+                 f"{len(attention)} that need attention.</p></body></html>\n")
     return "\n".join(parts)
 
 
@@ -82,8 +83,8 @@ def _figure(name: str, figure: Figure) -> str:
     return f"<figure id=\"{name}\">{svg[svg.index('<svg'):]}</figure>"
 
 
-def _aging_chart(report: Report) -> Figure:
-    aging = report.summary.aging
+def _aging_chart(summary: Summary) -> Figure:
+    aging = summary.aging
     figure = Figure(figsize=(5.5, 3.2))
     axes = figure.subplots()
     amounts = [float(aging[b].expected) for b in BUCKETS]
@@ -96,8 +97,8 @@ def _aging_chart(report: Report) -> Figure:
     return figure
 
 
-def _pbm_chart(report: Report) -> Figure:
-    pbms = sorted(report.summary.by_pbm.items())
+def _pbm_chart(summary: Summary) -> Figure:
+    pbms = sorted(summary.by_pbm.items())
     figure = Figure(figsize=(5.5, 3.2))
     axes = figure.subplots()
     names = [pbm for pbm, _ in pbms] or ["(none)"]

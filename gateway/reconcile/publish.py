@@ -20,7 +20,8 @@ from gateway.config.members import Roster
 from gateway.log import get_logger
 from gateway.reconcile.config import ReconcileConfig
 from gateway.reconcile.documents import build_report
-from gateway.reconcile.ledger import Ledger, Scope, open_ledger
+from gateway.reconcile.ledger import Ledger, Scope
+from gateway.reconcile.ledgers import open_ledger
 from gateway.store.base import MessageStore
 
 SOURCE = "gateway:reconcile"

@@ -36,7 +36,10 @@ class Site:
         return member.name if member else pharmacy_id
 
 
-def load_site(settings: Settings) -> Site:
-    roster = load_configuration(settings.partners_dir).roster
+def load_site(settings: Settings, roster: Roster | None = None) -> Site:
+    """The deployment's site; a running daemon passes its live roster (reloaded on SIGHUP)
+    rather than have the configuration read again."""
+    if roster is None:
+        roster = load_configuration(settings.partners_dir).roster
     rules = load_reconcile_config(settings.path.parent / "mappings")
     return Site(settings.store_url, roster, rules)

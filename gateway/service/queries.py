@@ -31,6 +31,7 @@ from gateway.service.views import (
 from gateway.store.base import MessageStore
 from gateway.store.models import DeliveryListing, DeliveryState, FileStatus, ReceivedFile
 from gateway.store.operator import DeliveryQuery, FileQuery
+from gateway.store.queue_depth import QueueTotals
 
 PAGE_BYTES_LIMIT = 20 << 20  # findings and the parsed view are read live: only for files this big
 TRACE_LIMIT = 200  # files a trace looks at (newest first)
@@ -143,11 +144,11 @@ class Queries:
             rows.append(PartnerStatus(
                 pid, pauses.get(pid), last_polls.get(pid), sum(c.count for c in mine_today),
                 last, sum(c.count for c in mine if c.status is FileStatus.QUARANTINED), sla))
-        depth = self.store.queue_depth()
+        queue = QueueTotals.of(self.store.queue_depth())
         return Dashboard(
-            partners=rows, queue=depth,
-            dead=sum(d.count for d in depth if d.state is DeliveryState.DEAD),
-            held=sum(d.count for d in depth if d.state is DeliveryState.HELD),
+            partners=rows, queue=list(queue.rows),
+            dead=queue.count({DeliveryState.DEAD}),
+            held=queue.count({DeliveryState.HELD}),
             quarantined=sum(c.count for c in ever if c.status is FileStatus.QUARANTINED),
             alerts=self.store.recent_alerts(20),
         )

@@ -39,6 +39,7 @@ from gateway.store.models import (
     ReceivedFile,
 )
 from gateway.store.operator import OperatorStore
+from gateway.store.payment_keys import PaymentKeys
 
 
 class LeaseLost(StoreError):
@@ -74,6 +75,7 @@ class MessageStore(OperatorStore):
     :class:`OperatorStore` (gateway/store/operator.py)."""
 
     alerts: AlertStore  # the alerts' conditions and notices (gateway/store/alerts.py)
+    payments: PaymentKeys  # who first carried each payment key (gateway/store/payment_keys.py)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

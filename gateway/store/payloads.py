@@ -11,14 +11,12 @@ is an orphan: harmless, and cheap to find (a name no row mentions).
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
 from gateway.errors import StoreError
-from gateway.fsutil import fsync_directory
+from gateway.fsutil import atomic_write, fsync_directory
 
 _CHUNK = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -55,23 +53,14 @@ class PayloadDirectory:
 
     def put(self, data: BinaryIO) -> tuple[str, int]:
         """Keep the bytes; return (sha256, size)."""
-        fd, temp_name = tempfile.mkstemp(prefix=".payload-", dir=self._incoming)
-        temp = Path(temp_name)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                sha256, size = copy_hashing(data, out)
-                out.flush()
-                os.fsync(out.fileno())
+        with atomic_write(None, directory=self._incoming, prefix=".payload-", suffix="") as pending:
+            sha256, size = copy_hashing(data, pending.file)
             final = self.path_of(sha256)
             if final.exists():
-                temp.unlink()
-                return sha256, size
-            self._make_directories(final.parent)
-            os.replace(temp, final)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        fsync_directory(final.parent)
+                pending.final = None  # the same bytes are kept already
+            else:
+                self._make_directories(final.parent)
+                pending.final = final
         return sha256, size
 
     def _make_directories(self, directory: Path) -> None:

@@ -37,11 +37,12 @@ def migrations(backend: str) -> list[Migration]:
 
 def queries(backend: str, *names: str) -> dict[str, str]:
     """The named statements of ``backend``'s statement files ``<name>.sql``; by default the
-    message store's own: queries.sql (the store and its queue) and console.sql (operator
-    searches, accounts, partner pauses). ``queries(backend, "alerts")``: the alerts',
-    ``queries(backend, "ledger")``: the claims ledger's."""
+    message store's own: queries.sql (the store and its queue), console.sql (operator
+    searches, accounts, partner pauses) and payments.sql (duplicate payments).
+    ``queries(backend, "alerts")``: the alerts', ``queries(backend, "ledger")``: the claims
+    ledger's."""
     found: dict[str, str] = {}
-    for name in names or ("queries", "console"):
+    for name in names or ("queries", "console", "payments"):
         text = files("gateway.store").joinpath("sql", backend, f"{name}.sql").read_text("utf-8")
         parts = _NAME.split(text)
         # parts = [preamble, name1, body1, name2, body2, ...]

@@ -51,6 +51,7 @@ from gateway.store.models import (
     event_from_row,
     file_from_row,
 )
+from gateway.store.payment_keys import PaymentKeys
 
 Params = dict[str, Any]
 _Model = TypeVar("_Model")
@@ -66,6 +67,7 @@ class SQLStore(MessageStore, Generic[_Connection]):
         self._queue = queue
         self._sql = sql
         self.alerts = AlertStore(intake, alert_sql, self._log)
+        self.payments = PaymentKeys(intake, sql)
 
     def migrate(self) -> int:
         return self._intake.migrate()

@@ -198,16 +198,18 @@ def _billing(
     return Exchange(reference, request, writer.transmission(reply, segments, response_groups))
 
 
+def _prescription(claim: _Claim) -> list[tuple[str, writer.Value]]:
+    """What names the prescription in a claim segment (07): the Rx number and its NDC."""
+    return [("EM", "1"), ("D2", claim.rx_number), ("E1", "03"), ("D7", claim.ndc)]
+
+
 def _billing_group(claim: _Claim) -> list[Segment]:
     gross = claim.ingredient_cost + claim.dispensing_fee
     group = [
         writer.segment(
             "07",
             [
-                ("EM", "1"),
-                ("D2", claim.rx_number),
-                ("E1", "03"),
-                ("D7", claim.ndc),
+                *_prescription(claim),
                 ("E7", claim.quantity),
                 ("D3", claim.fill_number),
                 ("D5", claim.days_supply),
@@ -271,16 +273,7 @@ def _billing_result(rng: random.Random, claim: _Claim, outcome: str) -> list[Seg
 def _reversal(options: SynthOptions, pharmacy: str, claim: _Claim, reference: str) -> Exchange:
     header = _request_header(options, pharmacy, "B2", 1)
     group = [
-        writer.segment(
-            "07",
-            [
-                ("EM", "1"),
-                ("D2", claim.rx_number),
-                ("E1", "03"),
-                ("D7", claim.ndc),
-                ("D3", claim.fill_number),
-            ],
-        )
+        writer.segment("07", [*_prescription(claim), ("D3", claim.fill_number)])
     ]
     request = writer.transmission(header, [], [group])
     reply = ResponseHeader("D0", "B2", "1", "A", "01", pharmacy, options.service_date)

@@ -26,6 +26,7 @@ from gateway.ncpdp import batch, writer
 from gateway.ncpdp.model import RequestHeader, ResponseHeader
 from gateway.ncpdp.transmission import Segment
 from gateway.synth.pharmacies import Pharmacy
+from gateway.synth.plb import fit_to_payment
 from gateway.synth.recon import PBMS, TRUTH, ReconSpec, Scenario, SynthClaim
 from gateway.synth.x12_writer import Delimiters, SegmentWriter, cents
 
@@ -210,18 +211,7 @@ def _plbs(scenario: Scenario, b: int, cycle: int, p: int, paid: int) -> list[tup
         wanted.append(("WO", f"RX{rng.randint(1000000, 9999999)}", rng.randint(100, 2000)))
     if rng.random() < 0.2:
         wanted.append(("CS", "ADJUSTMENT", rng.randint(-900, 900)))
-    available = max(paid, 0) - sum(a for _, _, a in wanted if a < 0)
-    pairs = []
-    for reason, reference, amount in wanted:
-        if amount > 0:
-            amount = min(amount, available)
-            available -= amount
-        if amount:
-            pairs.append((reason, reference, amount))
-    net = paid - sum(a for _, _, a in pairs)
-    if net < 0:
-        pairs.append(("FB", "BALFWD", net))
-    return pairs
+    return fit_to_payment(paid, wanted)
 
 
 def _write_835(scenario: Scenario, b: int, cycle: int, path: Path,

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 from gateway.synth.pharmacies import Pharmacy, make_npi, make_pharmacies
+from gateway.synth.plb import fit_to_payment
 from gateway.synth.x12_writer import Delimiters, SegmentWriter, cents
 
 SHAPES = ("multi-st", "single-st")
@@ -250,17 +251,7 @@ def _plbs(spec: Spec, key: str, provider: str, paid: int, *, psao: bool = False)
             ("AH", "TXNFEE", rng.randint(10, 500)),
         ]
         chosen = rng.sample(candidates, rng.randint(1, len(candidates)))
-    available = max(paid, 0) - sum(amount for _, _, amount in chosen if amount < 0)
-    pairs = []
-    for reason, reference, amount in chosen:
-        if amount > 0:
-            amount = min(amount, available)
-            available -= amount
-        if amount:
-            pairs.append((reason, reference, amount))
-    net = paid - sum(amount for _, _, amount in pairs)
-    if net < 0:
-        pairs.append(("FB", "BALFWD", net))
+    pairs = fit_to_payment(paid, chosen)
     # Up to three pairs per PLB segment, so that a set often carries several PLB segments.
     return [_Plb(provider, tuple(pairs[i : i + 3])) for i in range(0, len(pairs), 3)]
 
@@ -331,19 +322,15 @@ def _write_claim(w: SegmentWriter, spec: Spec, claim: _Claim, ccn: str,
 
 
 def _triplets(pairs: tuple[tuple[str, int], ...]) -> list[str]:
-    elements: list[str] = []
-    for carc, amount in pairs:
-        elements += [carc, cents(amount), ""]
-    return elements[:-1]
+    return [e for carc, amount in pairs for e in (carc, cents(amount), "")][:-1]
 
 
 def _write_plbs(w: SegmentWriter, spec: Spec, plbs: list[_Plb]) -> None:
     comp = spec.delimiters.component
     fiscal = f"{spec.production_date.year}1231"
     for plb in plbs:
-        elements = []
-        for reason, reference, amount in plb.pairs:
-            elements += [f"{reason}{comp}{reference}", cents(amount)]
+        elements = [e for reason, reference, amount in plb.pairs
+                    for e in (f"{reason}{comp}{reference}", cents(amount))]
         w.segment("PLB", plb.provider, fiscal, *elements)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gateway.errors import TransportError
-from gateway.fsutil import fsync_directory, safe_name
+from gateway.fsutil import atomic_write, fsync_directory, safe_name
 from gateway.log import get_logger
 from gateway.transport.base import Delivered, Fetched, RemoteFile
 from gateway.transport.faults import classify
@@ -36,20 +36,11 @@ def write_atomically(directory: Path, name: str, data: BinaryIO) -> Delivered:
     final = directory / name
     digest = hashlib.sha256()
     size = 0
-    fd, temp_name = tempfile.mkstemp(prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := data.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp_name, final)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    fsync_directory(directory)
+    with atomic_write(final, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX) as pending:
+        while chunk := data.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            pending.file.write(chunk)
     return Delivered(location=str(final), size=size, sha256=digest.hexdigest())
 
 

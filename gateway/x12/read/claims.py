@@ -29,12 +29,23 @@ from gateway.x12.syntax.tokenizer import Segment
 CLAIM_IGNORED = frozenset({"MIA", "MOA", "AMT", "QTY", "PER"})  # kept in the source only
 PADDING = [""] * 20  # elements + PADDING: absent trailing elements read as ""
 
-# Positional constructors: every field in the model's declaration order (see gateway.model).
-new_claim = fast_constructor(ClaimPayment)
-new_line = fast_constructor(ServiceLine)
-new_adjustment = fast_constructor(Adjustment)
-new_reference = fast_constructor(Reference)
-new_person = fast_constructor(Person)
+# Positional constructors: the arguments in the order named (checked against the model at
+# import, see gateway.model.fast_constructor).
+new_claim = fast_constructor(
+    ClaimPayment,
+    "claim_id status billed paid patient_responsibility filing_indicator"
+    " payer_claim_control_number facility_code frequency_code patient rendering_provider_npi"
+    " statement_start statement_end received_date provider_id adjustments service_lines"
+    " references others source",
+)
+new_line = fast_constructor(
+    ServiceLine,
+    "product_qualifier product_id modifiers billed paid revenue_code units service_date"
+    " service_end_date line_control_number allowed_amount adjustments remark_codes references",
+)
+new_adjustment = fast_constructor(Adjustment, "group reason amount quantity")
+new_reference = fast_constructor(Reference, "qualifier value")
+new_person = fast_constructor(Person, "entity_code last_name first_name id_qualifier identifier")
 
 
 def read_claim(

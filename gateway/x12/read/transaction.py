@@ -42,7 +42,9 @@ if TYPE_CHECKING:  # reader.py imports this module
 
 HEADER_IGNORED = frozenset({"CUR", "N2", "N3", "N4", "PER", "RDM"})  # kept in the source only
 HEADER = "ST"  # the kind of the header loop (it starts with ST); other kinds are their ids
-new_adjustment = fast_constructor(ProviderAdjustment)
+new_adjustment = fast_constructor(
+    ProviderAdjustment, "provider_id fiscal_period_date reason reference amount"
+)
 _PartyLoop = tuple[Segment, list[Reference]]  # an N1 segment and the REFs after it
 
 

@@ -22,7 +22,9 @@ from gateway.x12.syntax.tokenizer import SEGMENT_ID, Segment
 ZERO = Decimal(0)
 NUMBER_CHARS = "0123456789.-"
 CACHE_LIMIT = 4096  # entries per cache (~1 MB): cleared when full, memory stays bounded
-new_source = fast_constructor(SourceRef)
+new_source = fast_constructor(
+    SourceRef, "file first_segment last_segment start_offset end_offset"
+)
 
 
 class Values:

@@ -183,6 +183,7 @@ class PsaoAdjustment:
     reference: str | None
     amount: Decimal
     why: str  # "psao" or "names no pharmacy of the file"
+    set_start: int = -1  # byte offset of the set's ST (which set, when ST02s repeat)
 
 
 @dataclass(frozen=True)

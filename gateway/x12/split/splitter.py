@@ -265,7 +265,8 @@ class _Splitter:
         why = "psao" if is_psao else "names no pharmacy of the file"
         for reason, reference, amount in plb.adjustments:
             self.result.psao_adjustments.append(PsaoAdjustment(
-                tset.control_number, plb.provider_id, reason, reference, amount, why))
+                tset.control_number, plb.provider_id, reason, reference, amount, why,
+                tset.start_offset))
 
     def _emit(
         self, tset: TransactionSet, se: Chunk, owner: Owner, mode: str, body: Iterable[Piece],

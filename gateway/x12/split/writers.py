@@ -3,9 +3,10 @@
 A writer gets each part as a list of pieces: small ``bytes`` (envelopes, headers, PLBs) and
 :class:`SourceRange` references to the claims in the file being split. The folder writer
 copies the ranges kernel-side (``os.sendfile``, falling back to read/write), so the
-bulk of a part never passes through Python. It writes atomically: a temp name in the same
-folder, then a rename; with ``durable`` (the default) the file and the folder are fsynced
-too, so a crash never leaves half an 835 under its final name. Held parts go to ``held/``.
+bulk of a part never passes through Python. It writes atomically (``gateway.fsutil``): a temp
+name in the same folder, then a rename; with ``durable`` (the default) the file and the folder
+are fsynced too, so a crash never leaves half an 835 under its final name. Held parts go to
+``held/``.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
-from gateway.fsutil import fsync_directory, safe_name
+from gateway.fsutil import atomic_write, safe_name
 from gateway.x12.split.parts import Owner, Piece, SourceRange, piece_bytes
 
 
@@ -35,22 +36,15 @@ class DirectoryPartWriter:
         target = self.directory / "held" if owner.held else self.directory
         target.mkdir(parents=True, exist_ok=True)
         final = target / safe_name(name)
-        temp = target / f".{final.name}.part"
-        try:
-            with temp.open("wb", buffering=0) as out:
-                for piece in pieces:
-                    if isinstance(piece, SourceRange):
-                        _copy_range(piece, out.fileno())
-                    else:
-                        _write_all(out.fileno(), piece)
-                if self.durable:
-                    os.fsync(out.fileno())
-            temp.replace(final)
-        except BaseException:
-            temp.unlink(missing_ok=True)
-            raise
-        if self.durable:
-            fsync_directory(target)
+        # mode 0o666 under the umask: the part files are the operator's, as they always were
+        with atomic_write(final, prefix=f".{final.name}.", durable=self.durable,
+                          mode=0o666) as pending:
+            fd = pending.file.fileno()  # written below Python's buffer, which stays empty
+            for piece in pieces:
+                if isinstance(piece, SourceRange):
+                    _copy_range(piece, fd)
+                else:
+                    _write_all(fd, piece)
         return str(final)
 
 

@@ -24,6 +24,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from gateway.fsutil import atomic_write
 from gateway.log import get_logger
 from gateway.x12.tr3.corrections import CORRECTIONS_VERSION, correct
 from gateway.x12.tr3.map_compiler import COMPILER_VERSION, compile_map, map_index
@@ -190,9 +191,8 @@ def _write_cache(path: Path, tables: dict[str, Any]) -> None:
     """Write the tables beside their final name and rename (a reader never sees half)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_name(f".{path.name}.{os.getpid()}.part")
-        temp.write_text(json.dumps(tables, separators=(",", ":")), encoding="utf-8")
-        os.replace(temp, path)
+        with atomic_write(path, prefix=f".{path.name}.", durable=False, mode=0o666) as pending:
+            pending.file.write(json.dumps(tables, separators=(",", ":")).encode("utf-8"))
     except OSError as exc:  # a read-only home: compile in memory every run, say so once
         get_logger(component="tr3").warning("tr3_cache_unwritable", path=str(path.parent),
                                              error=str(exc))
