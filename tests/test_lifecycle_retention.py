@@ -12,7 +12,9 @@ from gateway.cli.queue import trace_file
 from gateway.config.retention import RetentionPolicy
 from gateway.errors import StoreError
 from gateway.lifecycle.prune import due, last_run, prune
+from gateway.service import Queries
 from gateway.store import DeliveryState
+from gateway.store.operator import FileQuery
 from gateway.store.retention import open_retention
 
 POLICY = RetentionPolicy(payload_days=90, rollup_days=365, audit_years=6)
@@ -77,6 +79,9 @@ def test_rolled_up_file_still_traces_and_goes_after_six_years(store, tmp_path, c
     assert "payload pruned" in out
     with open_retention(store) as retention:
         assert retention.file_of_delivery(deliveries[0].id) == old
+    hits = Queries(store).trace(FileQuery(pharmacy="1234567893"))  # the search, too
+    assert {d.id for h in hits if h.file.id == old for d in h.document.deliveries} == {
+        d.id for d in deliveries}
     gone = prune(store, POLICY, now.replace(year=now.year + 6) + timedelta(days=2))
     assert gone.expired_files == 1
     with pytest.raises(StoreError):
