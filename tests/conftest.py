@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 from store_backends import pg_url, store, store_url  # noqa: F401  (message store fixtures)
 
+# phi: the PHI scanner over the end-to-end tests (tests/phi.py); pytester: its own test.
+pytest_plugins = ["phi", "pytester"]
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GATEWAY_SHARED", REPO.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -37,6 +37,7 @@ from gateway.cli.operator import (
     when,
 )
 from gateway.errors import ConfigError
+from gateway.lifecycle.audit import FileTrail, file_of_delivery
 from gateway.service import Queries, normalise_amount
 from gateway.service.views import TraceHit, age
 from gateway.store import Delivery, DeliveryState, Event, MessageStore, ReceivedFile
@@ -198,14 +199,19 @@ def _events(events: list[Event], indent: str) -> None:
         print(f"{indent}{when(e.at)}  {e.action:<11} {e.actor}  {e.reason}".rstrip())
 
 
-def _print_file(store: MessageStore, f: ReceivedFile) -> None:
+def _print_file(store: MessageStore, f: ReceivedFile, trail: FileTrail) -> None:
     print(f"F{f.id}  {f.status.value}  from {f.partner}  {f.remote_path}  {f.size} bytes  "
           f"received {when(f.received_at)}  sha256 {f.sha256}")
     if f.duplicate_of:
         print(f"  duplicate of F{f.duplicate_of}")
     if f.error:
         print(f"  error: {f.error}")
-    _events(store.events("file", f.id), "  ")
+    if trail.payload_pruned_at:
+        print(f"  payload pruned {when(trail.payload_pruned_at)} (retention)")
+    if trail.audit:
+        print(f"  deliveries and events from the audit table (rolled up "
+              f"{when(trail.audit.rolled_at)})")
+    _events(trail.events_of(store, "file", f.id), "  ")
 
 
 def _print_document(doc: Document) -> None:
@@ -213,23 +219,25 @@ def _print_document(doc: Document) -> None:
     print(f"  document {doc.id} (#{doc.ordinal}, {doc.kind})  {keys}")
 
 
-def _print_delivery(store: MessageStore, d: Delivery) -> None:
+def _print_delivery(store: MessageStore, d: Delivery, trail: FileTrail) -> None:
     print(f"    D{d.id} -> {d.destination} as {d.format}  {d.state.value}  "
           f"attempts {d.attempts}  name {d.output_name}")
     if d.location:
         print(f"      at {d.location}  sha256 {d.output_sha256}")
-    _events(store.events("delivery", d.id), "      ")
+    _events(trail.events_of(store, "delivery", d.id), "      ")
 
 
 def trace_file(store: MessageStore, file_id: int, only_delivery: int | None = None) -> None:
-    _print_file(store, store.get_file(file_id))
-    deliveries = store.deliveries_of_file(file_id)
+    """A file, its documents, deliveries and events, live or from the audit table."""
+    trail = FileTrail.of(store, file_id)
+    _print_file(store, store.get_file(file_id), trail)
     for doc in store.documents_of_file(file_id):
-        mine = [d for d in deliveries if d.document_id == doc.id and only_delivery in (None, d.id)]
+        mine = [d for d in trail.deliveries
+                if d.document_id == doc.id and only_delivery in (None, d.id)]
         if only_delivery is None or mine:
             _print_document(doc)
             for d in mine:
-                _print_delivery(store, d)
+                _print_delivery(store, d, trail)
 
 
 def trace_command(args: argparse.Namespace) -> int:
@@ -251,9 +259,7 @@ def trace_command(args: argparse.Namespace) -> int:
         if kind == "F":
             trace_file(ctx.store, number)
         else:
-            delivery = ctx.store.get_delivery(number)
-            file_id = ctx.store.get_document(delivery.document_id).file_id
-            trace_file(ctx.store, file_id, only_delivery=delivery.id)
+            trace_file(ctx.store, file_of_delivery(ctx.store, number), only_delivery=number)
     return EXIT_OK
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.config.alerting import AlertSettings, AlertsReader
+from gateway.config.retention import RetentionPolicy, RetentionReader
 from gateway.config.retry import RetryReader
 from gateway.config.toml_reader import TomlReader
 from gateway.errors import ConfigError
@@ -33,7 +34,8 @@ DEFAULT_CONSOLE_LISTEN = "127.0.0.1:9465"
 LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
               "error": logging.ERROR}
 LOG_FORMATS = ("auto", "json", "console")
-TOP_LEVEL = {"gateway", "http", "console", "logging", "holidays", "alerts", "retry"}
+TOP_LEVEL = {"gateway", "http", "console", "logging", "holidays", "alerts", "retry",
+             "retention"}
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class Settings:
     alerts: AlertSettings = field(default_factory=AlertSettings)
     console: ConsoleSettings | None = None  # None only when built by hand (tests)
     retry: RetryPolicies = field(default_factory=RetryPolicies)  # [retry], per destination
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
 
     @property
     def work_dir(self) -> Path:
@@ -129,6 +132,7 @@ class _Reader(TomlReader):
             alerts=AlertsReader(self.path, self.raw, self.text).settings(),
             console=self._console(data_dir),
             retry=RetryReader(self.path, self.raw, self.text).policies(),
+            retention=RetentionReader(self.path, self.raw, self.text).policy(),
         )
 
     # -- tables -------------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from gateway.daemon.receive import PollOutcome, Receiver
 from gateway.daemon.runtime import PartnerRuntime, Runtime, build_runtime
 from gateway.daemon.schedule import utc_now
 from gateway.errors import StoreUnavailable
+from gateway.lifecycle.daily import prune_if_due
 from gateway.log import configure, get_logger
 from gateway.service.operations import Operations
 from gateway.store import open_store
@@ -179,6 +180,7 @@ class Daemon:
         self.pipeline.process_pending()  # a file that fails ends "failed", never stalls
         failed_files = self.pipeline.failed
         self._publish_reports()
+        self._prune_daily()
         self._check_slas(utc_now())
         if not force:
             self.alerts.tick(self.store)
@@ -195,6 +197,21 @@ class Daemon:
             self.runtime.report_publisher(self.store, self.holder).publish_due(today)
         except Exception as exc:
             self.log.exception("reconciliation reports failed", error=type(exc).__name__)
+
+    def _prune_daily(self) -> None:
+        """The retention policy, once a day (gateway/lifecycle/daily.py); a failure is
+        logged and tried again next cycle, never fatal."""
+        roster = [str(m.destination) for m in self.runtime.config.roster]
+        try:
+            done = prune_if_due(self.store, self.settings, roster, utc_now())
+        except Exception as exc:
+            self.log.exception("daily prune failed", error=type(exc).__name__)
+            return
+        if done:
+            self.log.info("daily prune", payloads=done[0].payloads,
+                          payload_bytes=done[0].payload_bytes, rolled=done[0].rolled_files,
+                          expired=done[0].expired_files, kept=done[0].kept,
+                          temp_files=len(done[1].temp_files), orphans=len(done[1].orphans))
 
     def _guarded_cycle(self) -> None:
         """A cycle that cannot kill the daemon. A store outage is logged once and waited out

@@ -15,6 +15,7 @@ from gateway.config.members import Roster
 from gateway.daemon.parse import parse_file
 from gateway.daemon.runtime import PartnerRuntime
 from gateway.errors import ConfigError, InputError
+from gateway.lifecycle.audit import FileTrail
 from gateway.service.raw import parsed_view, raw_lines
 from gateway.service.views import (
     PAGE_SIZE,
@@ -164,7 +165,9 @@ class Queries:
         amount name (all of a file's documents when it names none), newest file first."""
         hits = []
         for received in self.store.search_files(query, limit=TRACE_LIMIT):
-            deliveries = self.store.deliveries_of_file(received.id)
+            # a file rolled up under retention has its deliveries in the audit table
+            deliveries = (self.store.deliveries_of_file(received.id)
+                          or FileTrail.of(self.store, received.id).deliveries)
             for document in self.store.documents_of_file(received.id):
                 if _matches(document.routing_keys, query) or (
                         query.pharmacy and any(d.destination == query.pharmacy

@@ -1,0 +1,1 @@
+"""The data lifecycle (issue 13): retention (prune), the sweep of leftovers, and exports."""
