@@ -7,7 +7,7 @@
     user = "psao"
     key_file = "keys/pbm-x_ed25519"
     known_hosts = "keys/pbm-x.known_hosts"
-    passphrase_env = "PBM_X_KEY_PASS"
+    passphrase = "env:PBM_X_KEY_PASS"    # or "file:keys/pbm-x.pass"; never the passphrase
     remote_dir = "/outbound/835"
     after_fetch = "archive"        # or "delete"
     archive_dir = "/outbound/835/done"
@@ -15,6 +15,9 @@
     marker_suffix = ".done"
 
 Every mistake is a ConfigError naming the file/table (``where``), the key and the fix.
+Secrets are never values here: ``passphrase`` takes only a ``file:`` or ``env:`` reference
+(``passphrase_file``/``passphrase_env`` are the same, spelled out), and a ``password`` is
+refused outright (keys only).
 Relative paths are resolved against ``base_dir`` (the config file's folder).
 """
 
@@ -41,6 +44,7 @@ _SFTP_KEYS = (
     | set(_SFTP_REQUIRED)
     | {
         "port",
+        "passphrase",
         "passphrase_file",
         "passphrase_env",
         "temp_suffix",
@@ -53,6 +57,14 @@ _SFTP_KEYS = (
 )
 
 
+class TransportConfigError(ConfigError):
+    """A transport table's mistake, with the offending ``key`` (for its line in the file)."""
+
+    def __init__(self, what: str, *, key: str, where: str, fix: str) -> None:
+        super().__init__(what, where=where, fix=fix)
+        self.key = key
+
+
 class _Table:
     """Typed access to one config table, with errors that name the key and the fix."""
 
@@ -60,7 +72,7 @@ class _Table:
         self.table, self.where, self.base_dir = table, where, base_dir
 
     def fail(self, key: str, what: str, fix: str) -> ConfigError:
-        return ConfigError(f"key {key!r}: {what}", where=self.where, fix=fix)
+        return TransportConfigError(f"key {key!r}: {what}", key=key, where=self.where, fix=fix)
 
     def check_keys(self, allowed: set[str]) -> None:
         for key in self.table:
@@ -117,11 +129,16 @@ def sftp_settings(
 ) -> SftpSettings:
     """Validated SftpSettings from a ``type = "sftp"`` table."""
     t = _Table(table, where or f"transport of {partner}", base_dir)
+    if "password" in table:
+        raise t.fail("password", "a password is never written in the configuration, and the "
+                     "gateway logs in with keys only",
+                     'remove it; use key_file (and passphrase = "file:PATH" or "env:NAME" if '
+                     "the key has one)")
     t.check_keys(_SFTP_KEYS)
+    passphrase_file, passphrase_env = _passphrase(t)
     ciphers = t.get("ciphers", list, None)
     if ciphers is not None and not all(isinstance(c, str) for c in ciphers):
         raise t.fail("ciphers", "expected a list of cipher names", 'e.g. ["aes128-ctr"]')
-    passphrase_env = t.get("passphrase_env", str)
     extra: dict[str, Any] = {
         name: t.get(name, float)
         for name in ("connect_timeout", "io_timeout", "transfer_timeout")
@@ -141,13 +158,31 @@ def sftp_settings(
         key_file=t.path("key_file", required=True),  # type: ignore[arg-type]
         known_hosts=t.path("known_hosts", required=True),  # type: ignore[arg-type]
         remote_dir=t.get("remote_dir", str, required=True),
-        passphrase_file=t.path("passphrase_file"),
+        passphrase_file=passphrase_file,
         passphrase_env=passphrase_env,
         archive_dir=t.get("archive_dir", str),
         after_fetch=t.choice("after_fetch", AFTER_FETCH, "archive"),
         readiness=t.readiness(),
         **extra,
     )
+
+
+def _passphrase(t: _Table) -> tuple[Path | None, str | None]:
+    """The key's passphrase as a reference: ``passphrase = "file:PATH"`` or ``"env:NAME"``
+    (or the older ``passphrase_file``/``passphrase_env``); a literal value is refused."""
+    if "passphrase" not in t.table:
+        return t.path("passphrase_file"), t.get("passphrase_env", str)
+    reference: str = t.get("passphrase", str)
+    kind, _, target = reference.partition(":")
+    if kind not in ("file", "env") or not target or {"passphrase_file", "passphrase_env"} & set(
+            t.table):
+        raise t.fail("passphrase", "secrets are never written in the configuration: only a "
+                     "file: or env: reference (and only one way of giving it)",
+                     'write passphrase = "file:/etc/gateway/keys/NAME.pass" or "env:NAME" '
+                     "(and put the passphrase there)")
+    if kind == "env":
+        return None, target
+    return _Table({"passphrase": target}, t.where, t.base_dir).path("passphrase"), None
 
 
 def source_from_config(
