@@ -8,7 +8,8 @@ Run by hand (never in the test suite), from the repository root:
 The file is the one bench/bench_x12.py uses (made by ``gateway synth 835`` into bench/data/).
 Each kind runs in a fresh child process, timed on its own loop (CPU seconds of the child, so
 that the neighbours' load on a shared machine counts less; wall time is shown too), in
-interleaved rounds, best of ``--repeat``; peak RSS is the child's VmHWM:
+interleaved rounds, ``--repeat`` of them: the table shows each kind's median (and the range),
+ratios are of medians; peak RSS is the child's VmHWM, the highest of its runs:
 
 * ``baseline``: the reader's baseline (bench_x12.py): read 1 MiB blocks, decode, split
   segments and elements, count — the least any reader does;
@@ -30,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -105,31 +107,45 @@ def measure(kind: str, path: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def report(path: Path, piece: Path, best: dict[str, dict]) -> None:
+def median_of(runs: list[dict]) -> dict:
+    """One kind's runs as one result: median CPU and wall seconds, the CPU range, the
+    highest peak RSS (a bound must hold for every run)."""
+    failed = [r for r in runs if "error" in r]
+    if failed:
+        return failed[0]
+    cpus = [r["cpu"] for r in runs]
+    return {"kind": runs[0]["kind"], "count": runs[0]["count"], "runs": len(runs),
+            "cpu": statistics.median(cpus), "cpu_range": (min(cpus), max(cpus)),
+            "wall": statistics.median(r["wall"] for r in runs),
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs)}
+
+
+def report(path: Path, piece: Path, results: dict[str, dict]) -> None:
     size, piece_size = path.stat().st_size / 1e6, piece.stat().st_size / 1e6
-    base = best["baseline"]["cpu"]
+    base = results["baseline"]["cpu"]
     print(f"\nfile: {path.name}, {size:.1f} MB; slice: {piece_size:.1f} MB\n")
-    print("| kind | on | findings/count | CPU s | wall s | MB/s (CPU) | x baseline | "
-          "peak RSS MB |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| kind | on | findings/count | runs | CPU s (median) | CPU s range | wall s | "
+          "MB/s (CPU) | x baseline | peak RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     speeds = {}
-    for kind, result in best.items():
+    for kind, result in results.items():
         if "error" in result:
-            print(f"| {kind} | — | — | — | — | — | — | failed: {result['error']} |")
+            print(f"| {kind} | — | — | — | — | — | — | — | — | failed: {result['error']} |")
             continue
         on = piece_size if kind in ("pyx12", "tr3-slice") else size
         speeds[kind] = on / result["cpu"]
-        ratio = (size / result["cpu"]) / (size / base) if kind not in (
-            "pyx12", "tr3-slice") else speeds[kind] / (size / base)
+        ratio = speeds[kind] / (size / base)
+        low, high = result["cpu_range"]
         print(f"| {kind} | {'slice' if on == piece_size else 'file'} | {result['count']} | "
-              f"{result['cpu']:.2f} | {result['wall']:.2f} | {speeds[kind]:.1f} | "
-              f"{ratio:.2f} | {result['peak_rss_mb']:.1f} |")
+              f"{result['runs']} | {result['cpu']:.2f} | {low:.2f}-{high:.2f} | "
+              f"{result['wall']:.2f} | {speeds[kind]:.1f} | {ratio:.3f} | "
+              f"{result['peak_rss_mb']:.1f} |")
     if {"tr3", "pyx12", "tr3-slice"} <= set(speeds):
         print(f"\ntr3 / pyx12 throughput: {speeds['tr3'] / speeds['pyx12']:.1f}x on the file, "
               f"{speeds['tr3-slice'] / speeds['pyx12']:.1f}x on the slice (target >= 20x)")
     if "tr3" in speeds:
-        tr3 = best["tr3"]
-        print(f"tr3 / baseline: {base / tr3['cpu']:.2f}x (target >= 0.25x); peak RSS "
+        tr3 = results["tr3"]
+        print(f"tr3 / baseline: {base / tr3['cpu']:.3f}x (medians; target >= 0.25x); peak RSS "
               f"{tr3['peak_rss_mb']:.1f} MB (target <= {RSS_LIMIT_MB} MB)")
 
 
@@ -157,17 +173,17 @@ def main() -> None:
     run_tr3(piece)  # compile the guides once into the on-disk cache, as a daemon's first file
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {load()}",
           file=sys.stderr)
-    best: dict[str, dict] = {}
+    runs: dict[str, list[dict]] = {}
     for round_number in range(1, args.repeat + 1):
         for kind in args.only:
             if kind == "pyx12" and round_number > 1:
                 continue  # minutes per run: once is enough for its ratio
             print(f"round {round_number}: {kind} ...", file=sys.stderr)
             result = measure(kind, piece if kind in ("pyx12", "tr3-slice") else path)
-            if kind not in best or result.get("cpu", 1e9) < best[kind].get("cpu", 1e9):
-                best[kind] = result
+            print(f"  {json.dumps(result)}", file=sys.stderr)
+            runs.setdefault(kind, []).append(result)
     print(f"load after: {load()}", file=sys.stderr)
-    report(path, piece, best)
+    report(path, piece, {kind: median_of(results) for kind, results in runs.items()})
 
 
 if __name__ == "__main__":

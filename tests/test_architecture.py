@@ -176,6 +176,20 @@ def test_each_layer_imports_only_its_own_and_lower_layers():
     assert not upward, "imports of a higher layer:\n" + "\n".join(upward)
 
 
+def test_parsers_and_the_store_do_not_know_the_transport():
+    """Transport sits low only because config builds Sources and Sinks from its tables; the
+    formats, their tools and the store stay independent of it (file-system helpers are in
+    fsutil, below all three)."""
+    independent = {"x12", "ncpdp", "detect", "render", "synth", "store"}
+    reaching = sorted(
+        f"{source} -> {target}"
+        for source, targets in import_graph().items()
+        for target in targets
+        if _unit(source) in independent and _unit(target) == "transport"
+    )
+    assert not reaching, "imports of the transport:\n" + "\n".join(reaching)
+
+
 def test_the_root_holds_only_the_package_face_and_foundations():
     roots = {p.stem for p in PACKAGE.glob("*.py")}
     # detect sniffs X12 from NCPDP for everything above the formats: a root-level face

@@ -92,3 +92,17 @@ def test_the_shipped_lists_say_what_they_hold():
     assert carc is not None and rarc is not None
     assert not carc.complete and not rarc.complete and carc.as_of and rarc.as_of
     assert carc.dates["17"][1] is not None and "N734" in rarc.dates
+
+
+def test_a_retired_remark_code_ending_a_segment_inside_a_run_is_found(tmp_path):
+    """A run (many claims in one match) once missed a listed code's end at the terminator:
+    the retired code was only excluded before an element separator, so ``LQ*HE*N1~`` in the
+    middle of a set's claims passed unseen."""
+    lists = write_lists(tmp_path / "lists", False, "code,start,stop,source\n45,1995-01-01,,x12\n",
+                        "code,start,stop,source\nN1,1995-01-01,2020-01-01,x12\n")
+    text = generated(claims=8)
+    amounts = [i for i in range(len(text)) if text.startswith("\nAMT*B6*", i)]
+    at = text.index("\n", amounts[5] + 1) + 1  # after the sixth service line's AMT
+    text = text[:at] + "LQ*HE*N1~\n" + text[at:]
+    codes = [(f.code, f.location.element, f.fatal) for f in run(text, code_lists=lists)]
+    assert codes == [("tr3-code-out-of-date", "LQ02", False)]

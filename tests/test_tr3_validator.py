@@ -145,3 +145,42 @@ def test_the_fast_path_accepts_nothing_the_exact_checks_reject(validator):
                 assert not errors, (node.path, text, errors)
                 assert elements[-1] != "" and re.search(r"[^*]", text[len(elements[0]):])
     assert accepted > 10_000
+
+
+def test_a_segment_after_a_claims_last_free_text_is_not_read_as_part_of_it(validator):
+    """A run (many claims in one match) once let a free-text value reach across the
+    terminator: ``NM1*QC*...*MI*ZZ1~XYZ~`` matched as one NM1 whose NM109 is ``ZZ1~XYZ``,
+    and the stray segment was never reported."""
+    text = generated(payees=1, claims=12, seed=5)
+    lines = text.split("\n")
+    patients = [i for i, line in enumerate(lines) if line.startswith("NM1*QC")]
+    lines.insert(patients[6] + 1, "XYZ~")  # in the middle of the set's claims
+    findings = run(validator, "\n".join(lines))
+    assert [(f.code, f.location.segment_id, f.loop_id) for f in findings] == [
+        ("tr3-empty-segment", "XYZ", "2100"), ("tr3-unexpected-segment", "XYZ", "2100")]
+
+
+def test_runs_find_exactly_what_segment_by_segment_finds(tmp_path, monkeypatch):
+    """Runs match the file's text a window at a time, from the bytes the scanner read: on a
+    file far larger than the kept text and the scanner's blocks, with defects planted in the
+    middle of runs and at their edges, the findings are those of the path without runs."""
+    text = generated(payees=3, claims=12_000, seed=7)
+    lines = text.split("\n")
+    claims = [i for i, line in enumerate(lines) if line.startswith("CLP*")]
+    for n, at in reversed(list(enumerate(claims[500::1700]))):  # from the end: inserts move
+        if n % 3 == 0:
+            lines[at + 1] = lines[at + 1].replace("*QC*", "*QX*")  # bad qualifier
+        elif n % 3 == 1:
+            lines.insert(at, lines[at + 1])  # a segment out of place
+        else:
+            lines[at] = lines[at].replace("*1*", "*77*", 1)  # bad claim status
+    path = tmp_path / "big.835"
+    path.write_text("\n".join(lines), encoding="latin-1")
+    with_runs = Tr3Validator().validate(path)
+    monkeypatch.setattr("gateway.x12.tr3.raw.KEEP", 1 << 20)  # runs cut at odd places
+    monkeypatch.setattr("gateway.x12.tr3.raw.WINDOW", 1000)
+    small_windows = Tr3Validator().validate(path)
+    monkeypatch.setattr("gateway.x12.tr3.engine.run_pattern", lambda *args: None)
+    without = Tr3Validator().validate(path)
+    assert len(without) >= 10
+    assert with_runs == small_windows == without

@@ -11,7 +11,8 @@ names a field the dictionary does not list for its segments fails at import, not
 
 A repeating part says how its occurrences are told apart: ``opener`` starts one, ``members``
 belong to it (a member seen twice starts the next unless ``nested``), ``opened`` drops an
-occurrence that did not begin with its opener.
+occurrence that did not begin with its opener. A part whose fields are not declared in the
+standard's order says the wire order (``wire="F5 F6 ..."``) so composing writes that order.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class Part:
 
     _readers: ClassVar[tuple[Reader, ...]]
     _specs: ClassVar[tuple[tuple[str, _Spec], ...]]
+    _wire: ClassVar[tuple[tuple[str, _Spec], ...]]
     _opener: ClassVar[str | None]
     _members: ClassVar[frozenset[str]]
     _nested: ClassVar[bool]
@@ -92,6 +94,7 @@ class Part:
         members: Iterable[str] = (),
         nested: bool = False,
         opened: bool = False,
+        wire: str = "",
     ) -> None:
         super().__init_subclass__()
         made: Any = dataclass(frozen=True)(cls)  # the same class, now a dataclass
@@ -101,6 +104,7 @@ class Part:
         for name, spec in cls._specs:
             _check(cls, name, spec, segments)
         cls._readers = tuple(_reader(spec) for _, spec in cls._specs)
+        cls._wire = _in_wire_order(cls, cls._specs, wire.split()) if wire else cls._specs
 
     @classmethod
     def read(cls, pairs: Pairs) -> Self:
@@ -128,9 +132,10 @@ class Part:
         return cls.occurrences_in(list(segment.fields()) if segment is not None else [])
 
     def wire_pairs(self) -> WirePairs:
-        """The (field id, typed value) pairs that write this part, in declaration order."""
+        """The (field id, typed value) pairs that write this part, in declaration order (or
+        the ``wire`` order the part gives, where the standard's differs from its fields')."""
         out: WirePairs = []
-        for name, spec in self._specs:
+        for name, spec in self._wire:
             value = getattr(self, name)
             if spec.kind in ("text", "code", "typed"):
                 out.append((spec.ids[0], value))
@@ -153,6 +158,17 @@ def counted(count_id: str | None, values: Sequence[object]) -> WirePairs:
 def occurrence_pairs(parts: Sequence[Part], count_id: str | None) -> WirePairs:
     """The pairs of repeating parts: their count (if any), then each occurrence in order."""
     return counted(count_id, parts) + [pair for part in parts for pair in part.wire_pairs()]
+
+
+def _in_wire_order(
+    cls: type, specs: tuple[tuple[str, _Spec], ...], wire: list[str]
+) -> tuple[tuple[str, _Spec], ...]:
+    """``specs`` sorted by ``wire``: each field's id (a repetition's count id) once."""
+    keyed = {spec.count or (spec.ids[0] if spec.ids else name): (name, spec)
+             for name, spec in specs}
+    if sorted(keyed) != sorted(wire):
+        raise TypeError(f"{cls.__name__}: wire={' '.join(wire)!r} must name {sorted(keyed)}")
+    return tuple(keyed[fid] for fid in wire)
 
 
 def _check(cls: type, name: str, spec: _Spec, segments: tuple[str, ...]) -> None:

@@ -49,7 +49,7 @@ class ResponseClaim(Part, segments=("22",)):
     preferred_product_ids: tuple[str, ...] = each("AR", count="9F")  # 553-AR, 551-9F
 
 
-class ResponsePricing(Part, segments=("23",)):
+class ResponsePricing(Part, segments=("23",), wire="F5 F6 F7 AW FL J1 J2 F9 FM FN FI"):
     patient_pay: Decimal | None = typed("F5")  # 505-F5: what the pharmacy collects
     ingredient_cost_paid: Decimal | None = typed("F6")  # 506-F6
     dispensing_fee_paid: Decimal | None = typed("F7")  # 507-F7

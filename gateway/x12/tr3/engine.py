@@ -35,7 +35,7 @@ class Engine:
                 automaton.refresh()
 
     def automaton(self, delims: Delims, on: date | None) -> Automaton:
-        key = (delims.element, delims.component, delims.terminator, self.lists.era(on))
+        key = (delims.element, delims.component, delims.end, self.lists.era(on))
         if key not in self._automata:
             patterns = _FastPatterns(delims, on, self)
             self._automata[key] = Automaton(self.slots, patterns, patterns.run)
@@ -125,7 +125,7 @@ class _FastPatterns:
         self.engine = engine
         self._sources: dict[int, str] = {}
         self._patterns: dict[int, tuple[Callable[[str], object], set[str]]] = {}
-        self._runs: dict[int, Callable[[str, int], re.Match[str] | None] | None] = {}
+        self._runs: dict[int, Callable[[str, int, int], re.Match[str] | None] | None] = {}
 
     def __call__(self, node: Node) -> tuple[Callable[[str], object], set[str]]:
         """The node's pattern (its ``fullmatch``) and the set of texts it accepted so far."""
@@ -144,11 +144,11 @@ class _FastPatterns:
                 lambda n, spec: self.engine.accepted(n, spec, self.on))
         return found
 
-    def run(self, node: Node) -> Callable[[str, int], re.Match[str] | None] | None:
+    def run(self, node: Node) -> Callable[[str, int, int], re.Match[str] | None] | None:
         """The run pattern's ``match`` when ``node`` is the first segment of a loop."""
         if id(node) not in self._runs:
             loop = node.parent
-            source = (run_pattern(loop, self.source, self.delims.terminator)
+            source = (run_pattern(loop, self.source, self.delims.end)
                       if loop is not None and loop.first_segment() is node else None)
             self._runs[id(node)] = None if source is None else re.compile(source, re.S).match
         return self._runs[id(node)]

@@ -62,7 +62,8 @@ CodesFor = Callable[[Node, Element], Accepted | None]
 class Delims:
     element: str
     component: str
-    terminator: str = "~"  # only runs (runs.py) use it: it joins segment texts
+    terminator: str = "~"  # never in a value (see _charset)
+    end: str = "~"  # what follows a segment in the file (terminator, line break): runs use it
 
 
 def segment_pattern(node: Node, delims: Delims, icvn: str, codes_for: CodesFor) -> str:
@@ -88,32 +89,76 @@ def _tail(blocks: list[tuple[int, int, list[tuple[bool, ...]]]], values: list[st
           ) -> tuple[str, bool]:
     """The nested pattern of all blocks, and whether the segment may end before the first.
 
-    Each block is written inside the previous one — ``(?:block1(?:block2(?:...)?)?)?`` — so a
+    Each block is written inside the previous one — ``(?:block1(?:block2(?:...|)|)|)`` — so a
     position can only be left out by ending the segment there (leftover text then fails the
-    match): values can never slide into the wrong position. Nesting is also what the regex
-    engine runs fastest (an absent tail costs one failed literal)."""
+    match): values can never slide into the wrong position. Inside a block, the allowed
+    presence patterns share their common beginnings (see :func:`_block`), so the regex engine
+    reads each value once, whatever pattern the segment turns out to follow."""
     text, may_end = "", True
     for first, _, patterns in reversed(blocks):
-        forms, endings = [], []
-        for pattern in patterns:
-            parts = [f"{sep}{values[first + i - 1]}" if here else sep
-                     for i, here in enumerate(pattern)]
-            if len(pattern) == 1 and pattern == (True,) and (False,) in patterns:
-                continue  # folded into the optional value below
-            if len(pattern) == 1 and pattern == (False,) and (True,) in patterns:
-                parts = [f"{sep}(?:{values[first - 1]})?"]
-            forms.append("".join(parts))
-            written = max((i for i, here in enumerate(pattern) if here), default=-1)
-            if may_end and 0 <= written < len(pattern) - 1:
-                endings.append("".join(parts[:written + 1]))
-        if not forms:
+        block = _block(first, patterns, values, sep, may_end)
+        if block is None:
             return _NEVER, False
-        full = forms[0] if len(forms) == 1 else f"(?:{'|'.join(forms)})"
-        body = "|".join([full + text, *endings]) if endings else full + text
         block_may_end = may_end and tuple(False for _ in patterns[0]) in patterns
-        text = f"(?:{body})?" if block_may_end else (f"(?:{body})" if endings else body)
+        text = _optional(f"{block}{text}") if block_may_end else f"{block}{text}"
         may_end = block_may_end
     return text, may_end
+
+
+class _Branch(dict[tuple[int, bool], "_Branch"]):
+    """A prefix tree of presence patterns: each step is (position, present?); ``ends`` marks
+    where the segment may end (nothing after it), ``full`` a complete pattern."""
+
+    ends = False
+    full = False
+
+
+def _block(first: int, patterns: list[tuple[bool, ...]], values: list[str], sep: str,
+           may_end: bool) -> str | None:
+    """One block's allowed presence patterns as one prefix-shared alternation.
+
+    A pattern is a path of steps, one per position: a separator, then the value when present.
+    When nothing after the block is required (``may_end``), a pattern may also stop after its
+    last present value: ``(?!sep)`` then says the segment really ends there."""
+    if not patterns:
+        return None
+    root = _Branch()
+    for pattern in patterns:
+        node = root
+        for offset, present in enumerate(pattern):
+            node = node.setdefault((first + offset, present), _Branch())
+            if present and may_end and not any(pattern[offset + 1:]) and \
+                    offset < len(pattern) - 1:
+                node.ends = True
+        node.full = True
+    return _render(root, values, sep)
+
+
+def _render(node: _Branch, values: list[str], sep: str) -> str:
+    """A branch: every step starts with the separator, so it is read once for all of them."""
+    steps = [(values[position - 1] if present else "") + _render(child, values, sep)
+             for (position, present), child in sorted(node.items(), key=lambda i: not i[0][1])]
+    alternatives = [sep + _either(steps)] if steps else []
+    if node.ends:
+        alternatives.append(f"(?!{sep})")
+    if node.full:
+        alternatives.append("")
+    return _either(alternatives)
+
+
+def _either(alternatives: list[str]) -> str:
+    if len(alternatives) == 1:
+        return alternatives[0]
+    if len(alternatives) == 2 and alternatives[1] == "":
+        return _optional(alternatives[0])
+    return f"(?:{'|'.join(alternatives)})"
+
+
+def _optional(pattern: str) -> str:
+    """``pattern`` or nothing. Written as a branch with an empty alternative, not ``(?:...)?``:
+    Python's regex engine runs a branch without the repeat bookkeeping a ``?`` on a group
+    costs — 1.5x faster over a claim, where most trailing elements are optional groups."""
+    return f"(?:{pattern}|)"
 
 
 def _allowed(spec: Element | Composite, value: str) -> tuple[bool, bool]:
@@ -142,7 +187,7 @@ def _position_value(node: Node, spec: Element | Composite, delims: Delims, icvn:
                 return _NEVER
             text = inner
         else:
-            text = f"(?:{inner})?" if inner else ""
+            text = _optional(inner) if inner else ""
     return f"{parts[0]}{text}"
 
 
@@ -158,8 +203,9 @@ def _value(node: Node, spec: Element, delims: Delims, icvn: str, codes_for: Code
         shape = _by_type(spec, delims, icvn)
         if excluded == _NEVER or shape == _NEVER:
             return shape
-        end = re.escape(delims.element)
-        return f"(?!{excluded}(?:{end}|\\Z)){shape}"
+        # The value ends at a delimiter (in a run, the terminator) or at the end of the text.
+        ends = "".join(re.escape(d) for d in (delims.element, delims.component, delims.terminator))
+        return f"(?!{excluded}(?:[{ends}]|\\Z)){shape}"
     if spec.codes or listed is not None:
         codes = set(spec.codes) | set(listed.codes or () if listed is not None else ())
         return _trie(c for c in codes if _plain_valid(spec, c, delims, icvn))
@@ -179,7 +225,7 @@ def _by_type(spec: Element, delims: Delims, icvn: str) -> str:
     if spec.type == "R":
         if low > 1 or high < 3:
             return f"-?[0-9]{{{max(low, 1)},{high}}}" if low <= high else _NEVER
-        return f"-?[0-9]{{1,{high - 2}}}(?:\\.[0-9]{{1,2}})?"
+        return f"-?[0-9]{{1,{high - 2}}}" + _optional("\\.[0-9]{1,2}")
     if spec.type in ("DT", "D8") and low <= 8 <= high:
         return _DATE
     if spec.type == "TM":
@@ -195,16 +241,18 @@ def _by_type(spec: Element, delims: Delims, icvn: str) -> str:
 @lru_cache(maxsize=64)
 def _charset(delims: Delims, icvn: str) -> str:
     """The character class of AN/ID values, minus the interchange's own delimiters (Python's
-    re has no class subtraction, so the members are listed)."""
+    re has no class subtraction, so the members are listed). No value holds the terminator
+    (the scanner splits on it): leaving it out keeps a run's value from reaching into the
+    next segment, which would cost backtracking at every value that ends a segment."""
     base = _EXTENDED_5 if icvn == "00501" else _EXTENDED_4
     members = {c for c in map(chr, range(32, 127)) if re.fullmatch(f"[{base}]", c)}
-    members -= {delims.element, delims.component}
+    members -= {delims.element, delims.component, delims.terminator}
     return "".join(re.escape(c) for c in sorted(members))
 
 
 def _plain_valid(spec: Element, code: str, delims: Delims, icvn: str) -> bool:
     """Would this code pass every element check (length, characters, type) unchanged?"""
-    if not code or delims.element in code or delims.component in code:
+    if not code or any(d in code for d in (delims.element, delims.component, delims.terminator)):
         return False
     length = len(code.replace("-", "").replace(".", "")) if (
         spec.type == "R" or spec.type.startswith("N")) else len(code)
@@ -232,12 +280,17 @@ def _trie_of(words: list[str]) -> str:
     for word in words:
         if word:
             groups.setdefault(word[0], []).append(word[1:])
-    branches = [re.escape(first) + _trie_of(rest) if rest != [""] else re.escape(first)
-                for first, rest in groups.items()]
+    last = [first for first, rest in groups.items() if rest == [""]]  # codes ending here
+    branches = [re.escape(first) + _trie_of(rest) for first, rest in groups.items()
+                if rest != [""]]
+    if len(last) > 1:  # one class, not an alternation: a RARC trie is a third as long
+        branches.insert(0, "[" + "".join(re.escape(c) for c in last) + "]")
+    else:
+        branches[:0] = [re.escape(c) for c in last]
     if not branches:
         return ""
     inner = branches[0] if len(branches) == 1 else f"(?:{'|'.join(branches)})"
-    return f"(?:{inner})?" if ends else inner
+    return _optional(inner) if ends else inner
 
 
 def _blocks(node: Node, allowed: list[tuple[bool, bool]]

@@ -11,12 +11,14 @@ guide's grammar of one iteration, compiled from the loop tree:
                                   (?:pattern T){min,max} — R at least once, S optional,
                                   up to max use; a child loop (?:first T body){min,max}
 
-matched once over the joined text of the segments that follow a CLP (T the terminator). A
-match covers whole claims, each followed by its successor's CLP, and the walk goes on from
-the same state — for a loop that may repeat without limit (2100, 2000), whose own count then
-stays saturated; a bounded loop (1000B: once; 2110: 999 times) counts every iteration.
-Anything else — the last claim of a group, a defect — fails to match and takes the
-per-segment path as before.
+matched over the file's text of the segments that follow a CLP (T what ends each segment:
+the terminator and its line break; see raw.py), a window at a time. A match covers whole
+claims, each followed by its successor's CLP, and the walk goes on from the same state — for
+a loop that may repeat without limit (2100), whose own count then stays saturated; a bounded
+loop (1000B: once; 2110: 999 times) counts every iteration. A loop holding such a loop (2000,
+the LX group of claims) gets no run: its claims run already, and one of its iterations would
+rarely fit a window. Anything else — the last claim of a group, a defect — fails to match
+and takes the per-segment path as before.
 
 The pattern is only built for a loop whose grammar is deterministic the way pyx12's walker
 is: at every point the next segment's id and qualifier name one place in the loop (no
@@ -48,19 +50,21 @@ class _Item:
     repeats: bool
 
 
-def run_pattern(loop: Node, source: Callable[[Node], str], terminator: str) -> str | None:
+def run_pattern(loop: Node, source: Callable[[Node], str], end: str) -> str | None:
     """The regex source of a run of ``loop``'s iterations (None: not safe or not possible)."""
     first = loop.first_segment()
     if first is None or loop.kind != "loop" or loop.max < MAXINT:
         return None  # a bounded loop's count goes up with each iteration: not the same state
     if any(node.id in _CHECKED_ONE_BY_ONE for node in [first, *_segments_below(loop)]):
         return None  # HL numbering and envelope rules are checked segment by segment
+    if any(inner.max >= MAXINT for inner in _loops_below(loop)):
+        return None  # the inner loop runs (2100 in 2000): an outer iteration rarely fits a window
     if not _deterministic(loop, frozenset({_label(first)})):
         return None
-    body = _body(loop, source, re.escape(terminator))
+    body = _body(loop, source, re.escape(end))
     if body is None or source(first) == _NEVER:
         return None
-    return f"(?:{body}{source(first)}{re.escape(terminator)})++"
+    return f"(?:{body}{source(first)}{re.escape(end)})++"
 
 
 _NEVER = "(?!)"
@@ -126,6 +130,14 @@ def _segments_below(loop: Node) -> list[Node]:
     out = []
     for child in loop.children:
         out.extend([child] if child.is_segment else _segments_below(child))
+    return out
+
+
+def _loops_below(loop: Node) -> list[Node]:
+    out = []
+    for child in loop.children:
+        if child.is_loop:
+            out.extend([child, *_loops_below(child)])
     return out
 
 

@@ -27,7 +27,7 @@ MAX_STATES = 20_000
 UNMEMOIZED_IDS = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE", "HL"})
 
 
-Fast = tuple[Callable[[str], object], "State", set[str], Callable[[str, int], object] | None]
+Fast = tuple[Callable[[str], object], "State", set[str], Callable[[str, int, int], object] | None]
 """A clean step as the hot loop reads it: (the target node's fast pattern, the target state,
 the texts that pattern already accepted for that node — a repeated segment such as
 ``DTM*472*20260105`` is then a set lookup, not a regex run —, and the run pattern's
@@ -127,7 +127,7 @@ class Automaton:
 
     def __init__(self, slots: Slots,
                  fast_for: Callable[[Node], tuple[Callable[[str], object], set[str]]],
-                 run_for: Callable[[Node], Callable[[str, int], object] | None]) -> None:
+                 run_for: Callable[[Node], Callable[[str, int, int], object] | None]) -> None:
         self.slots = slots
         self.fast_for = fast_for
         self.run_for = run_for

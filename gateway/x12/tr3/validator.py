@@ -17,27 +17,25 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
-from operator import itemgetter
 from pathlib import Path
-from typing import Any, BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO, cast
 
 from gateway.x12.syntax.findings import Finding
 from gateway.x12.syntax.tokenizer import Segment, iter_segments
 from gateway.x12.tr3.code_lists import CodeLists, group_date, load_code_lists
 from gateway.x12.tr3.engine import Engine
 from gateway.x12.tr3.fast_match import Delims
+from gateway.x12.tr3.raw import RawView
 from gateway.x12.tr3.reporting import Reporting, Where
 from gateway.x12.tr3.tables import Guide, MapDirectory, Node
 from gateway.x12.tr3.transitions import KNOWN_TEXTS, Automaton, ByComponent, ByElement, State
 from gateway.x12.tr3.walker import force_loop_start
 
 ENVELOPE = frozenset({"ISA", "IEA", "GS", "GE", "ST", "SE"})
-BLOCK = 256  # segments joined and matched at a time: small blocks stay in the CPU cache
-_SEPARATOR, _ELEMENTS, _END = itemgetter(3), itemgetter(2), itemgetter(4)
 _SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}")
 
 
@@ -75,23 +73,15 @@ class Run:
         self.automaton: Automaton | None = None
         self.state: State | None = None
 
-    def run(self, segments: Iterable[Segment]) -> None:
-        """Validate every segment, a block of them at a time (see :meth:`block`)."""
-        stream = iter(segments)
-        while block := list(islice(stream, BLOCK)):
-            self.block(block)
-        self.report.close()
+    def run(self, segments: Iterator[Segment], raw: RawView) -> None:
+        """Validate every segment: the fast path, else :meth:`exact`.
 
-    def block(self, block: list[Segment]) -> None:
-        """The fast path over a block of segments; whatever it cannot take goes to
-        :meth:`exact`, one segment at a time.
-
-        The block's texts are joined in C (map/join). A segment is done when its memoized
-        clean step from the current state exists and the text was seen before or the target
-        node's pattern accepts it; when that target starts a loop with a run pattern (a CLP),
-        one match over the joined text takes all the whole claims that follow. The loop is
-        written for those cases (locals, tuples, no attribute chains): it is what a valid
-        file costs.
+        A segment is done when its memoized clean step from the current state exists and the
+        text was seen before or the target node's pattern accepts it; when that target starts
+        a loop with a run pattern (a CLP), one match over the file's text (``raw``) takes all
+        the whole claims that follow, and the scanner's segments it covered are passed over.
+        The loop is written for those cases (locals, tuples, no attribute chains): it is what
+        a valid file costs.
         """
         exact = self.exact
         state = self.state
@@ -99,17 +89,8 @@ class Run:
         # transitions.Fast tuple, or a ByElement/ByComponent dict of them.
         row: dict[str, Any] = state.row if state is not None else {}
         component = self.delims.component
-        texts = list(map(str.join, map(_SEPARATOR, block), map(_ELEMENTS, block)))
-        joiners = {end[:1] for end in set(map(_END, block))}
-        joiner = joiners.pop() if len(joiners) == 1 else ""
-        joined = joiner.join(texts) if joiner else ""
-        runs = joiner == self.delims.terminator
-        count = joined.count
-        index, position, size = 0, 0, len(block)
-        while index < size:
-            elements = block[index][2]
-            text = texts[index]
-            after = position + len(text) + 1
+        for segment in segments:
+            elements = segment[2]
             entry: Any = row.get(elements[0])
             if entry is not None:
                 kind = entry.__class__
@@ -124,6 +105,7 @@ class Run:
                     except IndexError:  # no element 01 to key on
                         entry = None
                 if entry is not None:
+                    text = segment[3].join(elements)
                     known = entry[2]
                     clean = text in known
                     if not clean and entry[0](text) is not None:
@@ -133,21 +115,19 @@ class Run:
                     if clean:
                         state = entry[1]
                         row = state.row
-                        index, position = index + 1, after
-                        if entry[3] is not None and runs:
-                            taken = entry[3](joined, after)
-                            if taken is not None:  # whole iterations, each ending the same
-                                index += count(joiner, after, taken.end())
-                                position = taken.end()
+                        if entry[3] is not None and segment[4] == self.delims.end:
+                            end = segment[4]
+                            covered = raw.run(entry[3], segment[1] + len(text) + len(end), end)
+                            if covered:  # whole iterations: the walk is where it was
+                                next(islice(segments, covered - 1, None))
                         continue
             self.state = state
-            exact(block[index])
+            exact(segment)
             state = self.state
             row = state.row if state is not None else {}
             component = self.delims.component
-            runs = joiner == self.delims.terminator
-            index, position = index + 1, after
         self.state = state
+        self.report.close()
 
     def exact(self, segment: Segment) -> None:
         """Everything pyx12 does for one segment, each defect reported."""
@@ -189,7 +169,8 @@ class Run:
     def _use_delimiters(self, segment: Segment) -> None:
         elements = segment[2]
         component = elements[16][:1] if len(elements) > 16 and elements[16] else ":"
-        self.delims = Delims(segment[3], component, segment[4][:1] or "~")
+        terminator = segment[4][:1] or "~"
+        self.delims = Delims(segment[3], component, terminator, segment[4] or terminator)
         self._switch_automaton()
 
     def _switch_automaton(self) -> None:
@@ -333,7 +314,8 @@ class Tr3Validator:
         scanner: list[Finding] = []
         with _binary(source) as stream:
             run = Run(self.engine, Reporting(name, findings, self.limit + len(findings)))
-            run.run(iter_segments(stream, file_name=name, findings=scanner))
+            raw = RawView(stream)  # the scanner only calls read()
+            run.run(iter_segments(cast(BinaryIO, raw), file_name=name, findings=scanner), raw)
         if structural is None:
             findings[:0] = scanner
         return findings
