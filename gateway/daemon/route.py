@@ -27,6 +27,7 @@ from gateway.config.settings import Settings
 from gateway.daemon.parse import file_format, ncpdp_kind
 from gateway.daemon.pipeline import Router
 from gateway.errors import Location
+from gateway.fsutil import private_directory, private_file
 from gateway.log import get_logger
 from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.render.mapping import load_mapping
@@ -50,8 +51,8 @@ ACTOR = "router"
 
 def control_numbers(settings: Settings) -> SqliteControlNumbers:
     """The daemon's control-number memory, beside its store."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteControlNumbers(settings.data_dir / "control-numbers.db")
+    private_directory(settings.data_dir)  # 0700: the data dir holds claim data
+    return SqliteControlNumbers(private_file(settings.data_dir / "control-numbers.db"))
 
 
 def route_file_stage(store: MessageStore, config: Configuration, settings: Settings,

@@ -30,7 +30,7 @@ from typing import Any
 
 from gateway.errors import ConfigError
 from gateway.transport.base import Sink, Source
-from gateway.transport.folder import FolderSink, FolderSource
+from gateway.transport.folder import LOCAL_DELIVERY_MODE, FolderSink, FolderSource
 from gateway.transport.readiness import READINESS_MODES, Readiness
 from gateway.transport.sftp import SftpSink, SftpSource
 from gateway.transport.ssh import SftpSettings
@@ -53,6 +53,7 @@ _SFTP_KEYS = (
         "transfer_timeout",
         "connect_attempts",
         "ciphers",
+        "mode",
     }
 )
 
@@ -148,6 +149,8 @@ def sftp_settings(
         extra["connect_attempts"] = t.get("connect_attempts", int)
     if ciphers is not None:
         extra["ciphers"] = tuple(ciphers)
+    if "mode" in table:
+        extra["file_mode"] = _mode(t, 0o600)
     if "temp_suffix" in table:
         extra["temp_suffix"] = t.get("temp_suffix", str)
     return SftpSettings(
@@ -211,8 +214,23 @@ def sink_from_config(
     if kind == "sftp":
         return SftpSink(sftp_settings(table, partner=partner, where=where, base_dir=base_dir))
     t = _Table(table, where or f"transport of {partner}", base_dir)
-    t.check_keys({"type", "path"})
-    return FolderSink(t.path("path", required=True))  # type: ignore[arg-type]
+    t.check_keys({"type", "path", "mode"})
+    return FolderSink(t.path("path", required=True),  # type: ignore[arg-type]
+                      mode=_mode(t, LOCAL_DELIVERY_MODE))
+
+
+def _mode(t: _Table, default: int) -> int:
+    """A delivered file's mode, written as an octal string (``mode = "0640"``): exactly
+    this, whatever the umask. Never world-readable: remittances are payment data."""
+    text: str = t.get("mode", str, f"{default:04o}")
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o770 or mode & 0o007:
+        raise t.fail("mode", f"{text!r} is not an octal file mode without bits for others",
+                     'write e.g. mode = "0640" (owner rw, group r) or "0600"')
+    return mode
 
 
 def _kind(table: Mapping[str, Any], partner: str, where: str) -> str:

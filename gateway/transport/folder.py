@@ -35,12 +35,17 @@ TEMP_SUFFIX = ".part"
 _CHUNK = 1 << 20
 
 
-def write_atomically(directory: Path, name: str, data: BinaryIO) -> Delivered:
-    """Copy ``data`` to ``directory/name`` through a fsynced temp file and a rename."""
+LOCAL_DELIVERY_MODE = 0o640  # the pharmacy's group may read its remittances; others nothing
+
+
+def write_atomically(directory: Path, name: str, data: BinaryIO, *,
+                     mode: int = LOCAL_DELIVERY_MODE) -> Delivered:
+    """Copy ``data`` to ``directory/name`` through a fsynced temp file and a rename; the
+    file gets exactly ``mode``, whatever the umask."""
     final = directory / name
     digest = hashlib.sha256()
     size = 0
-    with atomic_write(final, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX) as pending:
+    with atomic_write(final, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX, mode=mode) as pending:
         while chunk := data.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)
@@ -51,8 +56,9 @@ def write_atomically(directory: Path, name: str, data: BinaryIO) -> Delivered:
 class FolderSink:
     """Delivers files into a local folder (a pharmacy's drop folder, a PBM's outbound share)."""
 
-    def __init__(self, directory: Path | str) -> None:
+    def __init__(self, directory: Path | str, *, mode: int = LOCAL_DELIVERY_MODE) -> None:
         self.directory = Path(directory)
+        self.mode = mode
 
     def deliver(self, name: str, data: BinaryIO) -> Delivered:
         try:
@@ -60,7 +66,7 @@ class FolderSink:
         except OSError as error:  # e.g. a part of the path is a file: retrying cannot help
             raise classify(error, where=str(self.directory),
                            doing="creating the destination folder") from error
-        return write_atomically(self.directory, safe_name(name), data)
+        return write_atomically(self.directory, safe_name(name), data, mode=self.mode)
 
     def close(self) -> None:
         """Nothing to release: present so every Sink can be used the same way."""

@@ -243,7 +243,7 @@ class SftpSink:
         with self.connection.operation(f"uploading {safe_name(name)!r}", transfer=True) as dog:
             sftp = self.connection.sftp()
             try:
-                size, digest = _upload(sftp, temp, data, dog.progress)
+                size, digest = _upload(sftp, temp, data, dog.progress, s.file_mode)
                 _replace(sftp, temp, final)
             except BaseException:
                 _remove_quietly(sftp, temp)
@@ -275,11 +275,13 @@ class SftpSink:
 
 
 def _upload(
-    sftp: paramiko.SFTPClient, temp: str, data: BinaryIO, progress: Callable[[], None]
+    sftp: paramiko.SFTPClient, temp: str, data: BinaryIO, progress: Callable[[], None],
+    mode: int,
 ) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
     with sftp.open(temp, "wb") as handle:
+        handle.chmod(mode)  # before any byte: the server's umask made it 0644
         handle.set_pipelined(True)
         while chunk := data.read(_CHUNK):
             handle.write(chunk)

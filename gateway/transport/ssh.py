@@ -56,6 +56,7 @@ class SftpSettings:
     port: int = 22
     passphrase_file: Path | None = None
     passphrase_env: str | None = None
+    file_mode: int = 0o600  # delivered files (acks at the PBM too): exactly this mode
     archive_dir: str | None = None
     after_fetch: str = "archive"  # or "delete"
     readiness: Readiness = field(default_factory=Readiness)
