@@ -15,12 +15,15 @@ import os
 import re
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from gateway.errors import InputError
+
+PRIVATE_DIRECTORY = 0o700  # the data dir, payload dirs: claim data is nobody else's business
+PRIVATE_FILE = 0o600  # the database (and its WAL/SHM), payloads, keys
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 _MAX_LENGTH = 200
@@ -44,6 +47,43 @@ def safe_name(name: str) -> str:
             fix="ask the partner to use plain file names (letters, digits, dot, dash)",
         )
     return cleaned
+
+
+def private_directory(directory: Path, *, existing: bool = True) -> Path:
+    """Create ``directory`` (and missing parents) mode 0700 and, when ``existing``, make it
+    0700 if it was there already (``mkdir``'s mode goes through the umask, and an older
+    version made it 0755). ``existing=False`` for a folder that may be shared (a database
+    path's parent given by the operator)."""
+    missing = []
+    current = directory
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for new in reversed(missing):
+        with suppress(FileExistsError):
+            new.mkdir(mode=PRIVATE_DIRECTORY)
+    if existing or missing:
+        os.chmod(directory, PRIVATE_DIRECTORY)
+    return directory
+
+
+def private_file(path: Path) -> Path:
+    """Create ``path`` empty if missing, and make it 0600 whatever the umask (SQLite creates
+    its database, WAL and SHM with the database file's mode, so this comes before connect).
+
+    An existing file is only chmod-ed, never opened: closing any descriptor of a database
+    file drops the POSIX locks SQLite holds on it in this process."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     PRIVATE_FILE)
+    except FileExistsError:
+        os.chmod(path, PRIVATE_FILE)
+        return path
+    try:
+        os.fchmod(fd, PRIVATE_FILE)
+    finally:
+        os.close(fd)
+    return path
 
 
 def fsync_directory(directory: Path) -> None:
@@ -80,8 +120,8 @@ def atomic_write(
 
     The temp file is ``directory/<prefix><random><suffix>`` (``directory`` defaults to the
     final name's folder; it must be on the same file system): hidden and ``.part``, so no
-    folder reader takes it for a finished file. ``mode`` is applied under the umask: 0o600
-    by default because what the gateway writes is payment data. ``durable=False`` skips the
+    folder reader takes it for a finished file. ``mode`` is set exactly, whatever the umask:
+    0o600 by default because what the gateway writes is payment data. ``durable=False`` skips the
     fsyncs (scratch output, caches): a power cut may lose the file, never leave half of it.
     On any error the temp file is removed and nothing is renamed.
     """
@@ -116,6 +156,8 @@ def _create_temp(folder: Path, prefix: str, suffix: str, mode: int) -> tuple[Pat
     while True:
         temp = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
         try:
-            return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         except FileExistsError:
             continue
+        os.fchmod(fd, mode)  # the umask may have taken bits off (or an operator's 0640 need them)
+        return temp, fd

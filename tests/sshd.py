@@ -211,10 +211,12 @@ def _wait_for_banner(server: SshServer, timeout: float) -> bool:
     return False
 
 
-def start_sshd(base: Path, *, attempts: int = 5) -> SshServer:
+def start_sshd(base: Path, *, attempts: int = 5, extra_config: str = "") -> SshServer:
     """Start sshd with fresh keys under ``base``; ready when its banner arrives.
 
-    Retries on a new port when another process grabbed the free port in between.
+    ``extra_config`` lines go before the others (sshd keeps a keyword's first value): a
+    variant server, e.g. one offering only weak algorithms. Retries on a new port when
+    another process grabbed the free port in between.
     """
     base.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
@@ -229,7 +231,7 @@ def start_sshd(base: Path, *, attempts: int = 5) -> SshServer:
     for _ in range(attempts):
         port = free_port()
         config = base / "sshd_config"
-        config.write_text(_CONFIG.format(port=port, base=base, user=user))
+        config.write_text(extra_config + _CONFIG.format(port=port, base=base, user=user))
         log = (base / "sshd.log").open("wb")
         process = subprocess.Popen(
             [str(SSHD), "-D", "-e", "-f", str(config)],
@@ -257,9 +259,9 @@ def start_sshd(base: Path, *, attempts: int = 5) -> SshServer:
 
 
 @contextmanager
-def running_sshd(base: Path) -> Iterator[SshServer]:
+def running_sshd(base: Path, *, extra_config: str = "") -> Iterator[SshServer]:
     """``with running_sshd(tmp) as server:`` — started, and always stopped with its sessions."""
-    server = start_sshd(base)
+    server = start_sshd(base, extra_config=extra_config)
     try:
         yield server
     finally:

@@ -359,3 +359,24 @@ def test_a_connection_closed_by_the_server_between_polls_is_replaced(sshd_server
         assert source.fetch(ready, inbox).size == 3
     finally:
         source.close()
+
+
+def test_a_latin1_name_is_taken_as_data_and_later_files_still_flow(sshd_server, dirs):
+    """paramiko's listdir_attr decodes names as strict UTF-8: on main one Latin-1 name fails
+    every listing of the partner, so no later file is ever fetched."""
+    remote, inbox = dirs
+    with open(os.fsencode(remote) + b"/0-r\xe9mit.835", "wb") as f:
+        f.write(b"latin-1 named")
+    (remote / "1-plain.835").write_bytes(b"plain")
+    source = _source(sshd_server, remote)
+    try:
+        ready = _poll_until_ready(source)
+        assert [r.name for r in ready] == ["0-r\\xe9mit.835", "1-plain.835"]
+        for r in ready:
+            assert source.fetch(r, inbox).local_path.read_bytes() in (b"latin-1 named", b"plain")
+            source.acknowledge(r)
+        assert sorted(os.listdir(os.fsencode(remote / "archive"))) == [
+            b"0-r\xe9mit.835", b"1-plain.835"]  # archived under the partner's own bytes
+        assert [p for p in remote.iterdir() if p.is_file()] == []
+    finally:
+        source.close()

@@ -26,11 +26,16 @@ from gateway.config.tables import (
     integer,
     read_toml,
     text,
+    toml_line,
     unknown_keys,
 )
 from gateway.errors import ConfigError
 from gateway.transport.base import Sink, Source
-from gateway.transport.config import sink_from_config, source_from_config
+from gateway.transport.config import (
+    TransportConfigError,
+    sink_from_config,
+    source_from_config,
+)
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _TOP_KEYS = {
@@ -212,7 +217,10 @@ def _transport(
     try:
         build(table, partner=partner, where=f"[{key}]", base_dir=path.parent)
     except ConfigError as exc:
-        problems.add(None, key, exc.what, exc.fix or "see gateway/transport/config.py")
+        offending = exc.key if isinstance(exc, TransportConfigError) else None
+        line = toml_line(path.read_text(), key, offending) if offending else None
+        problems.add(line, key, exc.what,
+                     exc.fix or "see gateway/transport/config.py")
         return None
     return table
 

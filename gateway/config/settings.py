@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.config.alerting import AlertSettings, AlertsReader
@@ -117,6 +118,7 @@ class _Reader(TomlReader):
         if not store.startswith(("sqlite:", "postgresql:", "postgres:")):
             self._fail("gateway", "store", f"unsupported store URL {store!r}",
                        "use sqlite:///PATH (default) or postgresql://USER@HOST/DB")
+        self._no_inline_password(store)
         return Settings(
             path=self.path,
             store_url=self._sqlite_relative(store),
@@ -134,6 +136,17 @@ class _Reader(TomlReader):
             retry=RetryReader(self.path, self.raw, self.text).policies(),
             retention=RetentionReader(self.path, self.raw, self.text).policy(),
         )
+
+    def _no_inline_password(self, store: str) -> None:
+        """Secrets are never TOML values: a password in the store URL is refused (libpq reads
+        it from PGPASSFILE or PGPASSWORD, or ``?passfile=PATH`` in the URL)."""
+        parts = urlsplit(store)
+        if parts.password is not None or "password" in parse_qs(parts.query):
+            self._fail("gateway", "store", "the store URL holds a password: secrets are never "
+                       "written in the configuration",
+                       "remove it from the URL and give it to libpq by a file: PGPASSFILE "
+                       "(mode 0600) or ?passfile=/etc/gateway/pgpass, or the PGPASSWORD "
+                       "environment variable of the service")
 
     # -- tables -------------------------------------------------------------------------------
 

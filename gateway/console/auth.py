@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 import threading
 import time
@@ -27,6 +26,7 @@ from pathlib import Path
 from itsdangerous import BadSignature, Signer
 
 from gateway.config.settings import ConsoleSettings
+from gateway.fsutil import PRIVATE_FILE, atomic_write
 from gateway.store.base import MessageStore
 from gateway.store.models import Role, User
 
@@ -36,13 +36,19 @@ MAX_FAILURES = 5
 WINDOW_SECONDS = 300.0
 
 
+_KEY_CHARACTERS = 64  # 32 random bytes, hex
+
+
 def load_secret(path: Path) -> bytes:
-    """The cookie-signing key, created (32 random bytes, mode 0600) on first start."""
-    if not path.exists():
+    """The cookie-signing key, created (32 random bytes, mode 0600) on first start.
+
+    Created atomically (a temp file, fsync, rename): a crash half-way leaves no key rather
+    than an empty one every cookie would then be signed with. A key left empty or cut short
+    by an older version is replaced the same way."""
+    if not path.exists() or len(path.read_text().strip()) < _KEY_CHARACTERS:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as out:
-            out.write(secrets.token_hex(32))
+        with atomic_write(path, prefix=".console-secret-", mode=PRIVATE_FILE) as pending:
+            pending.file.write(secrets.token_hex(_KEY_CHARACTERS // 2).encode())
     return path.read_text().strip().encode()
 
 

@@ -10,24 +10,36 @@ answers; otherwise 503 with the reason, so systemd's watchdog scripts or a load 
 act on it. A daemon that works but needs a person — a refused reload, an alert channel
 failing, a partner whose polls keep failing, a disk nearly full — is ``degraded``: still 200
 (restarting it would not help), with the reasons (:func:`degraded_reasons`).
+
+The server is small on purpose: GET of those two paths and nothing else, at most
+``max_connections`` at a time (one thread each; a further connection is closed at once —
+1,500 idle connections made 1,500 threads before), each closed after ``idle_seconds`` without
+a byte, a ``Server`` header without the Python version, and a warning when it listens beyond
+loopback. The console has its own server.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import shutil
+import socket
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from gateway.daemon.outages import Outage
+from gateway.log import get_logger
 
 DISK_LOW_BYTES = 256 << 20  # free space below this in the work or data folder: degraded
 FAILING_POLLS = 2  # a partner's polls failing this many times in a row: degraded
+MAX_CONNECTIONS = 16  # a Prometheus, a supervisor and an operator's curl need a handful
+IDLE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -71,10 +83,15 @@ class HealthServer:
     """A small threaded HTTP server; ``port`` is the bound port (useful with port 0)."""
 
     def __init__(self, host: str, port: int, *, health: Callable[[], Health],
-                 metrics: Callable[[], bytes]) -> None:
-        handler = _handler_class(health, metrics)
-        self._server = ThreadingHTTPServer((host, port), handler)
-        self._server.daemon_threads = True
+                 metrics: Callable[[], bytes], max_connections: int = MAX_CONNECTIONS,
+                 idle_seconds: float = IDLE_SECONDS) -> None:
+        handler = _handler_class(health, metrics, idle_seconds)
+        self._server = _BoundedServer((host, port), handler, max_connections)
+        if not _is_loopback(host):
+            get_logger(component="http").warning(
+                "metrics and health listen beyond loopback", listen=f"{host}:{port}",
+                fix='they name partners and destinations: listen = "127.0.0.1:PORT" and a '
+                    "reverse proxy with authentication for a remote scraper")
         # The bound address (port 0 becomes the real port); server_address holds the same,
         # but typeshed types it as any address the constructor accepts, bytes included.
         bound = self._server.socket.getsockname()
@@ -96,10 +113,46 @@ class HealthServer:
         return f"http://{self.host}:{self.port}"
 
 
-def _handler_class(health: Callable[[], Health],
-                   metrics: Callable[[], bytes]) -> type[BaseHTTPRequestHandler]:
+class _BoundedServer(ThreadingHTTPServer):
+    """A thread per connection, but at most ``max_connections`` of them: one more is
+    closed as soon as it is accepted."""
+
+    daemon_threads = True
+    request_queue_size = 128  # accepted (and closed, beyond the limit) fast: no SYN drops
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
+                 max_connections: int) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        super().__init__(address, handler)
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        return self._slots.acquire(blocking=False)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return all(ipaddress.ip_address(info[4][0]).is_loopback
+                   for info in socket.getaddrinfo(host, None))
+
+
+def _handler_class(health: Callable[[], Health], metrics: Callable[[], bytes],
+                   idle_seconds: float) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "gateway"
+        timeout = idle_seconds  # a connection silent this long is closed
+
+        def version_string(self) -> str:
+            return self.server_version  # never the Python version
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]

@@ -90,6 +90,7 @@ user = "psao"
 key_file = "../../keys/example-pbm_ed25519"   # private key: chmod 600, never in git
 known_hosts = "../../keys/known_hosts"        # the PBM's pinned host key (keys/README.txt)
 remote_dir = "/outbound/835"
+# passphrase = "file:../../keys/example-pbm.pass"   # if the key has one: file: or env: only
 after_fetch = "archive"      # archive | delete: the PBM's copy, once the store has ours
 archive_dir = "/outbound/835/archive"
 

@@ -11,12 +11,13 @@ is an orphan: harmless, and cheap to find (a name no row mentions).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from pathlib import Path
 from typing import BinaryIO
 
 from gateway.errors import StoreError
-from gateway.fsutil import atomic_write, fsync_directory
+from gateway.fsutil import PRIVATE_DIRECTORY, atomic_write, fsync_directory, private_directory
 
 _CHUNK = 1 << 20
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -45,7 +46,8 @@ class PayloadDirectory:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._incoming = self.root / "incoming"
-        self._incoming.mkdir(parents=True, exist_ok=True)
+        private_directory(self._incoming)
+        os.chmod(self.root, PRIVATE_DIRECTORY)
 
     def path_of(self, sha256: str) -> Path:
         check_sha256(sha256)
@@ -67,7 +69,7 @@ class PayloadDirectory:
         """Create ``ab/cd`` and make the new entries themselves durable."""
         if directory.is_dir():
             return
-        directory.mkdir(parents=True, exist_ok=True)
+        private_directory(directory)  # ab/cd, 0700 whatever the umask
         fsync_directory(directory.parent)
         fsync_directory(self.root)
 

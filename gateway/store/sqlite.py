@@ -27,6 +27,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import BinaryIO
 
+from gateway.fsutil import private_directory, private_file
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
 from gateway.store.exclusive import StoreLock
@@ -38,6 +39,7 @@ from gateway.store.sqlite_connection import SQLiteConnection
 from gateway.store.sqlstore import Params
 
 _Q = queries("sqlite")
+_SIDE_FILES = ("-wal", "-shm", "-journal")
 _ALERTS = queries("sqlite", "alerts")
 
 
@@ -48,7 +50,10 @@ class SQLiteStore(OperatorSQLStore[SQLiteConnection]):
 
     def __init__(self, path: Path | str, payload_dir: Path | str | None = None) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_directory(self.path.parent, existing=False)
+        for kept in (self.path, *(self.path.with_name(self.path.name + s) for s in _SIDE_FILES)):
+            if kept == self.path or kept.exists():
+                private_file(kept)  # 0600 before SQLite opens it: WAL/SHM inherit its mode
         self.payloads = PayloadDirectory(
             Path(payload_dir) if payload_dir else self.path.with_name(self.path.stem + "-payloads")
         )

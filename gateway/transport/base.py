@@ -19,12 +19,22 @@ from typing import BinaryIO, Protocol
 @dataclass(frozen=True)
 class RemoteFile:
     """A file offered by a Source. ``path`` is the transport's own path; ``name`` is its base
-    name as the partner wrote it (data, not a path we trust)."""
+    name as the partner wrote it (data, not a path we trust), as printable text
+    (:mod:`gateway.transport.names`). When the partner's bytes are not that text (Latin-1, a
+    newline), ``raw_path`` holds the path exactly as the file system or server spells it, and
+    the transport uses it instead of ``path``."""
 
     path: str
     name: str
     size: int
     mtime: float
+    raw_path: bytes | None = None
+
+    @property
+    def raw_name(self) -> bytes:
+        """The base name as the transport spells it."""
+        raw = self.raw_path if self.raw_path is not None else self.path.encode("utf-8")
+        return raw.rsplit(b"/", 1)[-1]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@
     user = "psao"
     key_file = "keys/pbm-x_ed25519"
     known_hosts = "keys/pbm-x.known_hosts"
-    passphrase_env = "PBM_X_KEY_PASS"
+    passphrase = "env:PBM_X_KEY_PASS"    # or "file:keys/pbm-x.pass"; never the passphrase
     remote_dir = "/outbound/835"
     after_fetch = "archive"        # or "delete"
     archive_dir = "/outbound/835/done"
@@ -15,6 +15,9 @@
     marker_suffix = ".done"
 
 Every mistake is a ConfigError naming the file/table (``where``), the key and the fix.
+Secrets are never values here: ``passphrase`` takes only a ``file:`` or ``env:`` reference
+(``passphrase_file``/``passphrase_env`` are the same, spelled out), and a ``password`` is
+refused outright (keys only).
 Relative paths are resolved against ``base_dir`` (the config file's folder).
 """
 
@@ -27,7 +30,7 @@ from typing import Any
 
 from gateway.errors import ConfigError
 from gateway.transport.base import Sink, Source
-from gateway.transport.folder import FolderSink, FolderSource
+from gateway.transport.folder import LOCAL_DELIVERY_MODE, FolderSink, FolderSource
 from gateway.transport.readiness import READINESS_MODES, Readiness
 from gateway.transport.sftp import SftpSink, SftpSource
 from gateway.transport.ssh import SftpSettings
@@ -41,6 +44,7 @@ _SFTP_KEYS = (
     | set(_SFTP_REQUIRED)
     | {
         "port",
+        "passphrase",
         "passphrase_file",
         "passphrase_env",
         "temp_suffix",
@@ -49,8 +53,17 @@ _SFTP_KEYS = (
         "transfer_timeout",
         "connect_attempts",
         "ciphers",
+        "mode",
     }
 )
+
+
+class TransportConfigError(ConfigError):
+    """A transport table's mistake, with the offending ``key`` (for its line in the file)."""
+
+    def __init__(self, what: str, *, key: str, where: str, fix: str) -> None:
+        super().__init__(what, where=where, fix=fix)
+        self.key = key
 
 
 class _Table:
@@ -60,7 +73,7 @@ class _Table:
         self.table, self.where, self.base_dir = table, where, base_dir
 
     def fail(self, key: str, what: str, fix: str) -> ConfigError:
-        return ConfigError(f"key {key!r}: {what}", where=self.where, fix=fix)
+        return TransportConfigError(f"key {key!r}: {what}", key=key, where=self.where, fix=fix)
 
     def check_keys(self, allowed: set[str]) -> None:
         for key in self.table:
@@ -117,11 +130,16 @@ def sftp_settings(
 ) -> SftpSettings:
     """Validated SftpSettings from a ``type = "sftp"`` table."""
     t = _Table(table, where or f"transport of {partner}", base_dir)
+    if "password" in table:
+        raise t.fail("password", "a password is never written in the configuration, and the "
+                     "gateway logs in with keys only",
+                     'remove it; use key_file (and passphrase = "file:PATH" or "env:NAME" if '
+                     "the key has one)")
     t.check_keys(_SFTP_KEYS)
+    passphrase_file, passphrase_env = _passphrase(t)
     ciphers = t.get("ciphers", list, None)
     if ciphers is not None and not all(isinstance(c, str) for c in ciphers):
         raise t.fail("ciphers", "expected a list of cipher names", 'e.g. ["aes128-ctr"]')
-    passphrase_env = t.get("passphrase_env", str)
     extra: dict[str, Any] = {
         name: t.get(name, float)
         for name in ("connect_timeout", "io_timeout", "transfer_timeout")
@@ -131,6 +149,8 @@ def sftp_settings(
         extra["connect_attempts"] = t.get("connect_attempts", int)
     if ciphers is not None:
         extra["ciphers"] = tuple(ciphers)
+    if "mode" in table:
+        extra["file_mode"] = _mode(t, 0o600)
     if "temp_suffix" in table:
         extra["temp_suffix"] = t.get("temp_suffix", str)
     return SftpSettings(
@@ -141,13 +161,31 @@ def sftp_settings(
         key_file=t.path("key_file", required=True),  # type: ignore[arg-type]
         known_hosts=t.path("known_hosts", required=True),  # type: ignore[arg-type]
         remote_dir=t.get("remote_dir", str, required=True),
-        passphrase_file=t.path("passphrase_file"),
+        passphrase_file=passphrase_file,
         passphrase_env=passphrase_env,
         archive_dir=t.get("archive_dir", str),
         after_fetch=t.choice("after_fetch", AFTER_FETCH, "archive"),
         readiness=t.readiness(),
         **extra,
     )
+
+
+def _passphrase(t: _Table) -> tuple[Path | None, str | None]:
+    """The key's passphrase as a reference: ``passphrase = "file:PATH"`` or ``"env:NAME"``
+    (or the older ``passphrase_file``/``passphrase_env``); a literal value is refused."""
+    if "passphrase" not in t.table:
+        return t.path("passphrase_file"), t.get("passphrase_env", str)
+    reference: str = t.get("passphrase", str)
+    kind, _, target = reference.partition(":")
+    if kind not in ("file", "env") or not target or {"passphrase_file", "passphrase_env"} & set(
+            t.table):
+        raise t.fail("passphrase", "secrets are never written in the configuration: only a "
+                     "file: or env: reference (and only one way of giving it)",
+                     'write passphrase = "file:/etc/gateway/keys/NAME.pass" or "env:NAME" '
+                     "(and put the passphrase there)")
+    if kind == "env":
+        return None, target
+    return _Table({"passphrase": target}, t.where, t.base_dir).path("passphrase"), None
 
 
 def source_from_config(
@@ -176,8 +214,23 @@ def sink_from_config(
     if kind == "sftp":
         return SftpSink(sftp_settings(table, partner=partner, where=where, base_dir=base_dir))
     t = _Table(table, where or f"transport of {partner}", base_dir)
-    t.check_keys({"type", "path"})
-    return FolderSink(t.path("path", required=True))  # type: ignore[arg-type]
+    t.check_keys({"type", "path", "mode"})
+    return FolderSink(t.path("path", required=True),  # type: ignore[arg-type]
+                      mode=_mode(t, LOCAL_DELIVERY_MODE))
+
+
+def _mode(t: _Table, default: int) -> int:
+    """A delivered file's mode, written as an octal string (``mode = "0640"``): exactly
+    this, whatever the umask. Never world-readable: remittances are payment data."""
+    text: str = t.get("mode", str, f"{default:04o}")
+    try:
+        mode = int(text, 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o770 or mode & 0o007:
+        raise t.fail("mode", f"{text!r} is not an octal file mode without bits for others",
+                     'write e.g. mode = "0640" (owner rw, group r) or "0600"')
+    return mode
 
 
 def _kind(table: Mapping[str, Any], partner: str, where: str) -> str:

@@ -19,6 +19,7 @@ import socket
 import paramiko
 
 from gateway.errors import TransportError
+from gateway.transport.algorithms import refused_server
 
 _CONNECTION_FIX = "the gateway retries by itself; if it persists, check the partner's server"
 
@@ -75,13 +76,9 @@ def classify(error: BaseException, *, where: str, doing: str) -> TransportError:
             where=where,
             fix="check remote_dir/archive_dir in the partner's config (or the file was removed)",
         )
-    if isinstance(error, paramiko.SSHException) and "Incompatible" in str(error):
-        return TransportError(
-            f"no common algorithm with the server while {doing} ({error})",
-            permanent=True,
-            where=where,
-            fix="check the partner's supported ciphers/kex; see 'ciphers' in the config",
-        )
+    refused = refused_server(error, where)
+    if refused is not None:
+        return refused
     if isinstance(error, (TimeoutError, socket.timeout)):
         return TransportError(
             f"timed out while {doing}", permanent=False, where=where, fix=_CONNECTION_FIX

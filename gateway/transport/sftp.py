@@ -15,6 +15,7 @@ so a partner never sees a partial file under the final name.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import os
 import posixpath
@@ -32,7 +33,9 @@ from gateway.errors import TransportError
 from gateway.fsutil import safe_name
 from gateway.log import get_logger
 from gateway.transport.base import Delivered, Fetched, RemoteFile
+from gateway.transport.names import is_plain, refusal, text_name
 from gateway.transport.readiness import StabilityTracker
+from gateway.transport.sftp_list import listdir_raw
 from gateway.transport.sftp_read import read_blocks
 from gateway.transport.ssh import MiB, SftpConnection, SftpSettings
 
@@ -56,23 +59,36 @@ class SftpSource:
         self.connection = SftpConnection(settings)
         self._tracker = tracker or StabilityTracker(settings.readiness.settle_seconds)
         self._log = get_logger(partner=settings.partner, transport="sftp")
+        self._refused: set[bytes] = set()
 
     def list_ready(self) -> list[RemoteFile]:
         """Regular files in ``remote_dir`` that are complete by the partner's convention."""
         s = self.settings
         with self.connection.operation(f"listing {s.remote_dir}"):
-            entries = self.connection.sftp().listdir_attr(s.remote_dir)
-        names = {
-            e.filename: RemoteFile(
-                path=posixpath.join(s.remote_dir, e.filename),
-                name=e.filename,
-                size=e.st_size or 0,
-                mtime=float(e.st_mtime or 0),
-            )
-            for e in entries
+            entries = listdir_raw(self.connection.sftp(), s.remote_dir)
+        listing = [
+            self._entry(raw, e) for raw, e in entries
             if e.st_mode is not None and stat.S_ISREG(e.st_mode)  # no dirs, no symlinks
-        }
+        ]
+        names = {remote.name: remote for remote in listing if remote is not None}
         return s.readiness.select(names, self._tracker)
+
+    def _entry(self, raw: bytes, attributes: paramiko.SFTPAttributes) -> RemoteFile | None:
+        """A listed name as data: taken with its printable text, or refused (logged once)."""
+        reason = refusal(raw)
+        if reason is not None:
+            if raw not in self._refused:
+                self._refused.add(raw)
+                self._log.warning("sftp.refused", remote_name=text_name(raw[:300]),
+                                  reason=reason, fix="ask the partner to rename the file")
+            return None
+        name = text_name(raw)
+        directory = self.settings.remote_dir
+        return RemoteFile(
+            path=posixpath.join(directory, name), name=name,
+            size=attributes.st_size or 0, mtime=float(attributes.st_mtime or 0),
+            raw_path=None if is_plain(raw) else directory.encode("utf-8").rstrip(b"/") + b"/" + raw,
+        )
 
     def fetch(self, remote: RemoteFile, local_dir: Path) -> Fetched:
         """Download to a temp file in ``local_dir``, fsync it, hash it. The partner's copy is
@@ -104,7 +120,7 @@ class SftpSource:
     def _download(self, remote: RemoteFile, out: BinaryIO) -> tuple[int, str]:
         digest = hashlib.sha256()
         sftp_open = self.connection.operation(f"downloading {remote.name!r}", transfer=True)
-        with sftp_open as dog, self.connection.sftp().open(remote.path, "rb") as handle:
+        with sftp_open as dog, self.connection.sftp().open(_spelled(remote), "rb") as handle:
             size = handle.stat().st_size or 0
             if size != remote.size:
                 raise TransportError(
@@ -129,11 +145,11 @@ class SftpSource:
         """The file as it is now on the server; None when it is gone."""
         with self.connection.operation(f"checking {remote.name!r}"):
             try:
-                info = self.connection.sftp().stat(remote.path)
+                info = self.connection.sftp().stat(_spelled(remote))
             except FileNotFoundError:
                 return None
-        return RemoteFile(path=remote.path, name=remote.name, size=info.st_size or 0,
-                          mtime=float(info.st_mtime or 0))
+        return dataclasses.replace(remote, size=info.st_size or 0,
+                                   mtime=float(info.st_mtime or 0))
 
     def acknowledge(self, remote: RemoteFile) -> None:
         """Archive (rename into ``archive_dir`` under a name that never overwrites) or delete
@@ -147,13 +163,13 @@ class SftpSource:
         with self.connection.operation(f"acknowledging {remote.name!r}"):
             sftp = self.connection.sftp()
             if s.after_fetch == "delete":
-                archived = _remove_if_present(sftp, remote.path)
+                archived = _remove_if_present(sftp, _spelled(remote))
             else:
                 archived = _archive(
                     sftp, remote, s.archive_dir or posixpath.join(s.remote_dir, "archive")
                 )
             if s.readiness.mode == "marker":
-                _remove_if_present(sftp, s.readiness.marker_for(remote.path))
+                _remove_if_present(sftp, _spelled(remote) + s.readiness.marker_suffix.encode())
         self._tracker.forget(remote)
         self._log.info(
             "sftp.acknowledged",
@@ -169,7 +185,12 @@ class SftpSource:
         return f"SftpSource({self.settings.where!r})"
 
 
-def _remove_if_present(sftp: paramiko.SFTPClient, path: str) -> str:
+def _spelled(remote: RemoteFile) -> bytes:
+    """The remote path as the server spells it (paramiko sends bytes unchanged)."""
+    return remote.raw_path if remote.raw_path is not None else remote.path.encode("utf-8")
+
+
+def _remove_if_present(sftp: paramiko.SFTPClient, path: bytes) -> str:
     try:
         sftp.remove(path)
     except FileNotFoundError:
@@ -179,15 +200,16 @@ def _remove_if_present(sftp: paramiko.SFTPClient, path: str) -> str:
 
 def _archive(sftp: paramiko.SFTPClient, remote: RemoteFile, archive_dir: str) -> str:
     """Rename into ``archive_dir``; plain SFTP rename refuses to overwrite, so a name already
-    taken (the partner resent a file) moves on to a timestamped candidate."""
-    base = remote.name if _is_plain_component(remote.name) else safe_name(remote.name)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    candidates = [base] + [f"{base}.{stamp}" + (f".{i}" if i else "") for i in range(99)]
+    taken (the partner resent a file) moves on to a timestamped candidate. The archived
+    name is the partner's own bytes (listing refused separators already)."""
+    base = remote.raw_name
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ").encode()
+    candidates = [base] + [base + b"." + stamp + (b".%d" % i if i else b"") for i in range(99)]
     for candidate in candidates:
-        target = posixpath.join(archive_dir, candidate)
+        target = archive_dir.encode("utf-8").rstrip(b"/") + b"/" + candidate
         try:
-            sftp.rename(remote.path, target)
-            return f"archived as {candidate}"
+            sftp.rename(_spelled(remote), target)  # bytes go as they are
+            return f"archived as {text_name(candidate)}"
         except FileNotFoundError:
             sftp.stat(archive_dir)  # raises FileNotFoundError naming the real problem
             return "already gone"
@@ -202,16 +224,12 @@ def _archive(sftp: paramiko.SFTPClient, remote: RemoteFile, archive_dir: str) ->
     )
 
 
-def _exists(sftp: paramiko.SFTPClient, path: str) -> bool:
+def _exists(sftp: paramiko.SFTPClient, path: bytes) -> bool:
     try:
         sftp.stat(path)
     except FileNotFoundError:
         return False
     return True
-
-
-def _is_plain_component(name: str) -> bool:
-    return name not in ("", ".", "..") and "/" not in name and "\x00" not in name
 
 
 class SftpSink:
@@ -236,7 +254,7 @@ class SftpSink:
         with self.connection.operation(f"uploading {safe_name(name)!r}", transfer=True) as dog:
             sftp = self.connection.sftp()
             try:
-                size, digest = _upload(sftp, temp, data, dog.progress)
+                size, digest = _upload(sftp, temp, data, dog.progress, s.file_mode)
                 _replace(sftp, temp, final)
             except BaseException:
                 _remove_quietly(sftp, temp)
@@ -268,11 +286,13 @@ class SftpSink:
 
 
 def _upload(
-    sftp: paramiko.SFTPClient, temp: str, data: BinaryIO, progress: Callable[[], None]
+    sftp: paramiko.SFTPClient, temp: str, data: BinaryIO, progress: Callable[[], None],
+    mode: int,
 ) -> tuple[int, str]:
     digest = hashlib.sha256()
     size = 0
     with sftp.open(temp, "wb") as handle:
+        handle.chmod(mode)  # before any byte: the server's umask made it 0644
         handle.set_pipelined(True)
         while chunk := data.read(_CHUNK):
             handle.write(chunk)

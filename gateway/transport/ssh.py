@@ -33,6 +33,7 @@ import paramiko
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from gateway.errors import TransportError
+from gateway.transport import algorithms
 from gateway.transport.faults import classify
 from gateway.transport.readiness import Readiness
 from gateway.transport.watchdog import Watchdog
@@ -55,6 +56,7 @@ class SftpSettings:
     port: int = 22
     passphrase_file: Path | None = None
     passphrase_env: str | None = None
+    file_mode: int = 0o600  # delivered files (acks at the PBM too): exactly this mode
     archive_dir: str | None = None
     after_fetch: str = "archive"  # or "delete"
     readiness: Readiness = field(default_factory=Readiness)
@@ -299,13 +301,17 @@ class SftpConnection:
     def _transport(
         self, sock: socket.socket, disabled_algorithms: Mapping[str, Iterable[str]] | None = None
     ) -> paramiko.Transport:
-        """paramiko's Transport with our cipher preference and window size (see bench/)."""
+        """paramiko's Transport with our cipher preference and window size (see bench/), and
+        only strong algorithms (:mod:`gateway.transport.algorithms`) offered or accepted."""
         s = self.settings
+        disabled = algorithms.disabled_algorithms()
+        for kind, names in (disabled_algorithms or {}).items():
+            disabled[kind] = sorted(set(disabled.get(kind, ())) | set(names))
         transport = paramiko.Transport(
             sock,
             default_window_size=s.window_size,
             default_max_packet_size=s.max_packet_size,
-            disabled_algorithms=disabled_algorithms,
+            disabled_algorithms=disabled,
         )
         options = transport.get_security_options()
         preferred = [c for c in s.ciphers if c in options.ciphers]
