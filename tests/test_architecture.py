@@ -31,7 +31,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = tuple(
         ("format tools", "detect render synth"),  # built on both formats, used above them
         ("store", "store"),
         ("routing", "routing"),
-        ("reconcile/alerts", "reconcile alerts"),
+        ("reconcile/alerts", "reconcile alerts lifecycle"),
         ("daemon", "daemon"),
         ("service", "service"),
         ("faces", "console cli ops __main__"),

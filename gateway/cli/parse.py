@@ -25,10 +25,10 @@ from gateway.cli.codes import EXIT_OK, EXIT_USAGE
 from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
 from gateway.jsonable import RemittanceJson
-from gateway.model import TransactionEnd, TransactionHeader
-from gateway.ncpdp import ClaimRequest, Document, parse_file, render_visible, to_json
+from gateway.ncpdp import parse_file, render_visible, to_json
+from gateway.render.summary import write_ncpdp_summary, write_summary
 from gateway.x12.read.payment_keys import payment_keys, repeats
-from gateway.x12.read.reader import Item, iter_835
+from gateway.x12.read.reader import iter_835
 
 _VISIBLE_CHUNK = 1 << 20
 
@@ -121,35 +121,6 @@ def write_jsonl(items: Iterable[object], out: TextIO) -> None:
         out.write("\n")
 
 
-def write_summary(items: Iterable[Item], out: TextIO,
-                  repeated: dict[int, str] | None = None) -> None:
-    """One line per remittance: ST02, payee ids, claim count, sum CLP04, sum PLB, BPR02; a
-    set repeating an earlier interchange or payment of the file says so (``repeated``: why,
-    by ST byte offset), and a last line counts the distinct payments."""
-    repeated = repeated or {}
-    sets = 0
-    header: TransactionHeader | None = None
-    for item in items:
-        if type(item) is TransactionHeader:
-            header = item
-        elif type(item) is TransactionEnd and header is not None:
-            payee = header.payee
-            out.write(
-                f"st={item.control_number} payee_npi={payee.npi or '-'} "
-                f"ncpdp={payee.ncpdp_id or '-'} tin={payee.tin or '-'} "
-                f"claims={item.claim_count} clp04_sum={item.total_claim_paid} "
-                f"plb_sum={item.total_provider_adjustments} "
-                f"bpr02={header.payment.amount}"
-            )
-            sets += 1
-            why = repeated.get(header.source.start_offset)
-            out.write(f" DUPLICATE: {why}\n" if why else "\n")
-    if repeated:
-        out.write(f"note: {len(repeated)} of {sets} transaction sets repeat an earlier "
-                  f"interchange or payment of this file: {sets - len(repeated)} distinct "
-                  "payment(s)\n")
-
-
 WRITERS = {"json": write_json, "jsonl": write_jsonl}
 # The same two layouts for X12, whose remittances are written piece by piece.
 X12_LAYOUTS = {
@@ -158,20 +129,3 @@ X12_LAYOUTS = {
 }
 
 
-def write_ncpdp_summary(documents: Iterable[Document], out: TextIO) -> None:
-    """One line per transmission: record, request/response, code, pharmacy, statuses."""
-    for document in documents:
-        header = document.header
-        if isinstance(document, ClaimRequest):
-            kind, statuses = "request", "-"
-        else:
-            kind = "response"
-            statuses = ",".join(
-                ((t.status.status if t.status else None) or "?") for t in document.transactions
-            ) or "-"
-        out.write(
-            f"record={document.source.record_number or '-'} kind={kind} "
-            f"code={header.transaction_code} provider={header.service_provider_id or '-'} "
-            f"transactions={len(document.transactions)} status={statuses} "
-            f"findings={len(document.findings)}\n"
-        )

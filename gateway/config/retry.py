@@ -19,8 +19,8 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from gateway.config.retry_policy import RetryPolicies, RetryPolicy
 from gateway.config.toml_reader import TomlReader
-from gateway.store.retry import RetryPolicies, RetryPolicy
 
 KEYS = {"max_attempts", "max_age_hours", "base_delay_seconds", "max_delay_seconds"}
 

@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from gateway.config.alerting import AlertSettings, AlertsReader
 from gateway.config.retention import RetentionPolicy, RetentionReader
 from gateway.config.retry import RetryReader
+from gateway.config.retry_policy import RetryPolicies
 from gateway.config.toml_reader import TomlReader
 from gateway.errors import ConfigError
-from gateway.store.retry import RetryPolicies
 
 FILE_NAME = "gateway.toml"
 DEFAULT_LISTEN = "127.0.0.1:9464"

@@ -30,11 +30,11 @@ from typing import Any, BinaryIO
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from gateway.config.retry_policy import RetryPolicies
 from gateway.errors import ConfigError, InputError, StoreError, TransportError
 from gateway.log import get_logger
 from gateway.store.base import LeaseLost, MessageStore
 from gateway.store.models import Claim, Delivery
-from gateway.store.retry import RetryPolicies
 from gateway.transport.base import Delivered, Sink
 
 SinkFor = Callable[[str], Sink]

@@ -59,9 +59,9 @@ from gateway.daemon.schedule import utc_now
 from gateway.errors import StoreUnavailable
 from gateway.lifecycle.daily import prune_if_due
 from gateway.log import configure, get_logger
-from gateway.service.operations import Operations
 from gateway.store import open_store
 from gateway.store.base import MessageStore
+from gateway.store.file_retry import retry_failed_files
 from gateway.store.models import DeliveryState, FileStatus
 from gateway.store.queue_depth import WAITING, QueueTotals
 
@@ -357,8 +357,7 @@ class Daemon:
         self.last_poll.clear()  # poll every partner now: an operator reloads to see a change
         self.reload_refused = None
         # A reload is how an operator says "I corrected what made those files fail".
-        retried = Operations(self.store, actor="daemon").retry_failed_files("configuration "
-                                                                            "reloaded")
+        retried = retry_failed_files(self.store, actor="daemon", reason="configuration reloaded")
         self.store.record_event("daemon", self.holder, "reloaded", actor="daemon",
                                 reason=f"{len(fresh.partners)} partners")
         self.log.info("configuration reloaded", partners=len(fresh.partners),

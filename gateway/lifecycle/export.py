@@ -23,11 +23,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from gateway.cli.parse import write_ncpdp_summary, write_summary
 from gateway.detect import HEAD_SIZE, detect_format
 from gateway.errors import GatewayError
 from gateway.lifecycle.audit import FileTrail
 from gateway.ncpdp import parse_file
+from gateway.render.summary import write_ncpdp_summary, write_summary
 from gateway.store.base import MessageStore
 from gateway.store.models import Document
 from gateway.store.operator import FileQuery

@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterable
 from gateway.config.configuration import Configuration
 from gateway.errors import ConfigError, StoreError
 from gateway.service.targets import Target, member_of, resolve_target
+from gateway.store import file_retry
 from gateway.store.base import MessageStore
-from gateway.store.models import Delivery, DeliveryState, FileStatus, ReceivedFile
+from gateway.store.models import Delivery, DeliveryState, ReceivedFile
 from gateway.store.operator import DeliveryQuery
 
 Progress = Callable[[int, int], None]  # (done, total): for a progress bar
@@ -86,20 +87,12 @@ class Operations:
                                       redirects=redirects)
 
     def retry_file(self, file_id: int, reason: str = "") -> ReceivedFile:
-        """Take a failed file up again from the start (parsing is a re-read; routing and
-        acknowledging are idempotent by key, so what was done before is not done twice)."""
-        received = self.store.get_file(file_id)
-        if received.status is not FileStatus.FAILED:
-            raise StoreError(f"file F{file_id} is {received.status}, not failed",
-                             fix=f"`gateway deliveries replay F{file_id}` sends a routed "
-                             "file's parts again")
-        return self.store.set_file_status(file_id, FileStatus.RECEIVED, actor=self.actor,
-                                          reason=f"retry: {reason}" if reason else "retry")
+        """Take a failed file up again from the start (gateway/store/file_retry.py)."""
+        return file_retry.retry_file(self.store, file_id, actor=self.actor, reason=reason)
 
     def retry_failed_files(self, reason: str = "") -> list[int]:
         """Retry every failed file; their ids."""
-        failed = self.store.list_files(status=FileStatus.FAILED, limit=1 << 30)
-        return [self.retry_file(f.id, reason).id for f in failed]
+        return file_retry.retry_failed_files(self.store, actor=self.actor, reason=reason)
 
     # -- partners ----------------------------------------------------------------------------
 

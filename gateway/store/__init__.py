@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from gateway.config.retry_policy import RetryPolicies, RetryPolicy
 from gateway.errors import ConfigError
 from gateway.store.base import LeaseLost, MessageStore, NotFound
 from gateway.store.models import (
@@ -27,7 +28,6 @@ from gateway.store.models import (
     Receipt,
     ReceivedFile,
 )
-from gateway.store.retry import RetryPolicies, RetryPolicy
 
 DEFAULT_URL = "sqlite:///var/gateway.db"
 ENV_VAR = "GATEWAY_STORE"
