@@ -10,7 +10,7 @@ from typing import TextIO
 
 from gateway.model import TransactionEnd, TransactionHeader
 from gateway.ncpdp import ClaimRequest, Document
-from gateway.x12.read.reader import Item
+from gateway.x12.read.transaction import Item
 
 
 def write_summary(items: Iterable[Item], out: TextIO,

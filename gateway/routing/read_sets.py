@@ -20,7 +20,8 @@ from gateway.errors import InputError, Location
 from gateway.model import ClaimPayment, ProviderAdjustment, TransactionEnd, TransactionHeader
 from gateway.x12.model import SetIdentity
 from gateway.x12.read.payment_keys import PaymentKeys, payment_keys
-from gateway.x12.read.reader import Item, iter_835
+from gateway.x12.read.reader import iter_835
+from gateway.x12.read.transaction import Item
 
 ZERO = Decimal(0)
 

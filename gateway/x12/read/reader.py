@@ -44,7 +44,7 @@ from gateway.x12.read.checks import (
     element,
     report_at,
 )
-from gateway.x12.read.transaction import TransactionReader
+from gateway.x12.read.transaction import Item, TransactionReader
 from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.syntax.reporter import Reporter
 from gateway.x12.syntax.tokenizer import SEGMENT_ID, Segment, iter_segments
@@ -52,8 +52,6 @@ from gateway.x12.syntax.tokenizer import SEGMENT_ID, Segment, iter_segments
 ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 DETAIL_MARKS = frozenset({"LX", "CLP", "SVC", "PLB"})  # where groups, claims, lines, PLB start
 LOOP_OR_ENVELOPE_IDS = ENVELOPE_IDS | DETAIL_MARKS
-
-Item = TransactionHeader | ProviderGroup | ClaimPayment | ProviderAdjustment | TransactionEnd
 
 
 def iter_835(

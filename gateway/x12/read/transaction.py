@@ -17,9 +17,10 @@ checked), but yields nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gateway.model import (
+    ClaimPayment,
     Envelope,
     Party,
     Payment,
@@ -38,8 +39,8 @@ from gateway.x12.syntax.delimiters import ascii_int
 from gateway.x12.syntax.findings import Level
 from gateway.x12.syntax.tokenizer import Segment, segment_text
 
-if TYPE_CHECKING:  # reader.py imports this module
-    from gateway.x12.read.reader import Item
+# What the streaming reader yields, in file order (reader.iter_835).
+Item = TransactionHeader | ProviderGroup | ClaimPayment | ProviderAdjustment | TransactionEnd
 
 HEADER_IGNORED = frozenset({"CUR", "N2", "N3", "N4", "PER", "RDM"})  # kept in the source only
 HEADER = "ST"  # the kind of the header loop (it starts with ST); other kinds are their ids
