@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
+
+from conftest import require
 
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.receive import Receiver
@@ -62,18 +66,30 @@ def test_defect_9_an_unfetchable_file_does_not_stop_the_partners_later_files(sto
     assert sorted(p.name for p in drop.iterdir() if p.is_file()) == ["a-bad.835"]
 
 
+def _chattr(flag: str, path: Path) -> bool:
+    chattr = shutil.which("chattr")
+    return chattr is not None and subprocess.run(
+        [chattr, flag, str(path)], capture_output=True).returncode == 0
+
+
 def test_defect_9_a_failing_archive_does_not_record_the_file_again(store, tmp_path):
     drop = _drop(tmp_path)
     (drop / "a.835").write_bytes(b"ISA one")
     blocked = tmp_path / "archive"
-    blocked.write_text("a file where the archive folder should be")
+    blocked.mkdir()
+    # An archive folder that refuses new entries (immutable: EPERM even for root), while the
+    # drop folder itself lists and reads as usual.
+    require(_chattr("+i", blocked), "chattr +i (root on ext4/xfs)",
+            "run the tests as root on a file system with the immutable attribute")
     source = FolderSource(drop, archive_dir=blocked, readiness=Readiness(settle_seconds=0.0))
-    for _ in range(3):
-        outcome = _poll(store, tmp_path, source)
-        assert outcome.failed == ["a.835: TransportError"]
-    (only,) = store.list_files()
-    assert only.status is FileStatus.RECEIVED  # one row, no duplicate per poll
-    blocked.unlink()  # the partner's archive folder is back: archived, still one row
+    try:
+        for _ in range(3):
+            outcome = _poll(store, tmp_path, source)
+            assert outcome.failed == ["a.835: TransportError"]
+        (only,) = store.list_files()
+        assert only.status is FileStatus.RECEIVED  # one row, no duplicate per poll
+    finally:
+        _chattr("-i", blocked)  # the partner's archive folder is back: archived, one row
     outcome = _poll(store, tmp_path, source)
     assert outcome.failed == [] and not (drop / "a.835").exists()
     assert len(store.list_files()) == 1 and (blocked / "a.835").exists()

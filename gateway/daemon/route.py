@@ -28,6 +28,7 @@ from gateway.config.settings import Settings
 from gateway.daemon.parse import file_format, ncpdp_kind
 from gateway.daemon.pipeline import Router
 from gateway.errors import Location
+from gateway.fsutil import private_directory
 from gateway.log import get_logger
 from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.render.mapping import load_mapping
@@ -52,7 +53,8 @@ ACTOR = "router"
 def route_file_stage(store: MessageStore, config: Configuration, settings: Settings,
                      numbers: ControlNumbers) -> Router:
     """The route callable the pipeline calls with each parsed 835 file."""
-    settings.work_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(settings.data_dir)  # 0700 whatever the umask: it holds claim data
+    private_directory(settings.work_dir)
     policy = RosterPolicy(config.roster, config.psao)
     psao = config.psao
     sender = Party(psao.isa_qualifier, psao.isa_id, psao.gs_id)
