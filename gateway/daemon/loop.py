@@ -58,6 +58,7 @@ from gateway.daemon.runtime import PartnerRuntime, Runtime, build_runtime
 from gateway.daemon.schedule import utc_now
 from gateway.errors import StoreUnavailable
 from gateway.lifecycle.daily import prune_if_due
+from gateway.lifecycle.sweep import remove_stale
 from gateway.log import configure, get_logger
 from gateway.store import open_store
 from gateway.store.base import MessageStore
@@ -325,11 +326,9 @@ class Daemon:
         work = self.settings.work_dir
         if not work.is_dir():
             return
-        cutoff = time.time() - STALE_TEMP_SECONDS
-        for leftover in work.iterdir():
-            if leftover.is_file() and leftover.stat().st_mtime < cutoff:
-                leftover.unlink(missing_ok=True)
-                self.log.info("stale temp file removed", name=leftover.name)
+        files = [p for p in work.iterdir() if p.is_file()]
+        for leftover in remove_stale(files, time.time() - STALE_TEMP_SECONDS):
+            self.log.info("stale temp file removed", name=leftover.name)
 
     def _pipeline(self) -> Pipeline:
         return Pipeline(

@@ -57,12 +57,24 @@ def sweep(store: MessageStore, folders: Iterable[Path], work_dir: Path | None,
         if not dry_run:
             retention.drop_orphans(report.orphans, cutoff)
     if not dry_run:
-        for path in report.temp_files + report.work_entries:
-            if path.is_dir() and not path.is_symlink():
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                path.unlink(missing_ok=True)
+        _remove(report.temp_files + report.work_entries)
     return report
+
+
+def remove_stale(paths: Iterable[Path], before: float) -> list[Path]:
+    """Remove those of ``paths`` last modified before ``before`` (a timestamp); return them.
+    The daemon's start-up sweep of its work dir uses this too: one way to remove leftovers."""
+    stale = [p for p in paths if _older(p, before)]
+    _remove(stale)
+    return stale
+
+
+def _remove(paths: Iterable[Path]) -> None:
+    for path in paths:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def folder_destinations(store_destinations: Iterable[str]) -> list[Path]:
