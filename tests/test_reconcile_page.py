@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO, require
+from playwright.sync_api import sync_playwright
 from recon_support import load_scenario
 
 from gateway.reconcile.documents import build_report
@@ -26,8 +27,7 @@ ARTIFACTS = REPO / "tests" / "artifacts"
 def chromium():
     require(Path(CHROMIUM).is_file() and shutil.which(CHROMIUM) is not None,
             f"Chromium ({CHROMIUM})", "apt-get install chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         yield browser
         browser.close()
