@@ -8,6 +8,7 @@ import pytest
 
 from gateway.config.members import load_roster, npi_is_valid, parse_destination
 from gateway.config.problems import ConfigProblems
+from gateway.errors import ConfigError
 
 REPO = Path(__file__).resolve().parent.parent
 HEADER = "pharmacy_id,name,npi,ncpdp_id,tin,active,destination,formats\n"
@@ -92,3 +93,20 @@ def test_five_thousand_members_load_and_index(tmp_path: Path) -> None:
     assert member is not None and member.pharmacy_id == "P4321"
     assert roster.by_npi(member.npi) is member
     assert len(roster.by_tin("300000432")) == 10  # a chain: ten stores under one TIN
+
+
+def test_every_delivery_destination_parses_to_its_kind_and_prints_back_the_same():
+    from gateway.config.destination import HELD, Destination, DestinationKind
+
+    for text in ("folder:/srv/x", "sftp:vendor-1:/inbox", "partner:acme", "provider:1234567893",
+                 "held"):
+        assert str(Destination.parse(text)) == text
+    assert Destination.parse("held") is HELD
+    assert Destination.parse("partner:acme").kind is DestinationKind.PARTNER
+
+
+def test_an_unknown_delivery_destination_is_a_config_error_naming_it():
+    from gateway.config.destination import Destination
+
+    with pytest.raises(ConfigError, match="'ftp:/x' is none of folder:"):
+        Destination.parse("ftp:/x")

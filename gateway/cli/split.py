@@ -187,7 +187,7 @@ def _manifest(result: SplitResult) -> dict[str, Any]:
                 "claims_paid": str(p.claims_paid), "adjustments": str(p.adjustments),
                 "net": str(p.net), "payment": str(p.payment),
                 "forward_balance": str(p.forward_balance) if p.forward_balance else None,
-                "control_number": p.control_number, "location": p.location, "size": p.size,
+                "control_number": p.control_number, "location": str(p.location), "size": p.size,
             }
             for p in result.parts
         ],

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.config.members import Destination, Roster, load_roster
+from gateway.config.destination import Destination, DestinationKind
+from gateway.config.members import Roster, load_roster
 from gateway.config.partners import Partner, load_partners
 from gateway.config.psao import Psao, load_psao
 from gateway.errors import ConfigError
@@ -31,9 +32,11 @@ class Configuration:
     def sink_for(self, destination: Destination) -> Sink:
         """Where a member's deliveries go: its folder, or its SFTP server's [outbound]
         transport pointed at the member's own directory."""
-        if destination.kind == "folder":
+        if destination.kind is DestinationKind.FOLDER:
             return FolderSink(destination.path)
-        assert destination.transport is not None  # parse_destination guarantees it
+        if destination.kind is not DestinationKind.SFTP or destination.transport is None:
+            raise ConfigError(f"{destination} is not a member's folder or SFTP destination",
+                              fix="correct the member's destination in members.csv")
         partner = self.destinations.get(destination.transport) or self.pbms[destination.transport]
         return partner.sink(destination.path)
 

@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.config.destination import Destination, check_destination
+from gateway.config.destination import parse_destination as parse_destination
 from gateway.config.problems import Problems
 from gateway.errors import ConfigError
 
@@ -25,24 +27,6 @@ FORMATS = ("835", "csv", "json", "xml")
 COLUMNS = ("pharmacy_id", "name", "npi", "ncpdp_id", "tin", "active", "destination", "formats")
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0"}
-
-
-@dataclass(frozen=True)
-class Destination:
-    """Where a member's files are delivered.
-
-    ``kind`` is ``folder`` (``path`` is a local directory) or ``sftp`` (``transport`` names the
-    SFTP partner configuration, ``path`` the remote directory).
-    """
-
-    kind: str
-    path: str
-    transport: str | None = None
-
-    def __str__(self) -> str:
-        if self.kind == "sftp":
-            return f"sftp:{self.transport}:{self.path}"
-        return f"{self.kind}:{self.path}"
 
 
 @dataclass(frozen=True)
@@ -109,38 +93,6 @@ def npi_is_valid(npi: str) -> bool:
                 digit -= 9
         total += digit
     return total % 10 == 0
-
-
-def parse_destination(text: str) -> Destination | None:
-    """``folder:/path`` or ``sftp:transport-id:/path``; None when the text is neither."""
-    kind, _, rest = text.partition(":")
-    if kind == "folder" and rest:
-        return Destination("folder", rest)
-    if kind == "sftp":
-        transport, _, path = rest.partition(":")
-        if transport and path:
-            return Destination("sftp", path, transport)
-    return None
-
-
-def check_destination(text: str, sftp_transports: Iterable[str] | None = None) -> Destination:
-    """A destination as members.csv, ``deliveries redirect`` and the console accept it:
-    ``folder:/absolute/dir`` or ``sftp:<transport-id>:/dir`` naming a configured transport
-    (when ``sftp_transports`` is given). A relative folder is refused: it would land wherever
-    the daemon happens to run. ConfigError saying what is wrong and how to write it."""
-    destination = parse_destination(text)
-    if destination is None:
-        raise ConfigError(f"{text!r} is not a known destination kind",
-                          fix="write folder:/path/to/inbox or sftp:<transport-id>:/remote/dir")
-    if destination.kind == "folder" and not Path(destination.path).is_absolute():
-        raise ConfigError(
-            f"folder {destination.path!r} is a relative path",
-            fix="write the folder's absolute path, e.g. folder:/srv/pharmacies/X/inbox")
-    known = set(sftp_transports) if sftp_transports is not None else None
-    if destination.kind == "sftp" and known is not None and destination.transport not in known:
-        raise ConfigError(f"SFTP transport {destination.transport!r} is not configured",
-                          fix=f"use one of: {', '.join(sorted(known)) or '(none configured)'}")
-    return destination
 
 
 def load_roster(path: Path, *, sftp_transports: Iterable[str] | None = None) -> Roster:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any, BinaryIO
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
@@ -65,12 +66,21 @@ def stored_payload(store: MessageStore) -> Render:
     return render
 
 
+class Attempt(StrEnum):
+    """How one delivery attempt ended (the store's state after it, or ``lease-lost``)."""
+
+    DELIVERED = "delivered"
+    FAILED = "failed"  # retried later
+    DEAD = "dead"  # given up: the dead letter
+    LEASE_LOST = "lease-lost"  # another worker took over; it redoes the delivery
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one :meth:`DeliveryWorker.run_once` did to one delivery."""
 
     delivery_id: int
-    state: str  # "delivered", "failed", "dead" or "lease-lost"
+    state: Attempt
     detail: str = ""
     destination: str = ""  # for the metrics, so counting needs no store call
 
@@ -224,7 +234,7 @@ class DeliveryWorker:
             )
         except LeaseLost:
             self.log.warning("ack refused: lease lost", delivery_id=delivery.id)
-            return Outcome(delivery.id, "lease-lost", "another worker redoes it",
+            return Outcome(delivery.id, Attempt.LEASE_LOST, "another worker redoes it",
                            delivery.destination)
         self.log.info(
             "delivered",
@@ -234,7 +244,7 @@ class DeliveryWorker:
             size=delivered.size,
             sha256=delivered.sha256,
         )
-        return Outcome(delivery.id, "delivered", delivered.location, delivery.destination)
+        return Outcome(delivery.id, Attempt.DELIVERED, delivered.location, delivery.destination)
 
     def _write(self, delivery: Delivery) -> Delivered:
         """Render and write under the deterministic name, retrying transient errors briefly."""
@@ -257,8 +267,8 @@ class DeliveryWorker:
             self.store.fail(delivery.id, claim.token, error=error, retry_in=retry_in)
         except LeaseLost:
             self.log.warning("failure not recorded: lease lost", delivery_id=delivery.id)
-            return Outcome(delivery.id, "lease-lost", error, delivery.destination)
-        state = "dead" if retry_in is None else "failed"
+            return Outcome(delivery.id, Attempt.LEASE_LOST, error, delivery.destination)
+        state = Attempt.DEAD if retry_in is None else Attempt.FAILED
         self.log.warning(
             f"delivery {state}",
             delivery_id=delivery.id,
@@ -282,6 +292,7 @@ def run_until_idle(worker: DeliveryWorker, *, limit: int | None = None) -> list[
 
 
 __all__ = [
+    "Attempt",
     "DeliveryWorker",
     "Outcome",
     "Render",

@@ -33,7 +33,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from gateway.daemon.outages import Outage
+from gateway.daemon.outages import Outage, Subject, SubjectKind
 from gateway.log import get_logger
 
 DISK_LOW_BYTES = 256 << 20  # free space below this in the work or data folder: degraded
@@ -56,7 +56,7 @@ class Health:
 
 
 def degraded_reasons(*, reload_refused: str | None, alert_channels: Mapping[str, str],
-                     outages: Mapping[str, Outage], folders: Iterable[Path],
+                     outages: Mapping[Subject, Outage], folders: Iterable[Path],
                      disk_low_bytes: int) -> list[str]:
     """Why a person should look although the daemon works: a refused reload, a failing
     alert channel, a partner whose polls keep failing, a folder on a disk nearly full."""
@@ -66,8 +66,8 @@ def degraded_reasons(*, reload_refused: str | None, alert_channels: Mapping[str,
     for channel, why in sorted(alert_channels.items()):
         reasons.append(f"alert channel {channel} failing: {why}")
     for subject, outage in sorted(outages.items()):
-        if subject.startswith("partner:") and outage.failures >= FAILING_POLLS:
-            reasons.append(f"partner {subject.removeprefix('partner:')}: {outage.failures} "
+        if subject.kind is SubjectKind.PARTNER and outage.failures >= FAILING_POLLS:
+            reasons.append(f"partner {subject.id}: {outage.failures} "
                            f"polls in a row failed: {outage.last_reason}")
     for folder in folders:
         try:

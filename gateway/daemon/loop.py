@@ -49,7 +49,7 @@ from gateway.config.settings import Settings
 from gateway.daemon.health import DISK_LOW_BYTES, Health, HealthServer, degraded_reasons
 from gateway.daemon.leases import held
 from gateway.daemon.metrics import Metrics, QueueSnapshot, read_queue_snapshot
-from gateway.daemon.outages import Outages, backoff
+from gateway.daemon.outages import STORE, Outages, backoff
 from gateway.daemon.pipeline import Pipeline
 from gateway.daemon.pool import DeliveryPool
 from gateway.daemon.reachability import Reachability
@@ -220,7 +220,7 @@ class Daemon:
         try:
             self.cycle()
         except StoreUnavailable as exc:
-            self.stopping.wait(backoff(self.outages.failed("store", str(exc))))
+            self.stopping.wait(backoff(self.outages.failed(STORE, str(exc))))
             return
         except Exception as exc:
             self._cycle_errors += 1
@@ -228,7 +228,7 @@ class Daemon:
                 self.log.exception("cycle failed; retrying", error=type(exc).__name__)
             self.stopping.wait(5 * IDLE_SECONDS)
             return
-        self.outages.succeeded("store")
+        self.outages.succeeded(STORE)
         self._cycle_errors = 0
 
     def _poll_all(self, partners: list[PartnerRuntime], *, force: bool) -> list[PollOutcome]:

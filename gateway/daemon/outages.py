@@ -18,6 +18,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from gateway.log import get_logger
@@ -26,11 +27,39 @@ BACKOFF_FIRST = 1.0  # seconds after the first failure
 BACKOFF_CAP = 30.0  # the longest wait between two attempts
 
 
+class SubjectKind(StrEnum):
+    STORE = "store"  # the message store (one for the daemon)
+    PARTNER = "partner"  # a partner's Source, by partner id
+    WORKER = "worker"  # a delivery worker's unexpected error, by worker number
+
+
+@dataclass(frozen=True, order=True)
+class Subject:
+    """What is failing; logged as ``store``, ``partner:<id>`` or ``worker:<n>``."""
+
+    kind: SubjectKind
+    id: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.id}" if self.id else str(self.kind)
+
+    @classmethod
+    def partner(cls, partner: str) -> Subject:
+        return cls(SubjectKind.PARTNER, partner)
+
+    @classmethod
+    def worker(cls, n: int) -> Subject:
+        return cls(SubjectKind.WORKER, str(n))
+
+
+STORE = Subject(SubjectKind.STORE)
+
+
 @dataclass(frozen=True)
 class Outage:
     """One subject failing: since when (epoch seconds), how often, and why."""
 
-    subject: str  # "store", "partner:<id>", "alerts:<channel>"
+    subject: Subject
     reason: str  # the first failure's
     since: float
     failures: int = 1
@@ -43,32 +72,32 @@ class Outages:
     def __init__(self, *, log: Any = None) -> None:
         self._log = log or get_logger(component="outages")
         self._lock = threading.Lock()
-        self._open: dict[str, Outage] = {}
+        self._open: dict[Subject, Outage] = {}
 
-    def failed(self, subject: str, reason: str, **ids: object) -> Outage:
+    def failed(self, subject: Subject, reason: str, **ids: object) -> Outage:
         """Record a failed attempt; the first one of an outage is logged (with ``ids``)."""
         with self._lock:
             outage = self._open.get(subject)
             if outage is None:
                 outage = Outage(subject, reason, time.time(), last_reason=reason)
-                self._log.warning("outage began", subject=subject,
+                self._log.warning("outage began", subject=str(subject),
                                   reason=reason, **ids)
             else:
                 outage = replace(outage, failures=outage.failures + 1, last_reason=reason)
             self._open[subject] = outage
             return outage
 
-    def succeeded(self, subject: str, **ids: object) -> Outage | None:
+    def succeeded(self, subject: Subject, **ids: object) -> Outage | None:
         """Record a success; the outage it ends (logged once), or None if there was none."""
         with self._lock:
             outage = self._open.pop(subject, None)
         if outage is not None:
-            self._log.info("outage ended", subject=subject, failures=outage.failures,
+            self._log.info("outage ended", subject=str(subject), failures=outage.failures,
                            seconds=round(time.time() - outage.since, 1),
                            last_reason=outage.last_reason, **ids)
         return outage
 
-    def failing(self) -> dict[str, Outage]:
+    def failing(self) -> dict[Subject, Outage]:
         """A snapshot of the open outages by subject."""
         with self._lock:
             return dict(self._open)

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 
 from gateway.config.settings import Settings
-from gateway.daemon.deliver import DeliveryWorker, Outcome, describe
+from gateway.daemon.deliver import Attempt, DeliveryWorker, Outcome, describe
 from gateway.daemon.metrics import Metrics
-from gateway.daemon.outages import Outages, backoff
+from gateway.daemon.outages import STORE, Outages, Subject, backoff
 from gateway.daemon.runtime import Runtime, Sinks
 from gateway.errors import StoreUnavailable
 from gateway.log import get_logger
@@ -66,7 +66,7 @@ class DeliveryPool:
                 if outcome is None:
                     break
                 self._count(outcome)
-                all_good &= outcome.state == "delivered"
+                all_good &= outcome.state is Attempt.DELIVERED
         finally:
             sinks.close()
             store.close()
@@ -93,16 +93,16 @@ class DeliveryPool:
                 try:
                     outcome = worker.run_once()
                 except StoreUnavailable as exc:  # the store restarting: wait it out, never die
-                    stopping.wait(backoff(self.outages.failed("store", str(exc))))
+                    stopping.wait(backoff(self.outages.failed(STORE, str(exc))))
                     continue
                 except Exception as exc:  # a bug: its traceback once, then the same wait
-                    errors = self.outages.failed(f"worker:{n}", describe(exc))
+                    errors = self.outages.failed(Subject.worker(n), describe(exc))
                     if errors.failures == 1:
                         self.log.exception("delivery worker error", error=describe(exc))
                     stopping.wait(backoff(errors))
                     continue
-                self.outages.succeeded("store")
-                self.outages.succeeded(f"worker:{n}")
+                self.outages.succeeded(STORE)
+                self.outages.succeeded(Subject.worker(n))
                 if outcome is None:
                     stopping.wait(IDLE_SECONDS / 2)
                 else:
@@ -123,9 +123,9 @@ class DeliveryPool:
         """Count the outcome (no store call here: a store outage must not end the thread)."""
         destination = outcome.destination
         m = self.metrics
-        if outcome.state == "delivered":
+        if outcome.state is Attempt.DELIVERED:
             m.deliveries_done.labels(destination).inc()
-        elif outcome.state == "failed":
+        elif outcome.state is Attempt.FAILED:
             m.retries.labels(destination).inc()
-        elif outcome.state == "dead":
+        elif outcome.state is Attempt.DEAD:
             m.dead_letters.labels(destination).inc()

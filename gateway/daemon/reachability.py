@@ -10,7 +10,7 @@ the first good poll after a start looks at the store before saying nothing.
 
 from __future__ import annotations
 
-from gateway.daemon.outages import Outages
+from gateway.daemon.outages import Outages, Subject
 from gateway.errors import GatewayError
 from gateway.store.base import MessageStore
 
@@ -26,14 +26,14 @@ class Reachability:
 
     def failed(self, store: MessageStore, partner: str, error: BaseException) -> None:
         reason = describe(error)
-        outage = self.outages.failed(f"partner:{partner}", reason, partner=partner)
+        outage = self.outages.failed(Subject.partner(partner), reason, partner=partner)
         if outage.failures == self.threshold:
             store.record_event("partner", partner, "unreachable", actor=ACTOR,
                                reason=f"{outage.failures} polls in a row failed; {reason}")
         self._confirmed.discard(partner)
 
     def succeeded(self, store: MessageStore, partner: str) -> None:
-        ended = self.outages.succeeded(f"partner:{partner}", partner=partner)
+        ended = self.outages.succeeded(Subject.partner(partner), partner=partner)
         if partner in self._confirmed:
             return
         self._confirmed.add(partner)

@@ -152,7 +152,7 @@ def route_into_store(
     requests: list[DeliveryRequest] = []
     queued: list[QueuedPart] = []
     for ordinal, part in enumerate(result.parts):
-        payload = part.location.removeprefix("payload:")
+        payload = part.location.payload_sha256
         document = store.add_document(
             file_id, ordinal, kind="835-part", routing_keys=_routing_keys(part),
             source_start=part.source.start_offset, source_end=part.source.end_offset,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.config.configuration import Configuration, load_configuration
-from gateway.config.members import parse_destination
+from gateway.config.destination import Destination, DestinationKind
 from gateway.config.partners import Partner
 from gateway.config.settings import Settings
 from gateway.daemon.acknowledge import Acknowledger
@@ -33,7 +33,6 @@ from gateway.reconcile.recorder import LedgerRecorder
 from gateway.store.base import MessageStore
 from gateway.transport.base import Fetched, RemoteFile, Sink, Source
 
-PARTNER_PREFIX = "partner:"
 DEFAULT_SETTLE_SECONDS = 1.0  # gateway.transport.config's default for "stable" readiness
 
 
@@ -124,7 +123,7 @@ class Runtime:
             settle_seconds=0.0 if marker else float(
                 inbound.get("settle_seconds", DEFAULT_SETTLE_SECONDS)),
             ack_kind=partner.acknowledgment.kind,
-            ack_destination=PARTNER_PREFIX + partner.id if partner.outbound else None,
+            ack_destination=str(Destination.partner(partner.id)) if partner.outbound else None,
         )
 
     # -- stages -------------------------------------------------------------------------------
@@ -164,16 +163,13 @@ class Runtime:
 
     def sink_for(self, destination: str) -> Sink:
         """The Sink a delivery's destination string names."""
-        if destination.startswith(PARTNER_PREFIX):
-            partner = self.config.pbms.get(destination.removeprefix(PARTNER_PREFIX))
+        parsed = Destination.parse(destination)
+        if parsed.kind is DestinationKind.PARTNER:
+            partner = self.config.pbms.get(parsed.path)
             if partner is None:
                 raise ConfigError(f"destination {destination!r} names no PBM",
                                   fix="restore the partner file, or retry after correcting it")
             return partner.sink()
-        parsed = parse_destination(destination)
-        if parsed is None:
-            raise ConfigError(f"destination {destination!r} is neither folder: nor sftp:",
-                              fix="correct the member's destination in members.csv")
         return self.config.sink_for(parsed)
 
     def close(self) -> None:

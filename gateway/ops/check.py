@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway.config.members import parse_destination
+from gateway.config.destination import DestinationKind
 from gateway.config.partners import Partner
 from gateway.daemon.runtime import Runtime
 from gateway.errors import GatewayError
@@ -111,8 +111,8 @@ def probe_all(runtime: Runtime) -> Iterator[Probe]:
             yield probe(partner, "outbound", partner.outbound, [_folder(partner.outbound)])
     used: dict[str, set[str]] = {}
     for member in runtime.config.roster:
-        destination = parse_destination(str(member.destination))
-        if destination is not None and destination.kind == "sftp" and member.active:
+        destination = member.destination
+        if destination.kind is DestinationKind.SFTP and member.active:
             used.setdefault(destination.transport or "", set()).add(destination.path)
     for transport_id, folders in sorted(used.items()):
         owner = runtime.config.destinations.get(transport_id) or runtime.config.pbms.get(

@@ -19,6 +19,7 @@ interface; :mod:`gateway.routing.plan` turns a split into planned deliveries.
 
 from __future__ import annotations
 
+from gateway.config.destination import HELD, Destination
 from gateway.config.members import Member, Roster, npi_is_valid
 from gateway.config.psao import Psao
 from gateway.model import ClaimPayment, Remittance
@@ -47,7 +48,7 @@ def unknown_owner(identifier: str, what: str, name: str | None = None) -> Owner:
     return Owner(
         key=f"unknown:{identifier}",
         label=f"unknown-{identifier}",
-        destination="held",
+        destination=str(HELD),
         name=name,
         npi=identifier if npi_is_valid(identifier) else None,
         identifiers=frozenset({identifier}),
@@ -62,7 +63,7 @@ def provider_owner(ref: ProviderRef, name: str | None = None) -> Owner:
     return Owner(
         key=f"provider:{identifier}",
         label=identifier,
-        destination=f"provider:{identifier}",
+        destination=str(Destination.provider(identifier)),
         name=name,
         npi=identifier if is_npi else None,
         tin=identifier if ref.qualifier == "FI" else None,

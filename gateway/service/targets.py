@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gateway.config.configuration import Configuration
-from gateway.config.members import Member, Roster, check_destination
+from gateway.config.destination import check_destination
+from gateway.config.members import Member, Roster
 from gateway.errors import ConfigError
 from gateway.store.models import Document
 

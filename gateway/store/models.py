@@ -15,6 +15,8 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from gateway.errors import StoreError
+
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
 
@@ -215,6 +217,7 @@ class Row(Protocol):
 
 
 _Model = TypeVar("_Model", bound="DataclassInstance")
+_Enum = TypeVar("_Enum", bound=StrEnum)
 
 
 def _from_row(model: type[_Model], row: Row, **convert: Callable[[Any], Any]) -> _Model:
@@ -233,13 +236,33 @@ def _field_names(model: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(item.name for item in fields(model))
 
 
+def _known(kind: type[_Enum]) -> Callable[[Any], _Enum]:
+    """A state column read into its enum, once, at the edge: a value this gateway does not
+    know (a newer gateway wrote it, or a hand edit) is a StoreError naming it, not a bare
+    ValueError from deep inside a caller."""
+
+    def parse(value: Any) -> _Enum:
+        try:
+            return kind(value)
+        except ValueError:
+            known = ", ".join(item.value for item in kind)
+            raise StoreError(f"the store holds {kind.__name__} {value!r}, not one of: {known}",
+                             fix="run the gateway version that wrote it (`gateway migrate` "
+                             "says which schema this one expects)") from None
+
+    return parse
+
+
 def _json_object(value: str | Mapping[str, str]) -> dict[str, str]:
     """A JSON column: SQLite returns the text, PostgreSQL's jsonb the decoded object."""
     return json.loads(value) if isinstance(value, str) else dict(value)
 
 
+_FILE_STATUS, _DELIVERY_STATE = _known(FileStatus), _known(DeliveryState)
+
+
 def file_from_row(row: Row) -> ReceivedFile:
-    return _from_row(ReceivedFile, row, mtime=utc, received_at=utc, status=FileStatus)
+    return _from_row(ReceivedFile, row, mtime=utc, received_at=utc, status=_FILE_STATUS)
 
 
 def document_from_row(row: Row) -> Document:
@@ -248,7 +271,7 @@ def document_from_row(row: Row) -> Document:
 
 def delivery_from_row(row: Row) -> Delivery:
     times = dict.fromkeys(("due_at", "enqueued_at", "created_at", "delivered_at"), utc)
-    return _from_row(Delivery, row, state=DeliveryState, **times)
+    return _from_row(Delivery, row, state=_DELIVERY_STATE, **times)
 
 
 def event_from_row(row: Row) -> Event:
@@ -256,7 +279,7 @@ def event_from_row(row: Row) -> Event:
 
 
 def depth_from_row(row: Row) -> QueueDepth:
-    return _from_row(QueueDepth, row, state=DeliveryState, oldest_enqueued_at=utc)
+    return _from_row(QueueDepth, row, state=_DELIVERY_STATE, oldest_enqueued_at=utc)
 
 
 # -- what the operator console and the operator CLI read and keep -------------------------------
@@ -337,9 +360,12 @@ class PharmacyDocument:
     received_at: datetime
 
 
+_ROLE = _known(Role)
+
+
 def user_from_row(row: Row) -> User:
     times = dict.fromkeys(("created_at", "updated_at"), utc)
-    return _from_row(User, row, role=Role, disabled=bool, **times)
+    return _from_row(User, row, role=_ROLE, disabled=bool, **times)
 
 
 def session_from_row(row: Row) -> ConsoleSession:
@@ -355,7 +381,7 @@ def listing_from_row(row: Row) -> DeliveryListing:
 
 
 def file_count_from_row(row: Row) -> FileCount:
-    return _from_row(FileCount, row, status=FileStatus, last_received_at=utc)
+    return _from_row(FileCount, row, status=_FILE_STATUS, last_received_at=utc)
 
 
 def pharmacy_document_from_row(row: Row) -> PharmacyDocument:

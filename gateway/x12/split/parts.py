@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
 from gateway.x12.model import SetIdentity
@@ -126,10 +127,43 @@ def piece_bytes(pieces: Iterable[Piece]) -> Iterator[bytes]:
             yield piece
 
 
+class LocationKind(StrEnum):
+    FILE = "file"  # a file the directory writer made
+    PAYLOAD = "payload"  # a message-store payload, by SHA-256
+    UNWRITTEN = "unwritten"  # a dry run: measured, not kept
+
+
+@dataclass(frozen=True)
+class PartLocation:
+    """Where a written part went; printed as the path, ``payload:<sha>`` or ``(not written)
+    <name>``, and a path to ``open()`` only when it is a file."""
+
+    where: str  # the path, the payload's SHA-256 or the part's name, by kind
+    kind: LocationKind = LocationKind.FILE
+
+    def __str__(self) -> str:
+        if self.kind is LocationKind.PAYLOAD:
+            return f"payload:{self.where}"
+        if self.kind is LocationKind.UNWRITTEN:
+            return f"(not written) {self.where}"
+        return self.where
+
+    def __fspath__(self) -> str:
+        if self.kind is not LocationKind.FILE:
+            raise ValueError(f"part {self} is not a file")
+        return self.where
+
+    @property
+    def payload_sha256(self) -> str:
+        if self.kind is not LocationKind.PAYLOAD:
+            raise ValueError(f"part {self} is not a message-store payload")
+        return self.where
+
+
 class PartWriter(Protocol):
     """Where the splitter puts each part's bytes (a folder, the message store)."""
 
-    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> str:
+    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> PartLocation:
         """Write the part under ``name`` (file-name safe, deterministic); return its location."""
         ...
 
@@ -171,7 +205,7 @@ class SplitPart:
     segment_count: int  # SE01 of the written set
     control_number: int  # ISA13 / GS06 of the written interchange
     part_key: str
-    location: str
+    location: PartLocation
     size: int
 
 

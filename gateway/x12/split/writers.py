@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from gateway.fsutil import atomic_write, safe_name
-from gateway.x12.split.parts import Owner, Piece, SourceRange, piece_bytes
+from gateway.x12.split.parts import (
+    LocationKind,
+    Owner,
+    PartLocation,
+    Piece,
+    SourceRange,
+    piece_bytes,
+)
 
 
 class DirectoryPartWriter:
@@ -32,7 +39,7 @@ class DirectoryPartWriter:
         self.directory = directory
         self.durable = durable
 
-    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> str:
+    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> PartLocation:
         target = self.directory / "held" if owner.held else self.directory
         target.mkdir(parents=True, exist_ok=True)
         final = target / safe_name(name)
@@ -45,16 +52,16 @@ class DirectoryPartWriter:
                     _copy_range(piece, fd)
                 else:
                     _write_all(fd, piece)
-        return str(final)
+        return PartLocation(str(final))
 
 
 class NullPartWriter:
     """A dry run (``gateway route``): parts are produced and measured, not kept."""
 
-    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> str:
+    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> PartLocation:
         for _ in pieces:
             pass
-        return f"(not written) {name}"
+        return PartLocation(name, LocationKind.UNWRITTEN)
 
 
 def _copy_range(source: SourceRange, fd: int) -> None:
@@ -95,9 +102,9 @@ class StorePartWriter:
     def __init__(self, store: PayloadStore) -> None:
         self.store = store
 
-    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> str:
+    def write(self, owner: Owner, name: str, pieces: Iterable[Piece]) -> PartLocation:
         stream = io.BufferedReader(_PiecesReader(piece_bytes(pieces)), buffer_size=1 << 20)
-        return f"payload:{self.store.put_payload(stream)}"
+        return PartLocation(self.store.put_payload(stream), LocationKind.PAYLOAD)
 
 
 class _PiecesReader(io.RawIOBase):
