@@ -6,6 +6,9 @@ other security tests left without a test of their own:
 - "secrets only as file:/env:, `check` says so": check counts the references and says none
   is written in the configuration; an inline SMTP password in ``[alerts.mail]`` is refused
   like a transport's (test_security_secrets.py covers the transport tables);
+- "overlong file names handled as data": a 255-byte name (the file system's limit) in a
+  drop folder is fetched, archived and acknowledged — the ack's name (``NAME.N.999``) would
+  pass the limit — with nothing dead and nothing left behind;
 - "acks at the PBM": over SFTP 0600 (test_security_permissions.py); to a local PBM folder
   the local default 0640, whatever the umask.
 """
@@ -102,3 +105,16 @@ def test_acks_written_to_a_local_pbm_folder_are_0640_whatever_the_umask(workspac
         os.umask(old)
     acks = [p for p in (root / "pbm" / "inbound").iterdir() if p.is_file()]
     assert acks and {stat.S_IMODE(p.stat().st_mode) for p in acks} == {0o640}
+
+
+def test_an_overlong_drop_name_is_fetched_archived_and_acknowledged(workspace):  # noqa: F811
+    root, config, _ = workspace
+    outbound = root / "pbm" / "outbound"
+    first = sorted(p for p in outbound.iterdir() if p.suffix == ".835")[0]
+    first.rename(outbound / ("y" * 251 + ".835"))  # 255 bytes: NAME_MAX
+    run_once(config)
+    assert not [p for p in outbound.iterdir() if p.is_file()]  # all taken, none stuck
+    assert main(["deliveries", "list", "--state", "dead", "--config", str(config)]) == 0
+    acks = [p.name for p in (root / "pbm" / "inbound").iterdir()]
+    assert len(acks) == 3 and all(len(name.encode()) <= 255 for name in acks)
+    assert any(name.startswith("y" * 100) for name in acks)  # the long one's, shortened
