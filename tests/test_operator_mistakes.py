@@ -104,3 +104,20 @@ def test_an_unknown_delivery_id_points_to_the_delivery_list(workspace, capsys):
     code, _, err = gateway(capsys, "trace", "D999", "--config", str(workspace))
     assert code == EXIT_INVALID
     assert "there is no delivery 999" in err and "`gateway deliveries list`" in err
+
+
+def test_users_add_without_a_terminal_says_to_use_password_stdin(workspace, capsys,
+                                                                   monkeypatch):
+    """getpass read the piped line as the first password and raised EOFError (a traceback)
+    on the second."""
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-enough-passphrase\n"))
+    code, _, err = gateway(capsys, "users", "add", "alice", "--role", "operator",
+                           "--config", str(workspace))
+    assert code == EXIT_USAGE and "Traceback" not in err
+    assert "no terminal to ask for the password" in err and "--password-stdin" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a-long-enough-passphrase\n"))
+    code, _, err = gateway(capsys, "users", "add", "alice", "--role", "operator",
+                           "--password-stdin", "--config", str(workspace))
+    assert code == 0, err

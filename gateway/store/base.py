@@ -73,7 +73,7 @@ class NotFound(StoreError):
 _HINTS = {  # where the operator finds the right id
     "delivery": "check the id (e.g. with `gateway deliveries list` or `gateway trace`)",
     "file": "check the id (e.g. with `gateway files list` or `gateway trace`)",
-    "user": "check the account name (`gateway users add NAME --role ROLE` creates one)",
+    "user": "check the account name (`gateway users list`)",
 }
 
 
