@@ -10,7 +10,7 @@ other security tests left without a test of their own:
   drop folder is fetched, archived and acknowledged — the ack's name (``NAME.N.999``) would
   pass the limit — with nothing dead and nothing left behind;
 - "acks at the PBM": over SFTP 0600 (test_security_permissions.py); to a local PBM folder
-  the local default 0640, whatever the umask.
+  the local default 0640, whatever the umask; "a configurable mode" over SFTP too.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from test_daemon_cycle import run_once, workspace  # noqa: F401  (fixture)
 
 from gateway.cli import main
 from gateway.daemon.health import is_loopback
+from gateway.transport.config import sink_from_config
 
 
 def _set(config, table: str, text: str) -> None:
@@ -118,3 +119,18 @@ def test_an_overlong_drop_name_is_fetched_archived_and_acknowledged(workspace): 
     acks = [p.name for p in (root / "pbm" / "inbound").iterdir()]
     assert len(acks) == 3 and all(len(name.encode()) <= 255 for name in acks)
     assert any(name.startswith("y" * 100) for name in acks)  # the long one's, shortened
+
+
+def test_the_sftp_delivery_mode_is_configurable(sshd_server, tmp_path):
+    """The client sets the mode itself (the server's umask is the server's)."""
+    import io
+
+    remote = tmp_path / "pbm-inbound"
+    remote.mkdir()
+    sink = sink_from_config({**sshd_server.transport_config(remote), "mode": "0640"},
+                            partner="pbm")
+    try:
+        sink.deliver("era.835.7.999", io.BytesIO(b"ISA*00~"))
+    finally:
+        sink.close()
+    assert stat.S_IMODE((remote / "era.835.7.999").stat().st_mode) == 0o640
