@@ -52,6 +52,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
+    if not sys.stdin.isatty():  # getpass would read the pipe, then fail on EOF: a traceback
+        raise ConfigError("there is no terminal to ask for the password",
+                          fix="run it at a terminal, or pipe the password as one line and "
+                          "add --password-stdin")
     first = getpass.getpass(f"password for {args.name}: ")
     if getpass.getpass("again: ") != first:
         raise ConfigError("the two passwords differ", fix="type the same password twice")

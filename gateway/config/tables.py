@@ -100,7 +100,8 @@ _HEADER = re.compile(r"^\[\s*([A-Za-z0-9_.-]+)\s*\]")
 
 def toml_line(text: str, table: str | None, key: str) -> int | None:
     """The line where ``key`` is written in ``[table]`` (None: the top level) of a TOML text;
-    for a key that is missing, the line of its table's header; None when neither is there.
+    for a key that is missing, the line of its table's header; a top-level key written as a
+    table (``[htp]``) is found at its header; None when neither is there.
 
     tomllib gives values without positions; an operator fixing a file wants the line."""
     current: str | None = None
@@ -113,6 +114,8 @@ def toml_line(text: str, table: str | None, key: str) -> int | None:
             current = header.group(1)
             if current == table:
                 header_line = number
+            if table is None and current.split(".")[0] == key:
+                return number  # a table at the top level: its header
         elif current == table and assignment.match(stripped):
             return number
     return header_line

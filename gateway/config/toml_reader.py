@@ -3,6 +3,7 @@ key and the fix. The settings reader and the ``[alerts]`` reader share it."""
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -56,8 +57,10 @@ class TomlReader:
                            "move it above the first [table] (TOML puts every key after a "
                            "[table] header into that table)")
             if key not in keys:
+                close = difflib.get_close_matches(key, keys, n=1)
                 self._fail(tname, key, "unknown key",
-                           "remove it or correct its spelling; known keys: "
+                           (f"did you mean {close[0]!r}? " if close else "")
+                           + "remove it or correct its spelling; known keys: "
                            + ", ".join(sorted(keys)))
 
     def _fail(self, table: str | None, key: str, what: str, fix: str) -> NoReturn:

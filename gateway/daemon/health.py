@@ -87,7 +87,7 @@ class HealthServer:
                  idle_seconds: float = IDLE_SECONDS) -> None:
         handler = _handler_class(health, metrics, idle_seconds)
         self._server = _BoundedServer((host, port), handler, max_connections)
-        if not _is_loopback(host):
+        if not is_loopback(host):
             get_logger(component="http").warning(
                 "metrics and health listen beyond loopback", listen=f"{host}:{port}",
                 fix='they name partners and destinations: listen = "127.0.0.1:PORT" and a '
@@ -135,7 +135,8 @@ class _BoundedServer(ThreadingHTTPServer):
             self._slots.release()
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or a name) is only loopback (``gateway check`` warns too)."""
     if host == "localhost":
         return True
     try:

@@ -26,6 +26,7 @@ from typing import Any
 
 from gateway.config.destination import DestinationKind
 from gateway.config.partners import Partner
+from gateway.daemon.health import is_loopback
 from gateway.daemon.runtime import Runtime
 from gateway.errors import GatewayError
 from gateway.render.mapping import load_mapping
@@ -48,10 +49,36 @@ def check_offline(runtime: Runtime) -> Iterator[Probe]:
                     "(add partners/pbms/<id>.toml)", warning=True)
     yield from _mappings(runtime)
     yield from _destinations(runtime)
+    yield from _exposure(runtime)
     for partner in (*runtime.config.pbms.values(), *runtime.config.destinations.values()):
         for side, table in (("inbound", partner.inbound), ("outbound", partner.outbound)):
             if table is not None:
                 yield from _table_files(partner, side, table)
+
+
+def _exposure(runtime: Runtime) -> Iterator[Probe]:
+    """Secrets and listeners: what an auditor asks first (issue 13, Security).
+
+    An inline password or passphrase never gets this far (loading the configuration refuses
+    it, naming file, line and key), so the count here is of references only."""
+    tables = [t for p in (*runtime.config.pbms.values(), *runtime.config.destinations.values())
+              for t in (p.inbound, p.outbound) if t is not None]
+    count = sum(key in t for t in tables for key in ("passphrase", "password"))
+    alerts = runtime.settings.alerts
+    count += alerts.mail is not None and alerts.mail.password is not None
+    yield Probe(True, "secrets", f"{count} password/passphrase reference(s), each file: or "
+                "env:; none written in the configuration (an inline value is refused)")
+    listen = runtime.settings.listen
+    if listen is None:
+        return
+    host, port = listen
+    if is_loopback(host):
+        yield Probe(True, "http", f"metrics and health on {host}:{port} (loopback only)")
+    else:
+        yield Probe(True, "http", f"metrics and health listen beyond loopback on {host}:{port}:"
+                    " they name partners and destinations; listen = "
+                    f'"127.0.0.1:{port}" behind a reverse proxy with authentication',
+                    warning=True)
 
 
 def _mappings(runtime: Runtime) -> Iterator[Probe]:

@@ -73,6 +73,9 @@ def _file_line(
     if f.status is FileStatus.QUARANTINED:
         return f"kept in the store, refused, negative 999 sent:\n{'':<30}{f.error or ''}"
     parts = [d for d in store.documents_of_file(f.id) if d.ordinal >= 0]  # not the ack
+    if not deliveries and parts and all(d.kind.startswith("ncpdp") for d in parts):
+        # claim files feed the claims ledger (reconciliation); nothing of them is delivered
+        return f"{len(parts)} claim transmission(s) → recorded in the claims ledger"
     return f"{len(parts)} pharmacy part(s) → {len(delivered)}/{len(deliveries)} delivered"
 
 

@@ -66,8 +66,15 @@ class NotFound(StoreError):
     def __init__(self, entity: str, entity_id: object) -> None:
         super().__init__(
             f"there is no {entity} {entity_id}",
-            fix="check the id (e.g. with `gateway deliveries list` or `gateway trace`)",
+            fix=_HINTS.get(entity, _HINTS["delivery"]),
         )
+
+
+_HINTS = {  # where the operator finds the right id
+    "delivery": "check the id (e.g. with `gateway deliveries list` or `gateway trace`)",
+    "file": "check the id (e.g. with `gateway files list` or `gateway trace`)",
+    "user": "check the account name (`gateway users list`)",
+}
 
 
 class MessageStore(OperatorStore):
