@@ -77,9 +77,9 @@ def test_a_payload_kept_before_encryption_stays_readable(store_url):
     data = MARKER * 100
     with open_store(store_url) as store:
         sha256 = store.put_payload(io.BytesIO(data))
-    with open_store(store_url, keyring=Keyring(kek())) as store:
-        with store.open_payload(sha256) as stream:
-            assert stream.read() == data
+    with open_store(store_url, keyring=Keyring(kek())) as store, \
+            store.open_payload(sha256) as stream:
+        assert stream.read() == data
 
 
 class _Synthetic(io.RawIOBase):
@@ -102,7 +102,8 @@ class _Synthetic(io.RawIOBase):
 def test_a_large_payload_goes_in_and_out_in_bounded_memory(store_url):
     size = 48 * SEGMENT + 12345  # many segments and a short last one
     expected = hashlib.sha256()
-    for chunk in iter(lambda s=_Synthetic(size): s.read(1 << 20), b""):
+    source = _Synthetic(size)
+    while chunk := source.read(1 << 20):
         expected.update(chunk)
     with open_store(store_url, keyring=Keyring(kek())) as store:
         tracemalloc.start()
@@ -128,9 +129,8 @@ def test_a_tampered_payload_fails_authentication_and_gives_no_bytes(store_url, o
     with open_store(store_url, keyring=Keyring(kek())) as store:
         sha256 = store.put_payload(io.BytesIO(MARKER * 100))
         corrupt(store, sha256, offset)
-        with pytest.raises(SealBroken) as broken:
-            with store.open_payload(sha256) as stream:
-                stream.read()
+        with pytest.raises(SealBroken) as broken, store.open_payload(sha256) as stream:
+            stream.read()
     assert "restore" in str(broken.value)
 
 
@@ -143,18 +143,17 @@ def test_a_payload_under_another_name_fails(tmp_path: Path):
         b = store.put_payload(io.BytesIO(MARKER * 4))
         pa, pb = (store.payloads.path_of(s) for s in (a, b))  # type: ignore[attr-defined]
         pa.write_bytes(pb.read_bytes())
-        with pytest.raises(SealBroken):
-            with store.open_payload(a) as stream:
-                stream.read()
+        with pytest.raises(SealBroken), store.open_payload(a) as stream:
+            stream.read()
 
 
 def test_a_wrong_or_missing_key_is_an_error_naming_the_key_id(store_url):
     right, wrong = kek(), kek()
     with open_store(store_url, keyring=Keyring(right)) as store:
         sha256 = store.put_payload(io.BytesIO(MARKER))
-    with open_store(store_url, keyring=Keyring(wrong)) as store:
-        with pytest.raises(StoreError) as refused:
-            store.open_payload(sha256)
+    with open_store(store_url, keyring=Keyring(wrong)) as store, \
+            pytest.raises(StoreError) as refused:
+        store.open_payload(sha256)
     text = str(refused.value)
     assert sha256 in text and right.key_id in text and wrong.key_id in text
     assert "previous_keys" in text
