@@ -192,3 +192,15 @@ def test_the_same_bytes_twice_are_kept_once_and_stay_readable(store_url, tmp_pat
         assert first == again
         with store.open_payload(first) as stream:
             assert stream.read() == MARKER * 9
+
+
+def test_a_sealed_payload_is_read_by_offset_like_a_file(store_url):
+    data = bytes(range(256)) * (3 * SEGMENT // 256) + b"tail"
+    with open_store(store_url, keyring=Keyring(kek())) as store, \
+            store.open_payload(store.put_payload(io.BytesIO(data))) as stream:
+        for where in (0, 5, SEGMENT - 1, SEGMENT, 2 * SEGMENT + 7, len(data) - 2, len(data)):
+            stream.seek(where)
+            assert stream.read(9) == data[where:where + 9] and stream.tell() <= len(data)
+        assert stream.seek(0, io.SEEK_END) == len(data)
+        stream.seek(0)
+        assert stream.read() == data

@@ -128,6 +128,8 @@ class Unsealer(io.RawIOBase):
         self._size = header.segment + TAG
         self._ahead: bytes | None = read_full(source, self._size)
         self._plain = memoryview(b"")
+        self._pos = 0
+        self._total: int | None = None
 
     def readable(self) -> bool:
         return True
@@ -138,7 +140,41 @@ class Unsealer(io.RawIOBase):
         count = min(len(buffer), len(self._plain))
         buffer[:count] = self._plain[:count]
         self._plain = self._plain[count:]
+        self._pos += count
         return count
+
+    def seekable(self) -> bool:
+        return self._source.seekable()
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Random access by segment: the one holding the target is read and checked (the
+        readers of a payload rewind it, and the splitter reads by offset)."""
+        size = self._plain_size()
+        target = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: size}[whence] + offset
+        if target < 0:
+            raise ValueError(f"negative seek position {target}")
+        segment = self._header.segment
+        index = min(target, max(size - 1, 0)) // segment
+        self._source.seek(HEADER_SIZE + index * (segment + TAG))
+        self._index, self._plain = index, memoryview(b"")
+        self._ahead = read_full(self._source, self._size)
+        self._next_segment()
+        skip = min(target - index * segment, len(self._plain))
+        self._plain = self._plain[skip:]
+        self._pos = index * segment + skip
+        return self._pos
+
+    def _plain_size(self) -> int:
+        if self._total is None:
+            here = self._source.tell()
+            sealed = self._source.seek(0, io.SEEK_END) - HEADER_SIZE
+            self._source.seek(here)
+            segments = max(1, -(-sealed // self._size))
+            self._total = sealed - segments * TAG
+        return self._total
 
     def _next_segment(self) -> None:
         assert self._ahead is not None
