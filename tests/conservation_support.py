@@ -19,7 +19,7 @@ from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
 from gateway.errors import InputError
 from gateway.ops.demo import Samples, folder_inbound, member_id, write_workspace
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.base import MessageStore
 from gateway.store.models import DeliveryState
 from gateway.synth.x12_shapes import Pool, Shape
@@ -47,7 +47,7 @@ class Workspace:
         return self.root / "pharmacies" / member_id(member)
 
     def store(self) -> MessageStore:
-        return open_store(load_settings(self.config).store_url)
+        return open_configured(load_settings(self.config))
 
 
 def workspace(root: Path, pool: Pool, *, workers: int = 2) -> Workspace:

@@ -21,7 +21,7 @@ from daemon_support import REPO, DaemonProcess, big_workspace, free_port, start_
 from gateway.config.settings import load_settings
 from gateway.ops.demo import Samples, member_id
 from gateway.service import Accounts
-from gateway.store import MessageStore, open_store
+from gateway.store import MessageStore, open_configured
 from gateway.store.models import DeliveryState, Role
 
 PASSWORDS = {"vera": "viewer passphrase one", "olga": "operator passphrase two",
@@ -42,7 +42,7 @@ class Console:
     blocked: str  # the pharmacy id whose delivery is dead
 
     def store(self) -> MessageStore:
-        return open_store(load_settings(self.config).store_url, migrate=False)
+        return open_configured(load_settings(self.config), migrate=False)
 
     def folder(self, pharmacy_id: str) -> Path:
         return next(p for p in (self.root / "pharmacies").iterdir()
@@ -58,7 +58,7 @@ def _up(url: str) -> bool:
 
 
 def _settled(config: Path) -> bool:
-    with open_store(load_settings(config).store_url, migrate=False) as store:
+    with open_configured(load_settings(config), migrate=False) as store:
         depth = store.queue_depth()
     busy = (DeliveryState.PENDING, DeliveryState.LEASED, DeliveryState.FAILED)
     return bool(depth) and not any(d.state in busy for d in depth) and any(
@@ -79,7 +79,7 @@ def running_console(root: Path) -> Iterator[Console]:
     roster.write_text("\n".join(
         line.rsplit(",", 2)[0] + f",folder:{root / 'blocked' / 'inbox'},835"
         if line.startswith(blocked + ",") else line for line in lines) + "\n")
-    with open_store(load_settings(config).store_url) as store:  # `gateway users add` does this
+    with open_configured(load_settings(config)) as store:  # `gateway users add` does this
         accounts = Accounts(store, actor="operator:test")
         for name, password in PASSWORDS.items():
             accounts.add(name, password, Role(ROLES[name]))

@@ -30,7 +30,7 @@ from gateway.config.problems import ConfigProblems
 from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
 from gateway.ops.demo import member_id
-from gateway.store import DeliveryState, open_store
+from gateway.store import DeliveryState, open_configured
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def workspace(tmp_path):
 
 
 def store_of(config: Path):
-    return open_store(load_settings(config).store_url)
+    return open_configured(load_settings(config))
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -28,7 +28,7 @@ from gateway.daemon.loop import Daemon
 from gateway.ops.demo import folder_workspace
 from gateway.ops.demo_claims import add_claims_partner
 from gateway.service import Accounts
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import Role
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -53,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     port = free_port()
     config.write_text(config.read_text().replace(
         '[console]\nlisten = "off"', f'[console]\nlisten = "127.0.0.1:{port}"'))
-    with open_store(load_settings(config).store_url) as store:
+    with open_configured(load_settings(config)) as store:
         accounts = Accounts(store, actor="operator:test")
         accounts.add("olga", PASSWORDS["olga"], Role.OPERATOR)
         accounts.add("vera", PASSWORDS["vera"], Role.VIEWER)

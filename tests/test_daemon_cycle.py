@@ -15,7 +15,7 @@ from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
 from gateway.daemon.metrics import parse_exposition
 from gateway.ops.demo import folder_workspace, member_id
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import DeliveryState, FileStatus
 from gateway.synth.ncpdp import SynthOptions, write_batches
 
@@ -55,7 +55,7 @@ def test_each_pharmacy_gets_exactly_its_part_once(workspace):
     assert len(list((root / "pbm" / "archive").iterdir())) == len(samples.files)
 
     samples_by_name = {f.name: f for f in samples.files}
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     files = {f.original_name: f for f in store.list_files()}
     assert {n: f.status for n, f in files.items()} == {
         "era-20260105-multi.835": FileStatus.ROUTED,
@@ -84,7 +84,7 @@ def test_a_broken_file_is_kept_refused_and_answered(workspace):
     root, config, _ = workspace
     original = (root / "pbm" / "outbound" / "era-20260105-broken.835").read_bytes()
     run_once(config)
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     (broken,) = [f for f in store.list_files() if f.status is FileStatus.QUARANTINED]
     assert broken.error.startswith("truncated: ")
     assert "era-20260105-broken.835" in broken.error and "segment" in broken.error
@@ -111,7 +111,7 @@ def test_a_second_cycle_changes_nothing_and_a_resent_file_is_a_duplicate(workspa
                     root / "pbm" / "outbound" / "era-20260106-again.835")
     run_once(config)
     assert outputs(root / "pharmacies") == before
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     again = [f for f in store.list_files() if f.original_name == "era-20260106-again.835"]
     assert again[0].status is FileStatus.DUPLICATE
     store.close()
@@ -134,7 +134,7 @@ def test_ncpdp_files_join_the_walk(tmp_path):
     good = (outbound / "claims.dat").read_bytes()
     (outbound / "claims-cut.dat").write_bytes(good[: len(good) // 2])
     run_once(config)
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     files = {f.original_name: f for f in store.list_files()}
     assert files["claims.dat"].status is FileStatus.ROUTED
     assert files["claims-cut.dat"].status is FileStatus.QUARANTINED

@@ -14,7 +14,7 @@ from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
 from gateway.daemon.metrics import parse_exposition
 from gateway.ops.demo import folder_workspace
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import FileStatus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def test_defect_5_a_site_mapping_typo_fails_the_file_without_a_positive_999(tmp_
     metrics = parse_exposition(daemon.metrics.exposition().decode())
     assert sample(metrics, "gateway_files_failed_total", partner="demo-pbm",
                   stage="route") == 2
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     files = {f.original_name: f for f in store.list_files()}
     for name in GOOD:
         failed = files[name]
@@ -65,7 +65,7 @@ def test_defect_5_a_site_mapping_typo_fails_the_file_without_a_positive_999(tmp_
     shutil.copy(REPO / "gateway/render/mappings/remittance-csv.toml", mapping)
     assert main(["files", "retry", "--all-failed", "--config", str(config)]) == 0
     assert Daemon(load_settings(config)).run(once=True) == 0
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     assert {f.original_name: f.status for f in store.list_files()
             if f.original_name in GOOD} == dict.fromkeys(GOOD, FileStatus.ROUTED)
     store.close()

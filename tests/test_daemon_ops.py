@@ -13,7 +13,7 @@ from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
 from gateway.daemon.metrics import parse_exposition
 from gateway.ops.demo import folder_workspace, member_id, write_samples, write_workspace
-from gateway.store import open_store
+from gateway.store import open_configured
 
 
 def test_init_writes_a_configuration_that_checks(tmp_path, capsys):
@@ -96,7 +96,7 @@ def test_status_shows_partners_queue_and_problems(tmp_path, capsys):
     assert main(["status", "--config", str(config)]) == 0
     out = capsys.readouterr().out
     assert "daemon: no HTTP endpoint" in out
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     delivered = len(store.list_deliveries(limit=1000))
     store.close()
     assert "demo-pbm" in out and f"QUEUE  delivered={delivered}" in out
@@ -118,7 +118,7 @@ def test_a_missed_sla_raises_an_event_a_log_line_and_a_metric_once(tmp_path, cap
         daemon.close()
     metrics = parse_exposition(daemon.metrics.exposition().decode())
     assert sample(metrics, "gateway_sla_missed_total", partner="demo-pbm", kind="835") == 1
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     (event,) = [e for e in store.events("partner", "demo-pbm") if e.action == "sla-missed"]
     assert "by 00:00" in event.reason
     store.close()
@@ -129,7 +129,7 @@ def test_a_missed_sla_raises_an_event_a_log_line_and_a_metric_once(tmp_path, cap
 def test_queue_and_trace_find_the_daemons_store_through_its_config(tmp_path, capsys):
     config, _ = folder_workspace(tmp_path / "ws")
     assert Daemon(load_settings(config)).run(once=True) == 0
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     deliveries = store.list_deliveries(limit=1000)
     store.close()
     capsys.readouterr()

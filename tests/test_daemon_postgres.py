@@ -9,7 +9,7 @@ from daemon_support import big_workspace, outputs, start_daemon, wait_for
 from store_backends import empty_postgres, pg_url  # noqa: F401 (pg_url is a fixture)
 
 from gateway.config.settings import load_settings
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import DeliveryState, FileStatus
 
 
@@ -34,7 +34,7 @@ def test_two_daemons_share_the_work_and_double_nothing(shared, tmp_path):
                start_daemon(config_b, tmp_path / "b.log")]
     # parts, a 999 per good file, and the truncated file's 999 and TA1
     expected = len(samples.pharmacies) + len(samples.files) + 2
-    store = open_store(load_settings(config_a).store_url)
+    store = open_configured(load_settings(config_a))
     try:
         def done() -> bool:
             delivered = store.list_deliveries(state=DeliveryState.DELIVERED, limit=10_000)

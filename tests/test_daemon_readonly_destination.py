@@ -14,7 +14,7 @@ from daemon_support import start_daemon, wait_for
 
 from gateway.config.settings import load_settings
 from gateway.ops.demo import folder_workspace, member_id
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import DeliveryState
 
 
@@ -25,7 +25,7 @@ def _chattr(flag: str, path: Path) -> bool:
 
 
 def _states(config: Path, destination: str) -> list[DeliveryState]:
-    with open_store(load_settings(config).store_url, migrate=False) as store:
+    with open_configured(load_settings(config), migrate=False) as store:
         return [d.state for d in store.list_deliveries(limit=1000)
                 if d.destination == destination]
 

@@ -18,7 +18,7 @@ from daemon_support import big_workspace, leftovers, outputs, start_daemon, wait
 
 from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import DeliveryState, FileStatus
 
 LEASE = 5  # seconds: a killed worker's delivery is redone this soon after
@@ -50,7 +50,7 @@ def finish(config, log) -> None:
     while time.monotonic() < deadline:
         daemon = start_daemon(config, log, "--once")
         assert daemon.process.wait(timeout=120) == 0, daemon.log_lines()[-10:]
-        store = open_store(settings.store_url)
+        store = open_configured(settings)
         try:
             waiting = [d for d in store.list_deliveries(limit=10_000)
                        if d.state is not DeliveryState.DELIVERED]
@@ -74,7 +74,7 @@ def check_complete(root, config, reference) -> None:
     assert not different, different[:3]
     # Only our own hidden temp files may be left where a write was cut short.
     assert all(p.name.startswith(".gateway-") for p in leftovers(root / "pharmacies"))
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     try:
         assert not store.list_deliveries(state=DeliveryState.DEAD)
         firsts = [f for f in store.list_files(limit=1000) if f.status is not FileStatus.DUPLICATE]
@@ -116,7 +116,7 @@ def test_sigterm_mid_run_then_restart_completes(tmp_path, reference):
 
 def remaining_work(config) -> int:
     """Files not yet routed or refused, files still at the PBM, deliveries not delivered."""
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     try:
         files = [f for f in store.list_files(limit=1000)
                  if f.status in (FileStatus.RECEIVED, FileStatus.PARSED)]

@@ -9,7 +9,7 @@ import pytest
 from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
 from gateway.ops.demo import folder_workspace
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import FileStatus
 
 NAME = "era-20260105-multi.835"
@@ -31,7 +31,7 @@ def test_defect_14_validation_tr3_runs_in_the_daemon(tmp_path, validation):
                                            f'validation = "{validation}"'))
     Daemon(load_settings(config)).run(once=True)
 
-    with open_store(load_settings(config).store_url) as store:
+    with open_configured(load_settings(config)) as store:
         (received,) = store.list_files()
         (ack,) = [p.read_text() for p in (root / "pbm" / "inbound").iterdir()
                   if p.name.endswith(".999")]

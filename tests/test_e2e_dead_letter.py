@@ -10,7 +10,7 @@ from sshd import keygen, public_key
 from gateway.cli import main
 from gateway.config.settings import load_settings
 from gateway.ops.demo import folder_inbound, member_id, write_samples, write_workspace
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import DeliveryState
 
 
@@ -38,7 +38,7 @@ def test_dead_letter_then_operator_retry(sshd_server, tmp_path, capsys):
         f'known_hosts = "{wrong}"\nremote_dir = "{inbox.parent}"\n')
 
     daemon = start_daemon(config, tmp_path / "daemon.log")
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     try:
         def dead() -> list:
             return store.list_deliveries(state=DeliveryState.DEAD)

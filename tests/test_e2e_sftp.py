@@ -33,7 +33,7 @@ from sshd import keygen, public_key
 from gateway.config.settings import load_settings
 from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.ops.demo import PBM_ID, member_id, write_samples, write_workspace
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import FileStatus
 from gateway.synth.ncpdp import SynthOptions, write_batches
 from gateway.synth.x12_835 import Spec, write_835_file
@@ -147,7 +147,7 @@ def test_daemon_end_to_end_over_sftp(pbm, tmp_path):
     assert sorted(archived.values()) == sorted(pbm["inputs"].values())
 
     # The broken file: quarantined with its reason, a rejecting 999 in the PBM's inbound.
-    store = open_store(load_settings(pbm["config"]).store_url)
+    store = open_configured(load_settings(pbm["config"]))
     status = {f.original_name: f for f in store.list_files()}
     broken = status["era-20260105-broken.835"]
     assert broken.status is FileStatus.QUARANTINED and broken.error.startswith("truncated")

@@ -22,7 +22,7 @@ from gateway.cli import main
 from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
 from gateway.ops.demo import folder_workspace
-from gateway.store import SchemaOutdated, open_store
+from gateway.store import SchemaOutdated, open_configured, open_store
 from gateway.store.sqlfiles import latest, migrations
 
 
@@ -49,7 +49,7 @@ def old_workspace(request, tmp_path):
 
 
 def version_of(config) -> int:
-    with open_store(load_settings(config).store_url, check=False) as store:
+    with open_configured(load_settings(config), check=False) as store:
         return store.schema_version()
 
 

@@ -13,7 +13,7 @@ from gateway.config.settings import load_settings
 from gateway.daemon.loop import Daemon
 from gateway.errors import TransportError
 from gateway.ops.demo import member_id
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.models import FileStatus
 from gateway.transport.folder import FolderSource
 from gateway.transport.readiness import Readiness
@@ -56,7 +56,7 @@ def test_a_symlinked_archive_cannot_plant_a_forged_remittance(workspace):  # noq
     assert all(p.read_bytes() != FORGED for p in inbox.iterdir())
     assert status == 1  # the poll fails, with the reason named
     assert (root / "pbm" / "outbound" / "remit-forged.835").exists()  # refused, left there
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     assert store.list_files() == []  # the poll is refused before anything is fetched
     store.close()
 
@@ -163,7 +163,7 @@ def test_a_latin1_name_neither_stops_the_poll_nor_later_files(workspace):  # noq
     with open(os.fsencode(outbound) + b"/0-r\xe9mittance.835", "wb") as f:
         f.write(multi + b"\n")  # different bytes: a file of its own, not a duplicate
     run_once(config)
-    store = open_store(load_settings(config).store_url)
+    store = open_configured(load_settings(config))
     files = {f.original_name: f for f in store.list_files()}
     assert files["era-20260105-multi.835"].status is FileStatus.ROUTED
     assert files["0-r\\xe9mittance.835"].status is not None

@@ -21,7 +21,8 @@ from typing import Protocol
 import httpx
 
 from gateway.alerts.messages import body, headline, webhook_payload
-from gateway.config.alerting import MailChannel, Secret, WebhookChannel
+from gateway.config.alerting import MailChannel, WebhookChannel
+from gateway.config.secrets import Secret
 from gateway.errors import GatewayError
 from gateway.store.alerts import Notice
 

@@ -19,6 +19,7 @@ from types import ModuleType
 from gateway import __version__
 from gateway.cli import (
     files,
+    keys,
     lifecycle,
     migrate,
     ops,
@@ -38,7 +39,7 @@ from gateway.errors import ConfigError, GatewayError
 # One module per command group, each with register(subparsers). Add new ones here.
 COMMANDS: tuple[ModuleType, ...] = (
     parse, validate, synth, queue, files, partners, split, run, users, ops, migrate, reconcile,
-    lifecycle,
+    lifecycle, keys,
 )
 
 

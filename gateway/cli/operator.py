@@ -28,7 +28,7 @@ from gateway.errors import ConfigError
 from gateway.service.operations import Operations
 from gateway.service.views import Page
 from gateway.store import ENV_VAR as STORE_ENV
-from gateway.store import MessageStore, open_store, store_url
+from gateway.store import MessageStore, open_configured, open_store, store_url
 
 _ID = re.compile(r"([FD])(\d+)", re.IGNORECASE)
 
@@ -84,7 +84,8 @@ def opened(args: argparse.Namespace, *, roster: bool = False,
     settings = load_settings(path) if path else None
     url = settings.store_url if settings else store_url(args.store)
     config = load_configuration(settings.partners_dir) if settings and roster else None
-    store = open_store(url, create=create and settings is not None)
+    store = (open_configured(settings, create=create) if settings is not None
+             else open_store(url, create=False))
     try:
         yield Context(store, settings, config)
     finally:

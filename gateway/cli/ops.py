@@ -78,7 +78,7 @@ def run_init(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     from gateway.daemon.runtime import build_runtime
-    from gateway.store import open_store
+    from gateway.store import open_configured
 
     settings = load_settings(args.config)
     runtime = build_runtime(settings)  # raises ConfigError naming every problem
@@ -87,12 +87,16 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"ok    configuration {settings.path}: {len(runtime.partners)} PBM(s), "
           f"{len(runtime.config.destinations)} SFTP destination(s), {len(roster)} member(s) "
           f"({active} active)")
-    store = open_store(settings.store_url)
-    store.close()
-    print(f"ok    store {_safe_url(settings.store_url)}")
-    from gateway.ops.check import check_offline, probe_all
+    from gateway.ops.check import check_offline, encryption_probe, probe_all
 
-    failures = 0
+    key = encryption_probe(settings)
+    print(f"{'FAIL' if not key.ok else 'WARN' if key.warning else 'ok':<5} {key.what}: "
+          f"{key.detail}")
+    failures = int(not key.ok)
+    if key.ok:
+        store = open_configured(settings)
+        store.close()
+        print(f"ok    store {_safe_url(settings.store_url)}")
     probes = check_offline(runtime)
     for line in probes if args.offline else chain(probes, probe_all(runtime)):
         failures += not line.ok
@@ -115,11 +119,11 @@ def _safe_url(url: str) -> str:
 
 def run_status(args: argparse.Namespace) -> int:
     from gateway.daemon.runtime import build_runtime
-    from gateway.store import open_store
+    from gateway.store import open_configured
 
     settings = load_settings(args.config)
     runtime = build_runtime(settings)
-    store = open_store(settings.store_url, migrate=False, create=False)
+    store = open_configured(settings, migrate=False, create=False)
     try:
         print(_daemon_line(settings))
         print(f"\n{'PARTNER':<20} {'LAST POLL (daemon)':<21} {'LAST FILE':<22} FILES  "

@@ -20,7 +20,7 @@ from gateway.reconcile.documents import FORMATS
 from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.site import Site, load_site
 from gateway.service.reconciliation import Period, reconciliation, resolve_pharmacy
-from gateway.store import open_store
+from gateway.store import open_configured
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -56,10 +56,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_reconcile(args: argparse.Namespace) -> int:
-    site = load_site(load_settings(args.config))
+    settings = load_settings(args.config)
+    site = load_site(settings)
     _pharmacy(site, args.pharmacy)
     period = Period(args.pharmacy, args.start, args.end, args.as_of or date.today(), args.pbm)
-    with open_store(site.store_url, create=False) as store:
+    with open_configured(settings, create=False) as store:
         report = reconciliation(store, site, period)
     try:
         data = report.render(args.format)
@@ -77,10 +78,11 @@ def run_reconcile(args: argparse.Namespace) -> int:
 
 
 def run_audit_pack(args: argparse.Namespace) -> int:
-    site = load_site(load_settings(args.config))
+    settings = load_settings(args.config)
+    site = load_site(settings)
     pharmacy = _pharmacy(site, args.pharmacy)
     wanted = read_rx_list(args.rx_list)
-    with open_store(site.store_url, create=False) as store, open_ledger(store) as ledger:
+    with open_configured(settings, create=False) as store, open_ledger(store) as ledger:
         written = write_audit_pack(ledger, pharmacy, args.pbm, wanted, args.out,
                                    as_of=args.as_of or date.today(),
                                    title=f"Audit support: {site.name(pharmacy)} ({pharmacy}), "

@@ -28,39 +28,18 @@ is sent, so a rotated password needs no restart and never sits in the configurat
 from __future__ import annotations
 
 import ipaddress
-import os
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gateway.config.secrets import Secret, secret_reference
 from gateway.config.toml_reader import TomlReader
 from gateway.errors import ConfigError
 
 RULES = ("sla-missed", "file-quarantined", "part-held", "dead-letter", "processing-failed",
          "partner-unreachable", "reload-refused")
 TLS_MODES = ("starttls", "tls", "none")
-
-@dataclass(frozen=True)
-class Secret:
-    """A ``file:PATH`` or ``env:NAME`` reference, read at the moment it is needed."""
-
-    reference: str
-
-    def read(self) -> str:
-        kind, _, target = self.reference.partition(":")
-        if kind == "env":
-            value = os.environ.get(target)
-            if value is None:
-                raise ConfigError(f"environment variable {target} is not set",
-                                  fix=f"export {target} in the daemon's environment")
-            return value
-        try:
-            return Path(target).read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read {target} ({exc.strerror})",
-                              fix="check the path and the daemon user's permissions") from exc
-
 
 @dataclass(frozen=True)
 class MailChannel:
@@ -172,15 +151,10 @@ class AlertsReader(TomlReader):
     def _secret(self, t: dict[str, Any], table: str, key: str) -> Secret:
         """A reference, checked now (the daemon should not learn at the first alert that
         the password file is missing)."""
-        reference = self._str(t, table, key, "")
-        kind, _, target = reference.partition(":")
-        if kind not in ("file", "env") or not target:
+        secret = secret_reference(self._str(t, table, key, ""), self.base)
+        if secret is None:
             self._fail(table, key, "secrets are never written in the configuration",
                        f'write {key} = "file:/etc/gateway/{key}" or "env:NAME"')
-        if kind == "file":
-            path = Path(target).expanduser()
-            reference = "file:" + str(path if path.is_absolute() else (self.base / path).resolve())
-        secret = Secret(reference)
         try:
             secret.read()
         except ConfigError as exc:

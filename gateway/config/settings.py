@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.config.alerting import AlertSettings, AlertsReader
+from gateway.config.encryption import EncryptionReader, EncryptionSettings
 from gateway.config.retention import RetentionPolicy, RetentionReader
 from gateway.config.retry import RetryReader
 from gateway.config.retry_policy import RetryPolicies
@@ -36,7 +37,7 @@ LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.W
               "error": logging.ERROR}
 LOG_FORMATS = ("auto", "json", "console")
 TOP_LEVEL = {"gateway", "http", "console", "logging", "holidays", "alerts", "retry",
-             "retention"}
+             "retention", "encryption"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class Settings:
     console: ConsoleSettings | None = None  # None only when built by hand (tests)
     retry: RetryPolicies = field(default_factory=RetryPolicies)  # [retry], per destination
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    encryption: EncryptionSettings = field(default_factory=EncryptionSettings)  # of payloads
 
     @property
     def work_dir(self) -> Path:
@@ -135,6 +137,7 @@ class _Reader(TomlReader):
             console=self._console(data_dir),
             retry=RetryReader(self.path, self.raw, self.text).policies(),
             retention=RetentionReader(self.path, self.raw, self.text).policy(),
+            encryption=EncryptionReader(self.path, self.raw, self.text).encryption(),
         )
 
     def _no_inline_password(self, store: str) -> None:

@@ -20,7 +20,7 @@ from gateway.config.settings import ConsoleSettings, Settings
 from gateway.console.auth import COOKIE, Caller, Sessions, csrf_ok
 from gateway.daemon.runtime import Runtime
 from gateway.service import Operations, Queries
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.base import MessageStore
 from gateway.store.models import Role
 
@@ -40,7 +40,7 @@ class ConsoleHost:
         return self.settings.console
 
     def open_store(self) -> MessageStore:
-        return open_store(self.settings.store_url, migrate=False)
+        return open_configured(self.settings, migrate=False)
 
 
 @dataclass

@@ -61,7 +61,7 @@ from gateway.errors import StoreUnavailable
 from gateway.lifecycle.daily import prune_if_due
 from gateway.lifecycle.sweep import remove_stale
 from gateway.log import configure, get_logger
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.base import MessageStore
 from gateway.store.file_retry import retry_failed_files
 
@@ -101,7 +101,7 @@ class Daemon:
         self._sweep_work_dir()
         # Refused (with the command to run) when the schema is older than this gateway's; a
         # SQLite store is taken for this daemon alone (PostgreSQL: shared, by leases).
-        self.store: MessageStore = open_store(settings.store_url)
+        self.store: MessageStore = open_configured(settings)
         try:
             self._exclusive = self.store.exclusive(f"gateway run --config {settings.path}")
         except BaseException:
@@ -252,7 +252,7 @@ class Daemon:
         """Poll one partner under its poll lease. A partner's failure is counted, logged
         once per outage (:class:`Reachability`) and never raised; the store's is raised (it
         is the daemon's outage, not the partner's)."""
-        store = open_store(self.settings.store_url, migrate=False)
+        store = open_configured(self.settings, migrate=False)
         started = utc_now()
         try:
             outcome = self._poll_leased(store, partner, prime)

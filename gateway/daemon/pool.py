@@ -21,7 +21,7 @@ from gateway.daemon.outages import STORE, Outages, Subject, backoff
 from gateway.daemon.runtime import Runtime, Sinks
 from gateway.errors import StoreUnavailable
 from gateway.log import get_logger
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.base import MessageStore
 
 IDLE_SECONDS = 1.0  # how long an idle worker waits before asking the queue again
@@ -112,7 +112,7 @@ class DeliveryPool:
             store.close()
 
     def _worker(self, name: str) -> tuple[DeliveryWorker, MessageStore, Sinks]:
-        store = open_store(self.settings.store_url, migrate=False)
+        store = open_configured(self.settings, migrate=False)
         sinks = self.runtime().sinks()
         worker = DeliveryWorker(store, sinks, worker_id=f"{self.name}:{name}",
                                 lease_seconds=self.settings.lease_seconds,

@@ -26,10 +26,12 @@ from typing import Any
 
 from gateway.config.destination import DestinationKind
 from gateway.config.partners import Partner
+from gateway.config.settings import Settings
 from gateway.daemon.health import is_loopback
 from gateway.daemon.runtime import Runtime
 from gateway.errors import GatewayError
 from gateway.render.mapping import load_mapping
+from gateway.store.crypt.keys import load_keyring
 from gateway.transport.config import sftp_settings
 from gateway.transport.ssh import SftpConnection
 
@@ -79,6 +81,29 @@ def _exposure(runtime: Runtime) -> Iterator[Probe]:
                     " they name partners and destinations; listen = "
                     f'"127.0.0.1:{port}" behind a reverse proxy with authentication',
                     warning=True)
+
+
+def encryption_probe(settings: Settings) -> Probe:
+    """The ``[encryption]`` key, read and checked the way the store will (exists, 0600, 32
+    bytes); plaintext payloads are a warning, whether unset or off by choice."""
+    what = "payload encryption"
+    enc = settings.encryption
+    try:
+        keyring = load_keyring(settings)
+    except GatewayError as exc:
+        return Probe(False, what, str(exc))
+    if enc.mode == "unset":
+        return Probe(True, what, f"OFF: {settings.path} has no [encryption] section, payloads "
+                     "are stored in plaintext; make a key with `gateway keys new PATH` and add "
+                     '[encryption] payloads = "on", key = "file:PATH" (docs/security.md)',
+                     warning=True)
+    if keyring is None or keyring.current is None:
+        return Probe(True, what, 'off by choice ([encryption] payloads = "off"): payloads '
+                     "are stored in plaintext", warning=True)
+    olds = [k for k in keyring.known if k != keyring.current.key_id]
+    source = enc.key.reference if enc.key else "?"
+    return Probe(True, what, f"on, key id {keyring.current.key_id} ({source})"
+                 + (f"; previous key ids {', '.join(olds)}" if olds else ""))
 
 
 def _mappings(runtime: Runtime) -> Iterator[Probe]:

@@ -16,6 +16,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.fsutil import private_directory
+from gateway.store.crypt.keys import write_key_file
 from gateway.synth.pharmacies import Pharmacy
 from gateway.synth.x12_835 import Spec, Summary, write_835_file
 
@@ -98,7 +100,12 @@ def write_workspace(
         f'[gateway]\nstore = "sqlite:///data/gateway.db"\nworkers = {workers}\n'
         f"lease_seconds = {lease_seconds}\n"
         f'[http]\nlisten = "{listen}"\n[console]\nlisten = "{console}"\n'
-        '[logging]\nformat = "json"\n')
+        '[logging]\nformat = "json"\n'
+        # absolute: the tests copy this file to other hosts' folders
+        f'[encryption]\npayloads = "on"\nkey = "file:{(root / "keys").resolve()}/payload.key"\n')
+    if not (root / "keys" / "payload.key").exists():  # apart from data/, like gateway init's
+        private_directory(root / "keys")
+        write_key_file(root / "keys" / "payload.key")
     (partners / "psao.toml").write_text(
         'name = "EXAMPLE PSAO SERVICES"\nisa_qualifier = "ZZ"\nisa_id = "EXAMPLEPSAO"\n'
         f'gs_id = "EXAMPLEPSAO"\nnpi = "{samples.psao_npi}"\n')

@@ -24,7 +24,7 @@ from gateway.reconcile.ledger import Scope
 from gateway.reconcile.ledgers import open_ledger
 from gateway.reconcile.report import reconcile
 from gateway.reconcile.site import load_site
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.x12.read.reader import iter_835
 
 PARTNER_ID = "demo-claims"
@@ -113,7 +113,7 @@ def print_reconciliation(settings: Settings) -> None:
     """Each demo pharmacy's claims against what the PBM paid, from the claims ledger."""
     site = load_site(settings)
     print("\nRECONCILIATION (claims ledger: every claim matched to what the PBM paid)")
-    with open_store(site.store_url, create=False) as store, open_ledger(store) as ledger:
+    with open_configured(settings, create=False) as store, open_ledger(store) as ledger:
         for member in site.roster:
             scope = Scope(member.pharmacy_id, None, *PERIOD, AS_OF)
             summary = reconcile(ledger, scope, site.rules)

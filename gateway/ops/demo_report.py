@@ -13,7 +13,7 @@ from pathlib import Path
 from gateway.config.configuration import load_configuration
 from gateway.config.settings import Settings
 from gateway.ops.demo import Samples
-from gateway.store import open_store
+from gateway.store import open_configured
 from gateway.store.base import MessageStore
 from gateway.store.models import Delivery, DeliveryState, FileStatus, ReceivedFile
 from gateway.x12.read.reader import read_835
@@ -24,7 +24,7 @@ def print_report(settings: Settings, samples: Samples) -> bool:
     root = settings.path.parent
     config = load_configuration(settings.partners_dir)
     members = {str(m.destination): m for m in config.roster}
-    store = open_store(settings.store_url)
+    store = open_configured(settings)
     try:
         files = list(reversed(store.list_files(limit=1000)))
         print("FILES PULLED FROM THE PBM")

@@ -11,6 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from gateway.errors import ConfigError
+from gateway.store.crypt.keys import write_key_file
+
+PAYLOAD_KEY = "keys/payload.key"  # the payload archive's key, apart from data/
 
 GATEWAY_TOML = """\
 # The gateway daemon's own settings. Trading partners, the PSAO's envelope identity and the
@@ -27,6 +30,16 @@ partners_dir = "partners"
 workers = 2                          # delivery workers
 lease_seconds = 60                   # a crashed worker's delivery is redone after this
 timezone = "America/New_York"        # of the partners' poll windows
+
+[encryption]
+# Payloads (every file received, every part delivered) are kept encrypted: AES-256-GCM under a
+# data key per payload, wrapped by this key. `gateway init` made the key, mode 0600, outside
+# the data directory. Back it up apart from the data (a backup of the data is useless without
+# it, and worthless to a thief with it); rotate with `gateway keys rotate` (docs/security.md).
+# A key given as env:NAME works too. payloads = "off" stores plaintext: never with claim data.
+payloads = "on"
+key = "file:keys/payload.key"
+# previous_keys = ["file:keys/payload-old.key"]   # during a rotation only
 
 [http]
 listen = "127.0.0.1:9464"            # /healthz and /metrics; "off" to disable
@@ -170,4 +183,8 @@ def scaffold(directory: Path, *, force: bool = False) -> list[Path]:
         path.write_text(text.format(config=directory / "gateway.toml"), encoding="utf-8")
     (directory / "partners" / "destinations").mkdir(exist_ok=True)
     (directory / "keys").chmod(0o700)
+    key = directory / PAYLOAD_KEY
+    if not key.exists():  # never replaced, even with --force: the payloads need it
+        write_key_file(key)
+        targets[key] = ""
     return sorted(targets)

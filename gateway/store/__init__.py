@@ -14,8 +14,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from gateway.config.retry_policy import RetryPolicies, RetryPolicy
+from gateway.config.settings import Settings
 from gateway.errors import ConfigError
 from gateway.store.base import LeaseLost, MessageStore, NotFound
+from gateway.store.crypt.keys import Keyring, load_keyring
 from gateway.store.models import (
     Claim,
     Delivery,
@@ -39,7 +41,7 @@ def store_url(explicit: str | None = None) -> str:
 
 
 def open_store(url: str, *, migrate: bool = False, create: bool = True,
-               check: bool = True) -> MessageStore:
+               check: bool = True, keyring: Keyring | None = None) -> MessageStore:
     """Open the store a URL names, at the schema this gateway needs.
 
     The schema changes only when asked (``migrate=True``: ``gateway migrate``, and ``init`` /
@@ -48,7 +50,10 @@ def open_store(url: str, *, migrate: bool = False, create: bool = True,
     behind the operator's back (``check=False``: not even checked, for ``gateway migrate``).
     A SQLite database this call creates is made at the current schema: it has nothing to
     protect. ``create=False`` refuses to create a new SQLite database (an
-    operator's command pointed at the wrong place should say so, not show an empty queue)."""
+    operator's command pointed at the wrong place should say so, not show an empty queue).
+    ``keyring``: the payload keys (gateway/store/crypt/); without one, new payloads are
+    plaintext and a sealed one cannot be read — :func:`open_configured` passes the keys of a
+    gateway.toml, and every command with a configuration opens its store that way."""
     parts = urlsplit(url)
     if parts.scheme == "sqlite":
         from gateway.store.sqlite import SQLiteStore
@@ -66,11 +71,11 @@ def open_store(url: str, *, migrate: bool = False, create: bool = True,
             )
         payloads = parse_qs(parts.query).get("payloads", [None])[0]
         migrate = migrate or not Path(path).exists()
-        store: MessageStore = SQLiteStore(Path(path), payloads)
+        store: MessageStore = SQLiteStore(Path(path), payloads, keyring)
     elif parts.scheme in ("postgresql", "postgres"):
         from gateway.store.postgres import PostgresStore
 
-        store = PostgresStore(url)
+        store = PostgresStore(url, keyring)
     else:
         raise ConfigError(
             f"store URL {url!r} is neither sqlite:// nor postgresql://",
@@ -81,6 +86,12 @@ def open_store(url: str, *, migrate: bool = False, create: bool = True,
     elif check:
         _require_current(store, url)
     return store
+
+
+def open_configured(settings: Settings, **options: bool) -> MessageStore:
+    """The store of a gateway.toml, with its payload keys (``options`` as :func:`open_store`).
+    ConfigError naming the file and the fix when a key is missing, loose or malformed."""
+    return open_store(settings.store_url, keyring=load_keyring(settings), **options)
 
 
 class SchemaOutdated(ConfigError):
@@ -133,6 +144,7 @@ __all__ = [
     "RetryPolicies",
     "RetryPolicy",
     "SchemaOutdated",
+    "open_configured",
     "open_store",
     "store_url",
 ]

@@ -26,6 +26,7 @@ from typing import BinaryIO, Self
 
 from gateway.errors import StoreError
 from gateway.store.alerts import AlertStore
+from gateway.store.crypt.envelopes import PayloadSealer
 from gateway.store.exclusive import NoLock, StoreLock
 from gateway.store.models import (
     Claim,
@@ -86,6 +87,7 @@ class MessageStore(OperatorStore):
     alerts: AlertStore  # the alerts' conditions and notices (gateway/store/alerts.py)
     backend: str  # "sqlite" or "postgres": which sql/<backend>/ files apply
     payments: PaymentKeys  # who first carried each payment key (gateway/store/payment_keys.py)
+    sealer: PayloadSealer  # payload encryption at rest and key rotation (gateway/store/crypt/)
 
     # -- lifecycle ---------------------------------------------------------------------------
 

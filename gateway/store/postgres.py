@@ -11,7 +11,8 @@ its own way, following shared/reference/transport-and-queue.md:
 - Two connections, as in the SQLite store. The *intake* connection (receiving, routing,
   operators) commits synchronously; the *queue* connection runs ``synchronous_commit=off``
   (a commit lost to a server crash only makes a delivery happen again, under the same name).
-- Payloads live in the database (1 MiB bytea chunks), committed in the same transaction as the
+- Payloads live in the database (1 MiB bytea chunks; sealed when encryption is on, their
+  envelopes in ``payload_envelopes``), committed in the same transaction as the
   file row: every daemon reads them without a shared file system, and backups cover them.
 
 Times come from the database clock (``now()``), so daemons on several hosts agree on leases.
@@ -33,6 +34,9 @@ from psycopg.rows import DictRow
 from gateway.errors import StoreError
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
+from gateway.store.crypt.envelopes import PayloadSealer
+from gateway.store.crypt.keys import Keyring
+from gateway.store.crypt.stream import sealed_size
 from gateway.store.exclusive import NoLock
 from gateway.store.models import Row
 from gateway.store.operator_sql import OperatorSQLStore
@@ -69,9 +73,10 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
 
     backend = "postgres"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keyring: Keyring | None = None) -> None:
         self.url = url
         intake = PostgresConnection(url, synchronous_commit=True)
+        self.sealer = PayloadSealer(intake, "postgres", keyring)
         super().__init__(intake, PostgresConnection(url, synchronous_commit=False), _Q, _ALERTS)
 
     def __repr__(self) -> str:
@@ -83,14 +88,24 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
     # -- payloads ----------------------------------------------------------------------------
 
     def _put(self, db: psycopg.Connection[DictRow], data: BinaryIO) -> tuple[str, int]:
+        """The payloads row, its chunks (ciphertext when sealing) and envelope, in ``db``'s
+        transaction; nothing new when these bytes are kept already."""
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as spool:
-            source, sha256, size = _hashed(data, spool)  # type: ignore[arg-type]
+            envelope = None
+            if self.sealer.sealing:
+                sha256, size, envelope = self.sealer.seal(data, spool)  # type: ignore[arg-type]
+                spool.seek(0)
+                source: BinaryIO = spool  # type: ignore[assignment]
+            else:
+                source, sha256, size = _hashed(data, spool)  # type: ignore[arg-type]
             if db.execute(_Q["insert_payload"], {"sha256": sha256, "size": size}).fetchone():
                 seq = 0
                 while chunk := source.read(CHUNK):
                     params = {"sha256": sha256, "seq": seq, "data": chunk}
                     db.execute(_Q["insert_payload_chunk"], params)
                     seq += 1
+                if envelope is not None:
+                    self.sealer.record(db, sha256, envelope)
         return sha256, size
 
     def put_payload(self, data: BinaryIO) -> str:
@@ -98,14 +113,17 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
             return self._put(db, data)[0]
 
     def open_payload(self, sha256: str) -> AbstractContextManager[BinaryIO]:
-        """The payload spooled to memory (up to 8 MiB) or a temp file, read chunk by chunk."""
+        """The stored bytes (ciphertext, if sealed) spooled to memory (up to 8 MiB) or a temp
+        file, read chunk by chunk, then unsealed as they are read."""
         params: dict[str, Any] = {"sha256": check_sha256(sha256)}
         found = self._intake.one(_Q["payload_size"], params)
         if found is None:
             raise StoreError(f"payload {sha256} is not in the store", where=repr(self))
+        sealed = self.sealer.envelope(sha256) is not None
+        expected = sealed_size(found["size"]) if sealed else found["size"]
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 (returned open)
         seq = 0
-        while spool.tell() < found["size"]:
+        while spool.tell() < expected:
             row = self._intake.one(_Q["payload_chunk"], {**params, "seq": seq})
             if row is None:
                 spool.close()
@@ -113,7 +131,7 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
             spool.write(row["data"])
             seq += 1
         spool.seek(0)
-        return spool  # type: ignore[return-value]
+        return self.sealer.open(sha256, spool, f"{self!r} payload {sha256}")  # type: ignore[arg-type]
 
     # -- the hooks of SQLStore ---------------------------------------------------------------
 

@@ -110,15 +110,16 @@ class PostgresConnection:
                 "CREATE TABLE IF NOT EXISTS schema_version (version integer PRIMARY KEY,"
                 " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
             )
-            row = db.execute("SELECT coalesce(max(version), 0) AS v FROM schema_version").fetchone()
-            version = before = row["v"] if row else 0
-            for migration in pending("postgres", version, describe_url(self.url)):
+            rows = db.execute("SELECT version FROM schema_version").fetchall()
+            applied = {row["version"] for row in rows}
+            version = before = max(applied, default=0)
+            for migration in pending("postgres", applied, describe_url(self.url)):
                 db.execute(migration.sql.encode())  # several statements, no parameters
                 db.execute(
                     "INSERT INTO schema_version (version, name) VALUES (%s, %s)",
                     (migration.version, migration.name),
                 )
-                version = migration.version
+                version = max(version, migration.version)
         return before, version
 
     def close(self) -> None:

@@ -94,6 +94,7 @@ class RetentionStore:
 
     def _drop(self, db: Transaction, sha256: str) -> int:
         """PostgreSQL: delete the bytes in this transaction; SQLite: only say how many."""
+        db.execute(self._sql["drop_payload_envelope"], {"sha256": sha256})
         if self._payload_dir is not None:
             return self._size(sha256)
         db.execute(self._sql["drop_payload_chunks"], {"sha256": sha256})

@@ -9,6 +9,7 @@ by a ``-- name: NAME`` line, so a reviewer reads the SQL as SQL (procrastinate d
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from importlib.resources import files
 
@@ -60,14 +61,18 @@ def latest(backend: str) -> int:
     return known[-1].version if known else 0
 
 
-def pending(backend: str, version: int, where: str) -> list[Migration]:
-    """The migrations to apply to a database at ``version``; refuses a newer database."""
+def pending(backend: str, applied: Collection[int], where: str) -> list[Migration]:
+    """The migrations a database that has ``applied`` these versions lacks, lowest first —
+    every missing one, not only those above the highest applied: a migration added below
+    the top (a number left free, like 008, then taken; a branch merged late) is applied too.
+    Refuses a database newer than this gateway."""
     known = migrations(backend)
-    if known and version > known[-1].version:
+    top = max(applied, default=0)
+    if known and top > known[-1].version:
         raise StoreError(
-            f"the database is at schema version {version}, newer than this gateway knows "
+            f"the database is at schema version {top}, newer than this gateway knows "
             f"({known[-1].version})",
             where=where,
             fix="upgrade the gateway to the version that created this database",
         )
-    return [migration for migration in known if migration.version > version]
+    return [migration for migration in known if migration.version not in applied]

@@ -11,8 +11,9 @@ shared/reference/transport-and-queue.md:
   power cut. The *queue* connection (claim, heartbeat, ack, fail) runs ``NORMAL``: a commit
   lost to a power cut only makes a delivery happen again, under the same name. A FULL commit
   also makes every earlier WAL frame durable, so ordering is never violated.
-- Payloads are files (payloads.py), fsynced before the row that names them is committed, and
-  written outside the database's write lock so a large file does not stall the workers.
+- Payloads are files (payloads.py), sealed when encryption is on (crypt/), fsynced before
+  the row that names them is committed, and written outside the database's write lock
+  so a large file does not stall the workers.
 - SQLite has no data-modifying CTEs, so the events the PostgreSQL statements log themselves
   are logged here by a second statement in the same transaction.
 
@@ -30,6 +31,8 @@ from typing import BinaryIO
 from gateway.fsutil import private_directory, private_file
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
+from gateway.store.crypt.envelopes import PayloadSealer
+from gateway.store.crypt.keys import Keyring
 from gateway.store.exclusive import StoreLock
 from gateway.store.models import DeliveryState, Row
 from gateway.store.operator_sql import OperatorSQLStore
@@ -48,16 +51,19 @@ class SQLiteStore(OperatorSQLStore[SQLiteConnection]):
 
     backend = "sqlite"
 
-    def __init__(self, path: Path | str, payload_dir: Path | str | None = None) -> None:
+    def __init__(self, path: Path | str, payload_dir: Path | str | None = None,
+                 keyring: Keyring | None = None) -> None:
         self.path = Path(path)
         private_directory(self.path.parent, existing=False)
         for kept in (self.path, *(self.path.with_name(self.path.name + s) for s in _SIDE_FILES)):
             if kept == self.path or kept.exists():
                 private_file(kept)  # 0600 before SQLite opens it: WAL/SHM inherit its mode
-        self.payloads = PayloadDirectory(
-            Path(payload_dir) if payload_dir else self.path.with_name(self.path.stem + "-payloads")
-        )
         intake, queue = SQLiteConnection(self.path, "FULL"), SQLiteConnection(self.path, "NORMAL")
+        self.sealer = PayloadSealer(intake, "sqlite", keyring)
+        self.payloads = PayloadDirectory(
+            Path(payload_dir) if payload_dir else self.path.with_name(self.path.stem + "-payloads"),
+            self.sealer,
+        )
         super().__init__(intake, queue, _Q, _ALERTS)
 
     def __repr__(self) -> str:

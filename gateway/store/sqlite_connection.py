@@ -94,17 +94,17 @@ class SQLiteConnection:
                 "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY,"
                 " name TEXT NOT NULL, applied_at REAL NOT NULL)"
             )
-            found = db.execute("SELECT coalesce(max(version), 0) FROM schema_version")
-            version: int = found.fetchone()[0]
+            applied = {row[0] for row in db.execute("SELECT version FROM schema_version")}
+            version: int = max(applied, default=0)
             before = version
-            for migration in pending("sqlite", version, self.path):
+            for migration in pending("sqlite", applied, self.path):
                 for statement in _statements(migration.sql):
                     db.execute(statement)
                 db.execute(
                     "INSERT INTO schema_version VALUES (?, ?, ?)",
                     (migration.version, migration.name, time.time()),
                 )
-                version = migration.version
+                version = max(version, migration.version)
         return before, version
 
     @contextmanager

@@ -159,3 +159,6 @@ SELECT p.sha256, p.size FROM payloads p
 
 -- name: payload_bytes
 SELECT size FROM payloads WHERE sha256 = %(sha256)s;
+
+-- name: drop_payload_envelope
+DELETE FROM payload_envelopes WHERE sha256 = %(sha256)s;

@@ -149,3 +149,6 @@ SELECT 'quarantined files', count(*) FROM files
 
 -- name: dead_letters_kept
 SELECT id FROM deliveries WHERE state = 'dead' AND created_at < :cutoff ORDER BY id LIMIT 10;
+
+-- name: drop_payload_envelope
+DELETE FROM payload_envelopes WHERE sha256 = :sha256;
