@@ -7,10 +7,14 @@ missing component fails the run (a green CI must mean the tests really ran).
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 from store_backends import pg_url, store, store_url  # noqa: F401  (message store fixtures)
 
 # phi: the PHI scanner over the end-to-end tests (tests/phi.py); pytester: its own test.
@@ -19,6 +23,25 @@ pytest_plugins = ["phi", "pytester"]
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GATEWAY_SHARED", REPO.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+_STRUCTLOG_AT_START = structlog.get_config()
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_at_start() -> Iterator[None]:
+    """Each test ends with logging as it was when the session began. A command run in-process
+    (``main([...])``, also in a module-scoped fixture) configures structlog and the root logger
+    with the stream of that moment — pytest's capture, closed when the test ends — and a later
+    test that logs would write to a closed file."""
+    root = logging.getLogger()
+    handlers, level, hook = root.handlers[:], root.level, threading.excepthook
+    yield
+    structlog.configure(**_STRUCTLOG_AT_START)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.captureWarnings(False)
+    threading.excepthook = hook
 
 
 def require(available: bool, what: str, how: str) -> None:
