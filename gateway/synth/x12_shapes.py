@@ -308,11 +308,7 @@ def _write_set(w: SegmentWriter, d: Delimiters, day: date, st02: str, pay: _Paym
     payment = pay.paid - pay.plb
     w.start_set()
     w.segment("ST", "835", st02)
-    if payment:
-        w.segment("BPR", "C", cents(payment), "C", "ACH", "CCP", "01", "011000015", "DA",
-                  "123456789", "1999999999", "", "01", "021000021", "DA", "987654321", stamp)
-    else:
-        w.segment("BPR", "H", "0", "C", "NON", *[""] * 11, stamp)
+    w.bpr(payment, stamp)
     w.segment("TRN", "1", pay.trace, "1999999999")
     w.segment("REF", "EV", "EXAMPLEPSAO")
     w.segment("DTM", "405", stamp)
