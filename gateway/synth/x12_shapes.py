@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from gateway.synth.pharmacies import Pharmacy, make_pharmacies
 from gateway.synth.x12_writer import Delimiters, SegmentWriter, cents
@@ -72,6 +73,19 @@ class PlbTruth:
     amount: Decimal
 
 
+class Fate(StrEnum):
+    """What must become of a claim or PLB of a synthetic file (the truth a test checks)."""
+
+    DELIVERED = "delivered"  # to a member
+    HELD = "held"  # a pharmacy not in the roster
+    DUPLICATE = "duplicate"  # a repeated interchange or payment: held
+    QUARANTINED = "quarantined"  # the whole file is refused
+    RETAINED = "retained"  # the PSAO's own adjustment of a central pay (PLBs only)
+
+
+_WHOLE_FILE = (Fate.DUPLICATE, Fate.QUARANTINED)  # a set's fate that decides all its parts
+
+
 @dataclass(frozen=True)
 class SetTruth:
     """One transaction set: its envelope identity, its money and its fate."""
@@ -84,24 +98,24 @@ class SetTruth:
     payment: Decimal  # BPR02
     plb: Decimal  # sum of PLB amounts
     claims: tuple[ClaimTruth, ...]
-    fate: str  # for a member's claims; a stranger's are "held" (see claim_fates)
+    fate: Fate  # for a member's claims; a stranger's are held (see claim_fate)
     trace: str  # TRN02
     members: frozenset[str] = frozenset()  # NPIs of roster members
     plbs: tuple[PlbTruth, ...] = ()
     psao: str = ""  # the PSAO's NPI: its PLBs are its own part, never a pharmacy's
 
-    def claim_fate(self, claim: ClaimTruth) -> str:
-        if self.fate in ("duplicate", "quarantined"):
+    def claim_fate(self, claim: ClaimTruth) -> Fate:
+        if self.fate in _WHOLE_FILE:
             return self.fate
-        return "delivered" if claim.npi in self.members else "held"
+        return Fate.DELIVERED if claim.npi in self.members else Fate.HELD
 
-    def plb_fate(self, plb: PlbTruth) -> str:
+    def plb_fate(self, plb: PlbTruth) -> Fate:
         """Like a claim's; ``retained`` for the PSAO's own adjustments of a central pay."""
-        if self.fate in ("duplicate", "quarantined"):
+        if self.fate in _WHOLE_FILE:
             return self.fate
         if plb.npi == self.psao:
-            return "retained"
-        return "delivered" if plb.npi in self.members else "held"
+            return Fate.RETAINED
+        return Fate.DELIVERED if plb.npi in self.members else Fate.HELD
 
 
 @dataclass(frozen=True)
@@ -112,10 +126,10 @@ class Truth:
     quarantined: bool  # the whole file must be refused (poison)
     poison: str | None = None  # what was done to it
 
-    def claims(self, fate: str) -> list[tuple[ClaimTruth, SetTruth]]:
+    def claims(self, fate: Fate | str) -> list[tuple[ClaimTruth, SetTruth]]:
         return [(c, s) for s in self.sets for c in s.claims if s.claim_fate(c) == fate]
 
-    def plbs(self, fate: str) -> list[PlbTruth]:
+    def plbs(self, fate: Fate | str) -> list[PlbTruth]:
         return [p for s in self.sets for p in s.plbs if s.plb_fate(p) == fate]
 
 
@@ -185,7 +199,7 @@ def generate(seed: int, pool: Pool, *, poison_rate: float = 0.08,
     for ordinal in range(rng.choice((1, 1, 2, 2, 3))):
         if written and rng.random() < duplicate_rate:
             data, sets = rng.choice(written)  # the same interchange again: ISA06+ISA13 repeated
-            draw.sets += [replace(s, interchange=ordinal, fate="duplicate") for s in sets]
+            draw.sets += [replace(s, interchange=ordinal, fate=Fate.DUPLICATE) for s in sets]
         else:
             data, sets = _interchange(draw, ordinal, duplicate_rate)
             written.append((data, sets))
@@ -196,7 +210,7 @@ def generate(seed: int, pool: Pool, *, poison_rate: float = 0.08,
     truth = Truth(tuple(draw.sets), quarantined=False)
     if rng.random() < poison_rate:
         body, poison = _poison(rng, body)
-        truth = Truth(tuple(replace(s, fate="quarantined") for s in draw.sets), True, poison)
+        truth = Truth(tuple(replace(s, fate=Fate.QUARANTINED) for s in draw.sets), True, poison)
     return Shape(f"shape-{seed:05d}.835", body, truth)
 
 
@@ -206,7 +220,7 @@ def combine(name: str, originals: Sequence[Shape]) -> Shape:
     if any(s.truth.quarantined for s in originals):
         raise ValueError("a quarantined original was never received: nothing to duplicate")
     body = b"".join(s.data.removeprefix(BOM) for s in originals)
-    sets = tuple(replace(t, fate="duplicate") for s in originals for t in s.truth.sets)
+    sets = tuple(replace(t, fate=Fate.DUPLICATE) for s in originals for t in s.truth.sets)
     return Shape(name, body, Truth(sets, quarantined=False))
 
 
@@ -231,9 +245,9 @@ def _interchange(draw: _Draw, ordinal: int,
         for number in range(count):
             st02 = f"{number + 1:04d}"
             if draw.payments and rng.random() < duplicate_rate:
-                payment, fate = rng.choice(draw.payments), "duplicate"  # paid again
+                payment, fate = rng.choice(draw.payments), Fate.DUPLICATE  # paid again
             else:
-                payment, fate = _payment(draw, len(draw.payments)), "delivered"
+                payment, fate = _payment(draw, len(draw.payments)), Fate.DELIVERED
                 draw.payments.append(payment)
             _write_set(w, d, draw.day, st02, payment)
             truth = _set_truth(draw, payment, ordinal, isa13, gs06, st02, fate)
@@ -353,7 +367,7 @@ def _write_claim(w: SegmentWriter, d: Delimiters, stamp: str, claim: _Claim,
 
 
 def _set_truth(draw: _Draw, pay: _Payment, ordinal: int, isa13: str, gs06: str, st02: str,
-               fate: str) -> SetTruth:
+               fate: Fate) -> SetTruth:
     claims = tuple(ClaimTruth(c.npi, c.rx, c.ccn, _dec(c.paid)) for c in pay.claims)
     plbs = tuple(PlbTruth(npi, reason, reference, _dec(amount))
                  for npi, reason, reference, amount in pay.plbs)
