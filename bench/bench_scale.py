@@ -19,6 +19,7 @@ the daemon must do), each in its own child process, in the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import signal
@@ -29,7 +30,6 @@ import time
 from pathlib import Path
 
 import psycopg
-from bench_daemon import measure  # one child run: the iter_835 baseline or run --once
 
 REPO = Path(__file__).resolve().parent.parent
 ADMIN = os.environ.get("GATEWAY_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -142,6 +142,37 @@ def workload_a(args: argparse.Namespace, daemons: int) -> dict[str, float]:
         drop(url)
 
 
+def child(kind: str, path: Path) -> None:
+    started, cpu = time.perf_counter(), time.process_time()
+    if kind == "parse":
+        from gateway.model import ClaimPayment
+        from gateway.x12.read.reader import iter_835
+
+        with path.open("rb") as stream:
+            count = sum(isinstance(item, ClaimPayment) for item in iter_835(stream))
+    else:
+        import logging
+
+        from gateway.config.settings import load_settings
+        from gateway.daemon.loop import Daemon
+        from gateway.log import configure
+
+        settings = load_settings(path)
+        with (path.parent / "daemon.log").open("w") as log:
+            configure(json=True, file=log, level=logging.WARNING)
+            assert Daemon(settings).run(once=True) == 0
+        count = 0
+    print(json.dumps({"cpu": time.process_time() - cpu, "wall": time.perf_counter() - started,
+                      "count": count}))
+
+
+def measure(kind: str, path: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
+                         capture_output=True, text=True, check=True, cwd=REPO)
+    result: dict[str, float] = json.loads(out.stdout.splitlines()[-1])
+    return result
+
+
 def workload_b(args: argparse.Namespace) -> None:
     url = database()
     try:
@@ -170,7 +201,11 @@ def main() -> None:
     parser.add_argument("--claims", type=int, default=20_000)
     parser.add_argument("--daemons", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--big-claims", type=int, default=0, help="0: skip workload B")
+    parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return
     if args.daemons:
         print("| daemons | deliveries | seconds (first receipt to last ack) | deliveries/s | "
               "mean s per file (receipt to last ack) |\n|---|---|---|---|---|")

@@ -116,7 +116,6 @@ def _safe_url(url: str) -> str:
 def run_status(args: argparse.Namespace) -> int:
     from gateway.daemon.runtime import build_runtime
     from gateway.store import open_store
-    from gateway.store.models import FileStatus
 
     settings = load_settings(args.config)
     runtime = build_runtime(settings)
@@ -129,7 +128,7 @@ def run_status(args: argparse.Namespace) -> int:
         for pid, partner in runtime.partners.items():
             files = store.list_files(partner=pid, limit=1000)
             last_file = files[0].received_at.strftime("%Y-%m-%d %H:%M:%S") if files else "-"
-            quarantined = sum(1 for f in files if f.status is FileStatus.QUARANTINED)
+            quarantined = sum(1 for f in files if f.status.value == "quarantined")
             poll = last_polls.get(pid)
             poll_text = datetime.fromtimestamp(poll, UTC).strftime("%Y-%m-%d %H:%M:%S") \
                 if poll else "-"
@@ -145,11 +144,9 @@ def run_status(args: argparse.Namespace) -> int:
 
 def _sla_text(partner: PartnerRuntime, files: list[ReceivedFile], settings: Settings) -> str:
     """``-`` without a rule; ``MISSED`` when today's deadline passed without a new file."""
-    from gateway.store.models import FileStatus
-
     if not partner.sla:
         return "-"
-    received = next((f.received_at for f in files if f.status is not FileStatus.DUPLICATE), None)
+    received = next((f.received_at for f in files if f.status.value != "duplicate"), None)
     now = datetime.now(UTC)
     missed = [r for r in partner.sla if r.missed(now, received, settings.holidays)]
     return f"MISSED ({missed[0].describe()})" if missed else "ok"
