@@ -25,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from gateway.daemon.schedule import utc_now
-from gateway.store import open_store
+from gateway.store.base import MessageStore
 from gateway.store.models import DeliveryState
 from gateway.store.queue_depth import WAITING, QueueTotals
 
@@ -39,9 +39,10 @@ class QueueSnapshot:
     oldest_age: dict[str, float] = field(default_factory=dict)  # destination -> seconds
 
 
-def read_queue_snapshot(store_url: str) -> QueueSnapshot:
-    """The queue now, read on a connection of its own (a scrape runs on the HTTP thread)."""
-    store = open_store(store_url, migrate=False)
+def read_queue_snapshot(open_store: Callable[[], MessageStore]) -> QueueSnapshot:
+    """The queue now, on a store ``open_store`` opens for this read alone (a scrape runs on
+    the HTTP thread, which shares no connection)."""
+    store = open_store()
     try:
         rows = store.queue_depth()
     finally:

@@ -26,8 +26,10 @@ from gateway.store.models import Delivery, Event, Row, delivery_from_row, event_
 from gateway.store.sqlfiles import queries
 
 BATCH = 200
-LEDGER_TABLES = ("requests", "responses", "payments", "claim_payments", "service_lines",
-                 "provider_adjustments", "files")
+# A file's ledger rows, removed by ledger.sql's own ``delete_<table>`` (the statements a
+# re-ingested file's partial rows go out by): one DELETE per table, written once.
+LEDGER_ROWS = ("requests", "responses", "payments", "claim_payments", "service_lines",
+               "provider_adjustments")
 _FILE_ROWS = ("audit_deliveries", "trail", "document_keys", "documents")
 
 
@@ -48,7 +50,7 @@ class RetentionStore:
     def __init__(self, connection: Connection, backend: str,
                  payload_dir: Path | None = None) -> None:
         self._db = connection
-        self._sql = queries(backend, "retention")
+        self._sql = queries(backend, "retention", "ledger")
         self._payload_dir = payload_dir  # SQLite's payload files; None: in the database
         self.backend = backend
 
@@ -234,8 +236,9 @@ class RetentionStore:
         db.execute(self._sql["delete_trail_deliveries"], key)
         for name in _FILE_ROWS:
             db.execute(self._sql[f"expire_{name}"], key)
-        for table in LEDGER_TABLES:
-            db.execute(self._sql[f"expire_ledger_{table}"], key)
+        for table in LEDGER_ROWS:
+            db.execute(self._sql[f"delete_{table}"], key)
+        db.execute(self._sql["expire_ledger_files"], key)
         db.execute(self._sql["expire_file"], key)
 
     # -- what is never pruned ------------------------------------------------------------------

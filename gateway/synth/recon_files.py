@@ -256,11 +256,7 @@ def _write_set(w: SegmentWriter, scenario: Scenario, b: int, cycle: int, n: int,
     st02 = f"{n + 1:04d}"
     w.start_set()
     w.segment("ST", "835", st02)
-    if amount:
-        w.segment("BPR", "C", cents(amount), "C", "ACH", "CCP", "01", "011000015", "DA",
-                  "123456789", style.payer_id, "", "01", "021000021", "DA", "987654321", day)
-    else:
-        w.segment("BPR", "H", "0", "C", "NON", *[""] * 11, day)
+    w.bpr(amount, day, style.payer_id)
     w.segment("TRN", "1", f"{b + 1}{cycle:03d}{n:04d}{spec.seed % 1000:03d}", style.payer_id)
     w.segment("REF", "EV", "EXAMPLEPSAO")
     w.segment("DTM", "405", day)

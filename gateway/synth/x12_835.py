@@ -273,11 +273,7 @@ def _write_set_header(w: SegmentWriter, spec: Spec, st02: str, payee: Pharmacy, 
     day = spec.production_date.strftime("%Y%m%d")
     w.start_set()
     w.segment("ST", "835", st02)
-    if payment:
-        w.segment("BPR", "C", cents(payment), "C", "ACH", "CCP", "01", "011000015", "DA",
-                  "123456789", "1999999999", "", "01", "021000021", "DA", "987654321", day)
-    else:
-        w.segment("BPR", "H", "0", "C", "NON", *[""] * 11, day)
+    w.bpr(payment, day)
     trace = f"{spec.production_date:%y%m%d}{spec.interchange_control_number:05d}{st02}"
     w.segment("TRN", "1", trace, "1999999999")
     w.segment("REF", "EV", "EXAMPLEPSAO")

@@ -10,10 +10,10 @@ they are unique only inside their envelope). It may start with a UTF-8 BOM, repe
 interchange (same ISA06+ISA13) or a payment (same TRN02+TRN03+BPR02+BPR16) inside the file,
 pay pharmacies that are not members, and poison the file with bytes a reader must refuse.
 
-With the bytes comes the :class:`Truth`: every claim (CLP01, CLP07, CLP04) and PLB and the
-pharmacy it belongs to, every set's BPR02 and PLB total, and each set's fate — ``delivered``
-(to a member), ``held`` (a pharmacy not in the roster), ``duplicate`` (a repeated interchange
-or payment: held) or ``quarantined`` (the whole file is refused).
+With the bytes comes the truth (:mod:`gateway.synth.truth`): every claim (CLP01, CLP07,
+CLP04) and PLB and the pharmacy it belongs to, every set's BPR02 and PLB total, and each set's
+fate — ``delivered`` (to a member), ``held`` (a pharmacy not in the roster), ``duplicate`` (a
+repeated interchange or payment: held) or ``quarantined`` (the whole file is refused).
 Every name and id is synthetic; money is integer cents inside, Decimal outside.
 """
 
@@ -27,6 +27,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from gateway.synth.pharmacies import Pharmacy, make_pharmacies
+from gateway.synth.truth import ClaimTruth as ClaimTruth
+from gateway.synth.truth import Fate, PlbTruth, SetTruth
+from gateway.synth.truth import Truth as Truth
 from gateway.synth.x12_writer import Delimiters, SegmentWriter, cents
 
 # Delimiter sets real senders use (element, repetition, component, terminator, suffix).
@@ -50,73 +53,6 @@ class Pool:
     members: tuple[Pharmacy, ...]
     strangers: tuple[Pharmacy, ...]
     psao: Pharmacy
-
-
-@dataclass(frozen=True)
-class ClaimTruth:
-    """One claim as generated: whose it is, and what identifies it in any output."""
-
-    npi: str  # the pharmacy the claim belongs to
-    claim_id: str  # CLP01 (Rx number)
-    ccn: str  # CLP07, unique per generated claim
-    paid: Decimal  # CLP04
-
-
-@dataclass(frozen=True)
-class PlbTruth:
-    """One PLB adjustment as generated: PLB01 (whose it is), reason, reference, amount."""
-
-    npi: str
-    reason: str
-    reference: str
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class SetTruth:
-    """One transaction set: its envelope identity, its money and its fate."""
-
-    interchange: int  # ordinal of its interchange in the file, from 0
-    isa13: str
-    gs06: str
-    st02: str
-    shape: str  # "pharmacy" (payee = the pharmacy) or "central" (payee = the PSAO)
-    payment: Decimal  # BPR02
-    plb: Decimal  # sum of PLB amounts
-    claims: tuple[ClaimTruth, ...]
-    fate: str  # for a member's claims; a stranger's are "held" (see claim_fates)
-    trace: str  # TRN02
-    members: frozenset[str] = frozenset()  # NPIs of roster members
-    plbs: tuple[PlbTruth, ...] = ()
-    psao: str = ""  # the PSAO's NPI: its PLBs are its own part, never a pharmacy's
-
-    def claim_fate(self, claim: ClaimTruth) -> str:
-        if self.fate in ("duplicate", "quarantined"):
-            return self.fate
-        return "delivered" if claim.npi in self.members else "held"
-
-    def plb_fate(self, plb: PlbTruth) -> str:
-        """Like a claim's; ``retained`` for the PSAO's own adjustments of a central pay."""
-        if self.fate in ("duplicate", "quarantined"):
-            return self.fate
-        if plb.npi == self.psao:
-            return "retained"
-        return "delivered" if plb.npi in self.members else "held"
-
-
-@dataclass(frozen=True)
-class Truth:
-    """What the file holds and what must become of each claim."""
-
-    sets: tuple[SetTruth, ...]
-    quarantined: bool  # the whole file must be refused (poison)
-    poison: str | None = None  # what was done to it
-
-    def claims(self, fate: str) -> list[tuple[ClaimTruth, SetTruth]]:
-        return [(c, s) for s in self.sets for c in s.claims if s.claim_fate(c) == fate]
-
-    def plbs(self, fate: str) -> list[PlbTruth]:
-        return [p for s in self.sets for p in s.plbs if s.plb_fate(p) == fate]
 
 
 @dataclass(frozen=True)
@@ -185,7 +121,7 @@ def generate(seed: int, pool: Pool, *, poison_rate: float = 0.08,
     for ordinal in range(rng.choice((1, 1, 2, 2, 3))):
         if written and rng.random() < duplicate_rate:
             data, sets = rng.choice(written)  # the same interchange again: ISA06+ISA13 repeated
-            draw.sets += [replace(s, interchange=ordinal, fate="duplicate") for s in sets]
+            draw.sets += [replace(s, interchange=ordinal, fate=Fate.DUPLICATE) for s in sets]
         else:
             data, sets = _interchange(draw, ordinal, duplicate_rate)
             written.append((data, sets))
@@ -196,7 +132,7 @@ def generate(seed: int, pool: Pool, *, poison_rate: float = 0.08,
     truth = Truth(tuple(draw.sets), quarantined=False)
     if rng.random() < poison_rate:
         body, poison = _poison(rng, body)
-        truth = Truth(tuple(replace(s, fate="quarantined") for s in draw.sets), True, poison)
+        truth = Truth(tuple(replace(s, fate=Fate.QUARANTINED) for s in draw.sets), True, poison)
     return Shape(f"shape-{seed:05d}.835", body, truth)
 
 
@@ -206,7 +142,7 @@ def combine(name: str, originals: Sequence[Shape]) -> Shape:
     if any(s.truth.quarantined for s in originals):
         raise ValueError("a quarantined original was never received: nothing to duplicate")
     body = b"".join(s.data.removeprefix(BOM) for s in originals)
-    sets = tuple(replace(t, fate="duplicate") for s in originals for t in s.truth.sets)
+    sets = tuple(replace(t, fate=Fate.DUPLICATE) for s in originals for t in s.truth.sets)
     return Shape(name, body, Truth(sets, quarantined=False))
 
 
@@ -231,9 +167,9 @@ def _interchange(draw: _Draw, ordinal: int,
         for number in range(count):
             st02 = f"{number + 1:04d}"
             if draw.payments and rng.random() < duplicate_rate:
-                payment, fate = rng.choice(draw.payments), "duplicate"  # paid again
+                payment, fate = rng.choice(draw.payments), Fate.DUPLICATE  # paid again
             else:
-                payment, fate = _payment(draw, len(draw.payments)), "delivered"
+                payment, fate = _payment(draw, len(draw.payments)), Fate.DELIVERED
                 draw.payments.append(payment)
             _write_set(w, d, draw.day, st02, payment)
             truth = _set_truth(draw, payment, ordinal, isa13, gs06, st02, fate)
@@ -308,11 +244,7 @@ def _write_set(w: SegmentWriter, d: Delimiters, day: date, st02: str, pay: _Paym
     payment = pay.paid - pay.plb
     w.start_set()
     w.segment("ST", "835", st02)
-    if payment:
-        w.segment("BPR", "C", cents(payment), "C", "ACH", "CCP", "01", "011000015", "DA",
-                  "123456789", "1999999999", "", "01", "021000021", "DA", "987654321", stamp)
-    else:
-        w.segment("BPR", "H", "0", "C", "NON", *[""] * 11, stamp)
+    w.bpr(payment, stamp)
     w.segment("TRN", "1", pay.trace, "1999999999")
     w.segment("REF", "EV", "EXAMPLEPSAO")
     w.segment("DTM", "405", stamp)
@@ -357,7 +289,7 @@ def _write_claim(w: SegmentWriter, d: Delimiters, stamp: str, claim: _Claim,
 
 
 def _set_truth(draw: _Draw, pay: _Payment, ordinal: int, isa13: str, gs06: str, st02: str,
-               fate: str) -> SetTruth:
+               fate: Fate) -> SetTruth:
     claims = tuple(ClaimTruth(c.npi, c.rx, c.ccn, _dec(c.paid)) for c in pay.claims)
     plbs = tuple(PlbTruth(npi, reason, reference, _dec(amount))
                  for npi, reason, reference, amount in pay.plbs)

@@ -79,6 +79,15 @@ class SegmentWriter:
     def start_set(self) -> None:
         self._set_start = self.count
 
+    def bpr(self, amount: int, day: str, payer_id: str = "1999999999") -> None:
+        """The BPR of a synthetic 835: an ACH credit of ``amount`` cents on ``day``
+        (CCYYMMDD) between the test banks, or a non-payment (``H``) when it is 0."""
+        if amount:
+            self.segment("BPR", "C", cents(amount), "C", "ACH", "CCP", "01", "011000015", "DA",
+                         "123456789", payer_id, "", "01", "021000021", "DA", "987654321", day)
+        else:
+            self.segment("BPR", "H", "0", "C", "NON", *[""] * 11, day)
+
     def end_set(self, control_number: str) -> int:
         """Write SE with the count of segments ST..SE and return that count."""
         segments = self.count - self._set_start + 1

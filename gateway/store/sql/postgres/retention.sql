@@ -90,24 +90,6 @@ DELETE FROM document_keys WHERE document_id IN (SELECT id FROM documents WHERE f
 -- name: expire_documents
 DELETE FROM documents WHERE file_id = %(file_id)s;
 
--- name: expire_ledger_requests
-DELETE FROM ledger_requests WHERE file_id = %(file_id)s;
-
--- name: expire_ledger_responses
-DELETE FROM ledger_responses WHERE file_id = %(file_id)s;
-
--- name: expire_ledger_payments
-DELETE FROM ledger_payments WHERE file_id = %(file_id)s;
-
--- name: expire_ledger_claim_payments
-DELETE FROM ledger_claim_payments WHERE file_id = %(file_id)s;
-
--- name: expire_ledger_service_lines
-DELETE FROM ledger_service_lines WHERE file_id = %(file_id)s;
-
--- name: expire_ledger_provider_adjustments
-DELETE FROM ledger_provider_adjustments WHERE file_id = %(file_id)s;
-
 -- name: expire_ledger_files
 DELETE FROM ledger_files WHERE file_id = %(file_id)s;
 
