@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
+from gateway.cli.operator import missing_store
 from gateway.cli.run import add_config_argument
 from gateway.config.settings import Settings, load_settings
 
@@ -87,9 +88,10 @@ def run_check(args: argparse.Namespace) -> int:
     print(f"ok    configuration {settings.path}: {len(runtime.partners)} PBM(s), "
           f"{len(runtime.config.destinations)} SFTP destination(s), {len(roster)} member(s) "
           f"({active} active)")
-    store = open_store(settings.store_url)
-    store.close()
-    print(f"ok    store {_safe_url(settings.store_url)}")
+    created = missing_store(settings) is not None
+    open_store(settings.store_url).close()  # a new SQLite store is made at the current schema
+    print(f"ok    store {_safe_url(settings.store_url)}"
+          + (": created, empty (the daemon had not run with it yet)" if created else ""))
     from gateway.ops.check import check_offline, probe_all
 
     failures = 0
@@ -119,6 +121,8 @@ def run_status(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     runtime = build_runtime(settings)
+    if missing := missing_store(settings):
+        raise missing
     store = open_store(settings.store_url, migrate=False, create=False)
     try:
         print(_daemon_line(settings))
