@@ -5,7 +5,10 @@ polish)."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,18 +16,19 @@ import pytest
 from gateway.cli import main
 from gateway.cli.codes import EXIT_INVALID, EXIT_USAGE
 
+REPO = Path(__file__).resolve().parent.parent
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> tuple[Path, str]:
-    """The README's one-command set-up and run; its output."""
+    """The README's one-command set-up and run, as the operator runs it (its own process:
+    the daemon's logging set-up stays out of this one); its output."""
     root = tmp_path_factory.mktemp("ops") / "demo"
-    import contextlib
-    import io
-
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["demo", "--dir", str(root)]) == 0
-    return root, out.getvalue()
+    done = subprocess.run([sys.executable, "-m", "gateway", "demo", "--dir", str(root)],
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert done.returncode == 0, done.stderr
+    return root, done.stdout
 
 
 @pytest.fixture
@@ -121,3 +125,16 @@ def test_users_add_without_a_terminal_says_to_use_password_stdin(workspace, caps
     code, _, err = gateway(capsys, "users", "add", "alice", "--role", "operator",
                            "--password-stdin", "--config", str(workspace))
     assert code == 0, err
+
+
+def test_a_store_the_daemon_has_not_made_yet_is_named_with_its_config_key(workspace, capsys):
+    """The store's own message asked for --config — already given."""
+    shutil.rmtree(workspace / "data")
+    toml = (workspace / "gateway.toml").resolve()
+    for argv in (["status"], ["trace", "F1"], ["files", "list"]):
+        code, _, err = gateway(capsys, *argv, "--config", str(workspace))
+        assert code == EXIT_USAGE, argv
+        assert f"{toml}: [gateway] store: there is no store at" in err, err
+        assert f"`gateway run --config {toml}`" in err and "pass --config" not in err
+    code, out, _ = gateway(capsys, "check", "--config", str(workspace), "--offline")
+    assert code == 0 and "created, empty (the daemon had not run with it yet)" in out

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from gateway.cli.run import CONFIG_ENV
 from gateway.config.configuration import Configuration, load_configuration
@@ -84,12 +85,29 @@ def opened(args: argparse.Namespace, *, roster: bool = False,
     settings = load_settings(path) if path else None
     url = settings.store_url if settings else store_url(args.store)
     config = load_configuration(settings.partners_dir) if settings and roster else None
+    if settings is not None and not create and (missing := missing_store(settings)):
+        raise missing
     store = (open_configured(settings, create=create) if settings is not None
              else open_store(url, create=False))
     try:
         yield Context(store, settings, config)
     finally:
         store.close()
+
+
+def missing_store(settings: Settings) -> ConfigError | None:
+    """Why a configuration's SQLite store is not there (yet): the daemon has not run, or
+    ``[gateway] store`` names another path (the store's own message asks for --config)."""
+    parts = urlsplit(settings.store_url)
+    path = Path(unquote(parts.path)[1:])
+    if parts.scheme == "sqlite" and parts.path[1:] and not path.is_file():
+        return ConfigError(
+            f"there is no store at {path} yet",
+            where=f"{settings.path}: [gateway] store",
+            fix=f"the daemon creates it at its first start (`gateway run --config "
+            f"{settings.path}`); if it has run, this store URL names another path",
+        )
+    return None
 
 
 def actor() -> str:

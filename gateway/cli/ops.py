@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gateway.cli.codes import EXIT_INVALID, EXIT_OK
+from gateway.cli.operator import missing_store
 from gateway.cli.run import add_config_argument
 from gateway.config.settings import Settings, load_settings
 
@@ -94,9 +95,10 @@ def run_check(args: argparse.Namespace) -> int:
           f"{key.detail}")
     failures = int(not key.ok)
     if key.ok:
-        store = open_configured(settings)
-        store.close()
-        print(f"ok    store {_safe_url(settings.store_url)}")
+        created = missing_store(settings) is not None
+        open_configured(settings).close()  # a new SQLite store is made at the current schema
+        print(f"ok    store {_safe_url(settings.store_url)}"
+              + (": created, empty (the daemon had not run with it yet)" if created else ""))
     probes = check_offline(runtime)
     for line in probes if args.offline else chain(probes, probe_all(runtime)):
         failures += not line.ok
@@ -123,6 +125,8 @@ def run_status(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.config)
     runtime = build_runtime(settings)
+    if missing := missing_store(settings):
+        raise missing
     store = open_configured(settings, migrate=False, create=False)
     try:
         print(_daemon_line(settings))

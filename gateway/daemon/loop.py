@@ -334,7 +334,7 @@ class Daemon:
 
     def _queue_snapshot(self) -> QueueSnapshot:
         """Read at every scrape, on its own connection (the HTTP thread is not ours)."""
-        return read_queue_snapshot(lambda: open_store(self.settings.store_url, migrate=False))
+        return read_queue_snapshot(lambda: open_configured(self.settings, migrate=False))
 
     def _health(self) -> Health:
         silent = time.monotonic() - self._last_cycle
