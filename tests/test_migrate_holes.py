@@ -33,6 +33,7 @@ def test_migrate_applies_a_migration_below_the_highest_applied(tmp_path, capsys)
                        (migration.version, migration.name, time.time()))
     db.close()
     assert main(["migrate", "--store", f"sqlite:///{path}"]) == 0
+    assert "applied 009_payment_keys)" in capsys.readouterr().out
     db = sqlite3.connect(path)
     tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     versions = {row[0] for row in db.execute("SELECT version FROM schema_version")}

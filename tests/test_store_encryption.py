@@ -204,3 +204,13 @@ def test_a_sealed_payload_is_read_by_offset_like_a_file(store_url):
         assert stream.seek(0, io.SEEK_END) == len(data)
         stream.seek(0)
         assert stream.read() == data
+
+
+def test_a_sealing_store_opened_without_keys_writes_no_plaintext(store_url):
+    with open_store(store_url, keyring=Keyring(kek())) as store:
+        store.put_payload(io.BytesIO(MARKER))
+    with open_store(store_url) as keyless, pytest.raises(StoreError, match="--config"):
+        keyless.put_payload(io.BytesIO(MARKER * 2))
+    with open_store(store_url, keyring=Keyring(None)) as off:  # payloads = "off", explicitly
+        sha256 = off.put_payload(io.BytesIO(MARKER * 2))
+        assert MARKER in stored_bytes(off, sha256)

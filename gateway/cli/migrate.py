@@ -39,7 +39,7 @@ def run_migrate(args: argparse.Namespace) -> int:
         finally:
             lock.release()
         applied = [f"{m.version:03d}_{m.name}" for m in migrations(store.backend)
-                   if before < m.version <= after]
+                   if m.version in store.upgraded()]  # a hole below the top filled, too
         if applied:
             print(f"migrated {store!r}: schema version {before} -> {after} "
                   f"(applied {', '.join(applied)})")

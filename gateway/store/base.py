@@ -105,6 +105,11 @@ class MessageStore(OperatorStore):
         """The schema version in force (0: never migrated), changing nothing."""
 
     @abstractmethod
+    def upgraded(self) -> list[int]:
+        """The versions the last :meth:`upgrade` applied, read under its lock (a hole below
+        the highest version, filled, shows here; a concurrent run's work does not)."""
+
+    @abstractmethod
     def latest_schema(self) -> int:
         """The schema version this gateway's migrations lead to."""
 

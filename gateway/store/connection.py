@@ -49,6 +49,8 @@ class Connection(Protocol):
         """The schema version in force (0: none), without changing anything."""
         ...
 
+    upgraded: list[int]  # the versions the last upgrade() applied
+
     def migrate(self) -> int:
         """Apply the back end's pending migrations; the schema version now in force."""
         ...

@@ -77,6 +77,8 @@ class PayloadDirectory:
         """Keep the bytes (sealed when the sealer seals); return (sha256, size)."""
         if self.sealer is not None and self.sealer.sealing:
             return self._put_sealed(self.sealer, data)
+        if self.sealer is not None:
+            self.sealer.allow_plaintext()
         with atomic_write(None, directory=self._incoming, prefix=".payload-", suffix="") as pending:
             sha256, size = copy_hashing(data, pending.file)
             final = self.path_of(sha256)

@@ -32,6 +32,7 @@ class PostgresConnection:
 
     def __init__(self, url: str, *, synchronous_commit: bool) -> None:
         self.url = url
+        self.upgraded: list[int] = []  # the versions the last upgrade() applied
         self.synchronous_commit = synchronous_commit
         self.lock = threading.Lock()
         self.db = self._connect()
@@ -113,6 +114,7 @@ class PostgresConnection:
             rows = db.execute("SELECT version FROM schema_version").fetchall()
             applied = {row["version"] for row in rows}
             version = before = max(applied, default=0)
+            done: list[int] = []
             for migration in pending("postgres", applied, describe_url(self.url)):
                 db.execute(migration.sql.encode())  # several statements, no parameters
                 db.execute(
@@ -120,6 +122,8 @@ class PostgresConnection:
                     (migration.version, migration.name),
                 )
                 version = max(version, migration.version)
+                done.append(migration.version)
+        self.upgraded = done
         return before, version
 
     def close(self) -> None:

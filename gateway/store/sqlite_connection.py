@@ -29,6 +29,7 @@ class SQLiteConnection:
 
     def __init__(self, path: Path, synchronous: str) -> None:
         self.path = str(path)
+        self.upgraded: list[int] = []  # the versions the last upgrade() applied
         self.db = sqlite3.connect(
             path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000
         )
@@ -97,6 +98,7 @@ class SQLiteConnection:
             applied = {row[0] for row in db.execute("SELECT version FROM schema_version")}
             version: int = max(applied, default=0)
             before = version
+            done: list[int] = []
             for migration in pending("sqlite", applied, self.path):
                 for statement in _statements(migration.sql):
                     db.execute(statement)
@@ -105,6 +107,8 @@ class SQLiteConnection:
                     (migration.version, migration.name, time.time()),
                 )
                 version = max(version, migration.version)
+                done.append(migration.version)
+        self.upgraded = done
         return before, version
 
     @contextmanager

@@ -81,6 +81,9 @@ class SQLStore(MessageStore, Generic[_Connection]):
     def schema_version(self) -> int:
         return self._intake.schema_version()
 
+    def upgraded(self) -> list[int]:
+        return self._intake.upgraded
+
     def latest_schema(self) -> int:
         return latest(self.backend)
 

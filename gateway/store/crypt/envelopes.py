@@ -46,11 +46,29 @@ class PayloadSealer:
         self._db = connection
         self._sql = queries(backend, "crypt")
         self.keyring = keyring
+        self._seals = True  # until a look at payload_envelopes says otherwise
 
     @property
     def sealing(self) -> bool:
         """Whether new payloads are sealed (a key is configured and encryption is on)."""
         return self.keyring is not None and self.keyring.current is not None
+
+    def allow_plaintext(self, db: Transaction | None = None) -> None:
+        """Before a plaintext put: refused when no keys were given (not an explicit off) to a
+        store that already seals — a command opened without --config, a gateway.toml whose
+        [encryption] went missing — so that only ``payloads = "off"`` writes plaintext.
+        ``db``: the transaction the put runs in, if any (its connection is taken)."""
+        if self.keyring is not None or not self._seals:
+            return
+        sql = self._sql["any_envelope"]
+        found = db.execute(sql, {}).fetchone() if db is not None else self._db.one(sql, {})
+        if found is None:
+            self._seals = False  # checked once per store opened: a plaintext store stays so
+            return
+        raise StoreError("this store keeps its payloads encrypted and no key was given: "
+                         "nothing is written in plaintext",
+                         fix="run the command with --config PATH (the gateway.toml whose "
+                         '[encryption] names the key); payloads = "off" there only by choice')
 
     def transaction(self) -> AbstractContextManager[Transaction]:
         return self._db.transaction()

@@ -22,3 +22,6 @@ SELECT key_id, count(*) AS payloads FROM payload_envelopes GROUP BY key_id ORDER
 
 -- name: drop_envelope
 DELETE FROM payload_envelopes WHERE sha256 = :sha256;
+
+-- name: any_envelope
+SELECT 1 AS sealed FROM payload_envelopes LIMIT 1;
