@@ -7,6 +7,7 @@ memory; an NCPDP file is read strictly (its acknowledgments are not X12's).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -17,7 +18,11 @@ from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.routing.read_sets import SetTallies, SetTally
 from gateway.store.models import ReceivedFile
 from gateway.x12.read.reader import iter_835
+from gateway.x12.read.transaction import Item
 from gateway.x12.syntax.findings import Finding
+
+# Takes each item of an 835 as the parse stage reads it (gateway.reconcile.recorder's listener).
+ItemSink = Callable[[Item], None]
 
 
 @dataclass(frozen=True)
@@ -50,15 +55,22 @@ def file_format(stream: BinaryIO, received: ReceivedFile) -> str:
     return found
 
 
-def parse_file(stream: BinaryIO, received: ReceivedFile) -> Parsed:
+def parse_file(stream: BinaryIO, received: ReceivedFile,
+               sinks: Sequence[ItemSink] = ()) -> Parsed:
     """Read the whole file: an X12 835 collecting its findings (one document per transaction
     set), an NCPDP file strictly (one per transmission; its acknowledgments are not X12's).
+
+    Each item of an 835 also goes to every one of ``sinks`` (the claims ledger's, so the one
+    read serves it too); a sink must not raise.
     """
     if file_format(stream, received) == "x12":
         findings: list[Finding] = []
         tallies = SetTallies()  # one tally per set: bounded memory
+        feed = tallies.feed
         for item in iter_835(stream, file_name=received.original_name, findings=findings):
-            tallies.feed(item)
+            feed(item)
+            for sink in sinks:
+                sink(item)
         return Parsed({"835": len(tallies.sets)}, findings, tuple(tallies.sets))
     counts: dict[str, int] = {}
     for document in read_ncpdp(stream, strict=True):

@@ -38,6 +38,7 @@ from gateway.routing.duplicates import find_duplicates
 from gateway.routing.plan import output_stem, plan_deliveries
 from gateway.routing.policy import RosterPolicy
 from gateway.routing.read_sets import SetTally, read_sets
+from gateway.routing.written import TallyingWriter
 from gateway.store.base import MessageStore
 from gateway.store.models import Delivery, DeliveryRequest, ReceivedFile
 from gateway.x12.read.reader import read_835
@@ -144,8 +145,9 @@ def route_into_store(
     name = file_name or path.name
     with path.open("rb") as stream:
         read = read_sets(stream, file=sha256, file_name=name, tallies=tallies)
-    result = split_835(path, policy=policy, writer=StorePartWriter(store), numbers=numbers,
-                       sender=sender, sha256=sha256)
+    writer = TallyingWriter(StorePartWriter(store))  # the parts' bytes, counted as written
+    result = split_835(path, policy=policy, writer=writer, numbers=numbers, sender=sender,
+                       sha256=sha256)
     partner = partner or store.get_file(file_id).partner
     duplicates = find_duplicates(store.payments, partner, file_id, read)
 
@@ -163,7 +165,7 @@ def route_into_store(
         requests += mine
         queued.append(QueuedPart(part, payload, tuple(r.idempotency_key or "" for r in mine)))
     try:
-        prove(read, queued, result.psao_adjustments, store.open_payload, name)
+        prove(read, queued, result.psao_adjustments, writer.written, name)
     except ConservationError:
         store.payments.forget_file(file_id)  # nothing was sent: a corrected resend is new
         raise
