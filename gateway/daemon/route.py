@@ -145,25 +145,29 @@ def route_into_store(
     name = file_name or path.name
     with path.open("rb") as stream:
         read = read_sets(stream, file=sha256, file_name=name, tallies=tallies)
-    writer = TallyingWriter(StorePartWriter(store))  # the parts' bytes, counted as written
-    result = split_835(path, policy=policy, writer=writer, numbers=numbers, sender=sender,
-                       sha256=sha256)
-    partner = partner or store.get_file(file_id).partner
-    duplicates = find_duplicates(store.payments, partner, file_id, read)
+    # Parts, documents and control numbers commit without waiting for the disk: a crash
+    # redoes the whole route (same bytes, same keys), and enqueue_many's synchronous commit
+    # below flushes them all before anything is queued.
+    with store.deferred_commits():
+        writer = TallyingWriter(StorePartWriter(store))  # the parts' bytes, counted as written
+        result = split_835(path, policy=policy, writer=writer, numbers=numbers, sender=sender,
+                           sha256=sha256)
+        partner = partner or store.get_file(file_id).partner
+        duplicates = find_duplicates(store.payments, partner, file_id, read)
 
-    requests: list[DeliveryRequest] = []
-    queued: list[QueuedPart] = []
-    for ordinal, part in enumerate(result.parts):
-        payload = part.location.removeprefix("payload:")
-        document = store.add_document(
-            file_id, ordinal, kind="835-part", routing_keys=_routing_keys(part),
-            source_start=part.source.start_offset, source_end=part.source.end_offset,
-            payload_sha256=payload,
-        )
-        duplicate = duplicates.get(part.source.identity) if part.source.identity else None
-        mine = _part_requests(store, document.id, part, payload, duplicate, mappings)
-        requests += mine
-        queued.append(QueuedPart(part, payload, tuple(r.idempotency_key or "" for r in mine)))
+        requests: list[DeliveryRequest] = []
+        queued: list[QueuedPart] = []
+        for ordinal, part in enumerate(result.parts):
+            payload = part.location.removeprefix("payload:")
+            document = store.add_document(
+                file_id, ordinal, kind="835-part", routing_keys=_routing_keys(part),
+                source_start=part.source.start_offset, source_end=part.source.end_offset,
+                payload_sha256=payload,
+            )
+            duplicate = duplicates.get(part.source.identity) if part.source.identity else None
+            mine = _part_requests(store, document.id, part, payload, duplicate, mappings)
+            requests += mine
+            queued.append(QueuedPart(part, payload, tuple(r.idempotency_key or "" for r in mine)))
     try:
         prove(read, queued, result.psao_adjustments, writer.written, name)
     except ConservationError:
