@@ -15,7 +15,7 @@ from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
 from gateway.ncpdp.model import ClaimRequest, ClaimResponse
 from gateway.ncpdp.reader import parse_file as read_ncpdp
-from gateway.routing.read_sets import SetTallies, SetTally
+from gateway.routing.read_sets import ReadSet, SetTallies
 from gateway.store.models import ReceivedFile
 from gateway.x12.read.reader import iter_835
 from gateway.x12.read.transaction import Item
@@ -32,7 +32,7 @@ class Parsed:
 
     documents: dict[str, int]
     findings: list[Finding]
-    tallies: tuple[SetTally, ...] | None = None  # an 835's sets, for the conservation proof
+    sets: tuple[ReadSet, ...] | None = None  # an 835's sets, for the conservation proof
 
     def refusal(self) -> InputError | None:
         """The first fatal finding as the error the file is quarantined for, if any."""
@@ -65,13 +65,16 @@ def parse_file(stream: BinaryIO, received: ReceivedFile,
     """
     if file_format(stream, received) == "x12":
         findings: list[Finding] = []
-        tallies = SetTallies()  # one tally per set: bounded memory
+        tallies = SetTallies(received.sha256)  # one tally per set: bounded memory
         feed = tallies.feed
-        for item in iter_835(stream, file_name=received.original_name, findings=findings):
+        for item in iter_835(stream, file_name=received.original_name, findings=findings,
+                             tap=tallies.segment):
             feed(item)
             for sink in sinks:
                 sink(item)
-        return Parsed({"835": len(tallies.sets)}, findings, tuple(tallies.sets))
+        sets = tuple(tallies.read_sets(received.original_name)) if not any(
+            f.fatal for f in findings) else None  # a refused file is never routed
+        return Parsed({"835": len(tallies.sets)}, findings, sets)
     counts: dict[str, int] = {}
     for document in read_ncpdp(stream, strict=True):
         kind = ncpdp_kind(document)

@@ -42,7 +42,7 @@ from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import ItemSink, Parsed
 from gateway.errors import ConfigError, InputError, Location, StoreUnavailable
 from gateway.log import get_logger
-from gateway.routing.read_sets import SetTally
+from gateway.routing.read_sets import ReadSet
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
 from gateway.x12.syntax.findings import Finding
@@ -56,7 +56,7 @@ Validator = Callable[[BinaryIO, ReceivedFile, Sequence[ItemSink]], Parsed]
 # A router: split and route a parsed file into documents and deliveries; return how many.
 # Given the parse's tallies of the file's sets when it was parsed in this process (None after
 # a restart: the router reads the file again for its conservation proof).
-Router = Callable[[ReceivedFile, Sequence[SetTally] | None], int]
+Router = Callable[[ReceivedFile, Sequence[ReadSet] | None], int]
 # An acknowledger: given the file, the error it is refused for (None: accepted) and the
 # findings of the parse (None: read them again), queue what the partner wants.
 Acknowledger = Callable[[ReceivedFile, InputError | None, list[Finding] | None], None]
@@ -185,16 +185,16 @@ class Pipeline:
         conservation proof fails) quarantines it, and the acknowledgment rejects it.
         """
         findings: list[Finding] | None = None  # None after a restart: read again to ack
-        tallies: Sequence[SetTally] | None = None
+        sets: Sequence[ReadSet] | None = None
         if received.status is FileStatus.RECEIVED:
             parsed = self._parse_whole(received)
             if parsed is None:
                 return  # quarantined
-            findings, tallies = parsed.findings, parsed.tallies
+            findings, sets = parsed.findings, parsed.sets
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
             try:
-                queued = self._route(received, tallies)
+                queued = self._route(received, sets)
             except InputError as exc:
                 self.quarantine(received, exc, findings)
                 return

@@ -43,7 +43,7 @@ class Tr3Parse:
         self.log.info("tr3 validated", partner=received.partner, file_id=received.id,
                       errors=sum(f.fatal for f in added), warnings=sum(not f.fatal for f in added),
                       codes=sorted({f.code for f in added})[:10])
-        return Parsed(parsed.documents, findings, parsed.tallies)
+        return Parsed(parsed.documents, findings, parsed.sets)
 
     @property
     def validator(self) -> Tr3Validator:

@@ -25,7 +25,7 @@ whose BPR or payer/payee is missing, or that sits in a non-835 group, yields not
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
 from gateway.model import (
@@ -59,8 +59,10 @@ def iter_835(
     *,
     file_name: str | None = None,
     findings: list[Finding] | None = None,
+    tap: Callable[[Segment], object] | None = None,
 ) -> Iterator[Item]:
-    """Yield the items of an 835 file in file order, in bounded memory (module docstring)."""
+    """Yield the items of an 835 file in file order, in bounded memory (module docstring).
+    ``tap`` sees every segment as tokenized (so one tokenizer pass serves another reader)."""
     reporter = Reporter(file_name, findings)
     envelope = EnvelopeChecker(reporter)
     transaction = TransactionReader(reporter, file_name)
@@ -69,7 +71,10 @@ def iter_835(
     in_set = False  # an ST..SE is open
     loop: list[Segment] | None = None  # the open loop of the open 835 set (None: not read)
     segment: Segment | None = None
-    for segment in iter_segments(stream, reporter=reporter):
+    segments: Iterable[Segment] = iter_segments(stream, reporter=reporter)
+    if tap is not None:
+        segments = _tapped(segments, tap)
+    for segment in segments:
         seg_id = segment[2][0]
         if loop is not None:  # in an 835 set: most segments just join the open loop
             if seg_id not in LOOP_OR_ENVELOPE_IDS:
@@ -206,3 +211,9 @@ def _envelope(isa: Segment | None, gs: Segment) -> Envelope:
         group_control_number=element(gs, 6),
         version=element(gs, 8),
     )
+
+
+def _tapped(segments: Iterable[Segment], tap: Callable[[Segment], object]) -> Iterator[Segment]:
+    for segment in segments:
+        tap(segment)
+        yield segment
