@@ -1,5 +1,5 @@
 """What every operator command shares: which store (and configuration) it works on, who the
-operator is, ids, dates, tables and progress.
+operator is, ids, dates and tables (progress bars: gateway.cli.progress).
 
 The store: ``--store URL``, else ``--config PATH`` (the daemon's gateway.toml: its store and
 its roster), else ``$GATEWAY_STORE``, else ``$GATEWAY_CONFIG``, else
@@ -14,7 +14,6 @@ import argparse
 import getpass
 import os
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from gateway.cli.run import CONFIG_ENV
 from gateway.config.configuration import Configuration, load_configuration
 from gateway.config.settings import Settings, load_settings
 from gateway.errors import ConfigError
-from gateway.service.operations import Operations, Progress
+from gateway.service.operations import Operations
 from gateway.service.views import Page
 from gateway.store import ENV_VAR as STORE_ENV
 from gateway.store import MessageStore, open_store, store_url
@@ -158,22 +157,3 @@ def table(headers: list[str], rows: Iterable[list[str]]) -> None:
     widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows, strict=False)]
     for row in [headers, *rows]:
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
-
-
-@contextmanager
-def progress(description: str) -> Iterator[Progress | None]:
-    """A ``rich`` progress bar on stderr while long work runs — only when stderr is a
-    terminal (a pipe or a log file gets no bar). Yields the (done, total) callback, or None."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import Progress as Bar
-
-    with Bar(console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update

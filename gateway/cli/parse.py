@@ -8,8 +8,9 @@ pharmacy, claim count and statuses). Every X12 format streams from ``iter_835``,
 claim, so a single-ST central-pay file of any size is printed in bounded memory (the JSON is
 written as it is read: :class:`gateway.jsonable.RemittanceJson`).
 ``visible`` shows an NCPDP file's control characters as <FS>, <GS>, <RS>, <STX>, <ETX>.
-Invalid input stops with exit code 1 and one line on stderr naming the defect, the segment
-and the byte offset.
+With stderr on a terminal and stdout redirected, a bar on stderr shows the bytes read
+(gateway.cli.progress). Invalid input stops with exit code 1 and one line on stderr naming
+the defect, the segment and the byte offset.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from gateway.cli.codes import EXIT_OK, EXIT_USAGE
+from gateway.cli.progress import reading
 from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
 from gateway.jsonable import RemittanceJson
@@ -56,19 +58,20 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"gateway: {path}: no such file", file=sys.stderr)
         return EXIT_USAGE
-    with path.open("rb") as stream:
-        head = stream.read(HEAD_SIZE)
-        kind = detect_format(head)
-        stream.seek(0)
-        if kind is None:
-            seen = f"starts with {printable_prefix(head)}" if head.strip() else "is empty"
-            raise InputError(
-                f"not a recognised format: the file {seen}",
-                code="unknown-format",
-                where=Location(file=path.name, byte_offset=0),
-                fix="the gateway reads X12 835 files (starting with ISA) and NCPDP batch files "
-                "or D.0 transmissions; check the file",
-            )
+    with path.open("rb") as peek:
+        head = peek.read(HEAD_SIZE)
+    kind = detect_format(head)
+    if kind is None:
+        seen = f"starts with {printable_prefix(head)}" if head.strip() else "is empty"
+        raise InputError(
+            f"not a recognised format: the file {seen}",
+            code="unknown-format",
+            where=Location(file=path.name, byte_offset=0),
+            fix="the gateway reads X12 835 files (starting with ISA) and NCPDP batch files "
+            "or D.0 transmissions; check the file",
+        )
+    passes = 2 if kind == "x12" and args.format == "summary" else 1  # + the payment keys
+    with reading(path, f"reading {path.name}", passes=passes, streams_output=True) as stream:
         if args.format == "visible":
             _write_visible(stream, sys.stdout)
             return EXIT_OK

@@ -31,11 +31,11 @@ from gateway.cli.operator import (
     page_footer,
     page_offset,
     parse_id,
-    progress,
     store_options,
     table,
     when,
 )
+from gateway.cli.progress import progress
 from gateway.errors import ConfigError
 from gateway.lifecycle.audit import FileTrail, file_of_delivery
 from gateway.service import Queries, normalise_amount

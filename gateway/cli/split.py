@@ -8,11 +8,14 @@ provider of the file gets its own part; with it, parts go to members and the res
 
 ``route`` shows where each part would be delivered, in which formats, under which
 idempotency key — or why it would be held — without writing or delivering anything.
+
+With stderr on a terminal, both show a bar there of the bytes read (gateway.cli.progress).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from decimal import Decimal
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.cli.codes import EXIT_OK, EXIT_USAGE
+from gateway.cli.progress import reading
 from gateway.config.members import load_roster
 from gateway.config.psao import Psao, load_psao
 from gateway.routing.plan import plan_deliveries
@@ -129,8 +133,13 @@ def _split(
     path: Path, policy: PartPolicy, writer: PartWriter, numbers: ControlNumbers,
     psao: Psao | None,
 ) -> SplitResult:
+    """Two passes, both through the one bar: the file's SHA-256, then the split."""
     sender = Party(psao.isa_qualifier, psao.isa_id, psao.gs_id) if psao else None
-    return split_835(path, policy=policy, writer=writer, numbers=numbers, sender=sender)
+    with reading(path, f"splitting {path.name}", passes=2) as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()  # type: ignore[arg-type]
+        stream.seek(0)
+        return split_835(path, policy=policy, writer=writer, numbers=numbers, sender=sender,
+                         sha256=digest, source=stream)
 
 
 def _print_balance(result: SplitResult) -> None:

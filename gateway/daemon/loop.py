@@ -5,8 +5,8 @@ One process, a few threads, each with its own store connection:
 * the **main loop** polls each partner when its schedule says so (interval, daily window),
   holding the partner's poll lease in the store so two daemons sharing a PostgreSQL store never
   pull the same remote file; then it parses and routes what was received (:mod:`pipeline`),
-  checks SLA deadlines, and waits a second before looking again (a poll is due when the
-  partner's interval has passed inside its window);
+  checks SLA deadlines (:mod:`gateway.daemon.sla`), and waits a second before looking again
+  (a poll is due when the partner's interval has passed inside its window);
 * a **pool of delivery workers** claims due deliveries with a lease and writes them through
   the destination's Sink (:mod:`gateway.daemon.deliver`);
 * an **HTTP thread** answers ``/healthz`` and ``/metrics``.
@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from gateway.alerts.engine import AlertEngine
@@ -48,7 +48,7 @@ from gateway.config.problems import by_place
 from gateway.config.settings import Settings
 from gateway.daemon.health import DISK_LOW_BYTES, Health, HealthServer, degraded_reasons
 from gateway.daemon.leases import held
-from gateway.daemon.metrics import Metrics, QueueSnapshot
+from gateway.daemon.metrics import Metrics, QueueSnapshot, read_queue_snapshot
 from gateway.daemon.outages import Outages, backoff
 from gateway.daemon.pipeline import Pipeline
 from gateway.daemon.pool import DeliveryPool
@@ -56,6 +56,7 @@ from gateway.daemon.reachability import Reachability
 from gateway.daemon.receive import PollOutcome, Receiver
 from gateway.daemon.runtime import PartnerRuntime, Runtime, build_runtime
 from gateway.daemon.schedule import utc_now
+from gateway.daemon.sla import SlaWatch
 from gateway.errors import StoreUnavailable
 from gateway.lifecycle.daily import prune_if_due
 from gateway.lifecycle.sweep import remove_stale
@@ -63,8 +64,6 @@ from gateway.log import configure, get_logger
 from gateway.store import open_store
 from gateway.store.base import MessageStore
 from gateway.store.file_retry import retry_failed_files
-from gateway.store.models import DeliveryState, FileStatus
-from gateway.store.queue_depth import WAITING, QueueTotals
 
 EXIT_OK, EXIT_FAILED = 0, 1
 IDLE_SECONDS = 1.0  # longest sleep of the main loop (how fast a stop or reload is noticed)
@@ -114,8 +113,7 @@ class Daemon:
         self.runtime = runtime_factory(settings)
         self.pipeline = self._pipeline()
         self.last_poll: dict[str, datetime] = {}
-        self.last_received = self._last_received_from_store()
-        self._sla_reported: set[tuple[str, int, date]] = set()
+        self.sla = SlaWatch(self.store, self.runtime.partners, self.log)
         self._last_cycle = time.monotonic()
         self.cycles = 0
 
@@ -182,7 +180,8 @@ class Daemon:
         failed_files = self.pipeline.failed
         self._publish_reports()
         self._prune_daily()
-        self._check_slas(utc_now())
+        self.sla.check(self.store, self.runtime.partners.values(), utc_now(),
+                       self.settings.holidays, self.metrics)
         if not force:
             self.alerts.tick(self.store)
         self.cycles += 1
@@ -271,7 +270,7 @@ class Daemon:
             store.close()
         self.last_poll[partner.id] = started
         if outcome.received:
-            self.last_received[partner.id] = started
+            self.sla.received(partner.id, started)
         self.metrics.polls.labels(partner.id, "ok").inc()
         self.metrics.last_poll.labels(partner.id).set(started.timestamp())
         self.log.info("poll done", partner=partner.id, received=len(outcome.received),
@@ -288,35 +287,6 @@ class Daemon:
             receiver = Receiver(store, work_dir=self.settings.work_dir, metrics=self.metrics,
                                 stopping=self.stopping)
             return receiver.poll(partner, prime=prime, keep_alive=lambda: lease.alive)
-
-    # -- SLA ------------------------------------------------------------------------------------
-
-    def _last_received_from_store(self) -> dict[str, datetime]:
-        """When each partner last sent a new file, so a restart does not forget a file that
-        already met today's SLA. A re-sent duplicate does not count; a refused file does (the
-        partner did deliver; the refusal has its own alert, event and negative ack)."""
-        latest: dict[str, datetime] = {}
-        for partner in self.runtime.partners:
-            for received in self.store.list_files(partner=partner, limit=50):
-                if received.status is not FileStatus.DUPLICATE:
-                    latest[partner] = received.received_at
-                    break
-        return latest
-
-    def _check_slas(self, now: datetime) -> None:
-        for partner in self.runtime.partners.values():
-            for n, rule in enumerate(partner.sla):
-                day = rule.missed(now, self.last_received.get(partner.id),
-                                  self.settings.holidays)
-                if day is None or (partner.id, n, day) in self._sla_reported:
-                    continue
-                self._sla_reported.add((partner.id, n, day))
-                self.metrics.sla_missed.labels(partner.id, rule.kind).inc()
-                reason = f"expected {rule.describe()}; none received by {day} {rule.by:%H:%M}"
-                self.store.record_event("partner", partner.id, "sla-missed", actor="daemon",
-                                        reason=reason)
-                self.log.warning("sla missed", partner=partner.id, kind=rule.kind,
-                                 day=str(day), deadline=f"{rule.by:%H:%M}")
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -364,16 +334,7 @@ class Daemon:
 
     def _queue_snapshot(self) -> QueueSnapshot:
         """Read at every scrape, on its own connection (the HTTP thread is not ours)."""
-        store = open_store(self.settings.store_url, migrate=False)
-        try:
-            rows = store.queue_depth()
-        finally:
-            store.close()
-        queue = QueueTotals.of(rows)
-        totals = queue.by_state()
-        by_state = {state.value: totals.get(state, 0) for state in DeliveryState}
-        return QueueSnapshot(by_state=by_state, depth=queue.by_destination(WAITING),
-                             oldest_age=queue.oldest_age(WAITING, utc_now()))
+        return read_queue_snapshot(self.settings.store_url)
 
     def _health(self) -> Health:
         silent = time.monotonic() - self._last_cycle

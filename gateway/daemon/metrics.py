@@ -24,6 +24,11 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from gateway.daemon.schedule import utc_now
+from gateway.store import open_store
+from gateway.store.models import DeliveryState
+from gateway.store.queue_depth import WAITING, QueueTotals
+
 
 @dataclass(frozen=True)
 class QueueSnapshot:
@@ -32,6 +37,20 @@ class QueueSnapshot:
     by_state: dict[str, int] = field(default_factory=dict)
     depth: dict[str, int] = field(default_factory=dict)  # destination -> pending deliveries
     oldest_age: dict[str, float] = field(default_factory=dict)  # destination -> seconds
+
+
+def read_queue_snapshot(store_url: str) -> QueueSnapshot:
+    """The queue now, read on a connection of its own (a scrape runs on the HTTP thread)."""
+    store = open_store(store_url, migrate=False)
+    try:
+        rows = store.queue_depth()
+    finally:
+        store.close()
+    queue = QueueTotals.of(rows)
+    totals = queue.by_state()
+    by_state = {state.value: totals.get(state, 0) for state in DeliveryState}
+    return QueueSnapshot(by_state=by_state, depth=queue.by_destination(WAITING),
+                         oldest_age=queue.oldest_age(WAITING, utc_now()))
 
 
 class QueueCollector(Collector):

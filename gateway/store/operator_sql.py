@@ -10,39 +10,37 @@ import time
 from datetime import datetime
 
 from gateway.errors import StoreError
+from gateway.store.actions_sql import ActionSQLStore
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
 from gateway.store.models import (
     ConsoleSession,
-    Delivery,
     DeliveryListing,
     Event,
     FileCount,
-    PartnerPause,
     PharmacyDocument,
     ReceivedFile,
     Role,
     User,
-    delivery_from_row,
     event_from_row,
     file_count_from_row,
     file_from_row,
     listing_from_row,
-    pause_from_row,
     pharmacy_document_from_row,
     session_from_row,
     user_from_row,
 )
 from gateway.store.operator import DeliveryQuery, FileQuery
-from gateway.store.sqlstore import Params, SQLStore, _Connection
+from gateway.store.sqlstore import Params, _Connection
 
 
 def _seconds(moment: datetime | None) -> float | None:
     return moment.timestamp() if moment is not None else None
 
 
-class OperatorSQLStore(SQLStore[_Connection]):
-    """SQLStore plus what operators search and change, and the console's accounts."""
+class OperatorSQLStore(ActionSQLStore[_Connection]):
+    """The operator's state changes (actions_sql.py) plus what operators search, and the
+    console's accounts."""
 
     # -- searches ----------------------------------------------------------------------------
 
@@ -85,50 +83,6 @@ class OperatorSQLStore(SQLStore[_Connection]):
 
     def recent_alerts(self, limit: int = 20) -> list[Event]:
         return self._read("recent_alerts", {"limit": limit}, event_from_row)
-
-    # -- operator actions --------------------------------------------------------------------
-
-    def resend(
-        self, delivery_id: int, *, destination: str | None = None, actor: str, reason: str = ""
-    ) -> Delivery:
-        params = {"id": delivery_id, "destination": destination, "now": time.time()}
-        with self._intake.transaction() as db:
-            before = db.execute(self._sql["lock_delivery"], params).fetchone()
-            if before is None:
-                raise NotFound("delivery", delivery_id)
-            row = db.execute(self._sql["resend"], params).fetchone()
-            if row is None:
-                raise StoreError(
-                    f"delivery {delivery_id} is {before['state']}: it cannot be sent again now",
-                    fix="a held delivery is released (`gateway deliveries release`); a leased "
-                    "one is being sent right now: wait for its outcome",
-                )
-            moved = destination is not None and destination != before["destination"]
-            action = "redirected" if moved else "resent"
-            where = f"from {before['destination']} to {row['destination']}" if moved else (
-                f"to {row['destination']} (was {before['state']})")
-            self._log(db, "delivery", delivery_id, action, actor, f"{where}; {reason}")
-        return delivery_from_row(row)
-
-    def pause_partner(self, partner: str, *, actor: str, reason: str = "") -> PartnerPause:
-        params = {"partner": partner, "actor": actor, "reason": reason, "now": time.time()}
-        with self._intake.transaction() as db:
-            row = db.execute(self._sql["pause_partner"], params).fetchone()
-            if row is None:
-                raise StoreError(f"partner {partner} is paused already",
-                                 fix=f"`gateway partners resume {partner}` polls it again")
-            self._log(db, "partner", partner, "paused", actor, reason or "polling paused")
-        return pause_from_row(row)
-
-    def resume_partner(self, partner: str, *, actor: str, reason: str = "") -> bool:
-        with self._intake.transaction() as db:
-            row = db.execute(self._sql["resume_partner"], {"partner": partner}).fetchone()
-            if row is not None:
-                self._log(db, "partner", partner, "resumed", actor, reason or "polling resumed")
-        return row is not None
-
-    def partner_pauses(self) -> dict[str, PartnerPause]:
-        return {p.partner: p for p in self._read("partner_pauses", {}, pause_from_row)}
 
     # -- accounts ----------------------------------------------------------------------------
 

@@ -1,8 +1,8 @@
 """What the SQLite and the PostgreSQL message stores do alike, written once.
 
-Here, once: which state changes are allowed (what an operator may retry, release or replay),
-the wording of the audit events, duplicate detection, fencing by lease token, the row → model
-mapping and the errors callers see (:class:`NotFound`, :class:`LeaseLost`, :class:`StoreError`).
+Here, once: the wording of the audit events, duplicate detection, fencing by lease token, the
+row → model mapping and the errors callers see (:class:`NotFound`, :class:`LeaseLost`,
+:class:`StoreError`). What an operator may retry, release or replay is in ``actions_sql.py``.
 
 A back end (sqlite.py, postgres.py) brings two :class:`Connection` s (of its own connection
 class, which SQLStore is generic over, so a hook may use what only that class offers), its
@@ -322,89 +322,6 @@ class SQLStore(MessageStore, Generic[_Connection]):
         if row is None:
             raise LeaseLost(params["id"])
         return delivery_from_row(row)
-
-    # -- operators ---------------------------------------------------------------------------
-
-    def retry(
-        self, delivery_id: int, *, actor: str, reason: str = "", to: str | None = None
-    ) -> Delivery:
-        with self._intake.transaction() as db:
-            current = db.execute(self._sql["lock_delivery"], {"id": delivery_id}).fetchone()
-            if current is None:
-                raise NotFound("delivery", delivery_id)
-            if current["state"] not in (DeliveryState.DEAD, DeliveryState.FAILED):
-                raise StoreError(
-                    f"delivery {delivery_id} is {current['state']}, not dead or failed",
-                    fix="to send a delivered file again, replay its file (`gateway trace` "
-                    "shows the file id)",
-                )
-            row = self._requeue(db, delivery_id, "retried", actor, reason, to)
-        return delivery_from_row(row)
-
-    def retry_all_dead(
-        self,
-        *,
-        destination: str | None = None,
-        actor: str,
-        reason: str = "",
-        redirects: Mapping[int, str] | None = None,
-    ) -> int:
-        redirects = redirects or {}
-        with self._intake.transaction() as db:
-            dead = db.execute(self._sql["dead_ids"], {"destination": destination})
-            ids = [row["id"] for row in dead]
-            for delivery_id in ids:
-                self._requeue(db, delivery_id, "retried", actor, reason, redirects.get(delivery_id))
-        return len(ids)
-
-    def release(
-        self, delivery_id: int, *, destination: str | None = None, actor: str, reason: str = ""
-    ) -> Delivery:
-        params = {"id": delivery_id, "destination": destination, "now": time.time()}
-        with self._intake.transaction() as db:
-            row = db.execute(self._sql["release"], params).fetchone()
-            if row is None:
-                current = db.execute(self._sql["get_delivery"], params).fetchone()
-                if current is None:
-                    raise NotFound("delivery", delivery_id)
-                raise StoreError(f"delivery {delivery_id} is {current['state']}, not held")
-            why = f"to {row['destination']}; {reason}"
-            self._log(db, "delivery", delivery_id, "released", actor, why)
-        return delivery_from_row(row)
-
-    def replay_file(
-        self,
-        file_id: int,
-        *,
-        actor: str,
-        reason: str = "",
-        redirects: Mapping[int, str] | None = None,
-    ) -> int:
-        """Leased deliveries are in flight and held ones wait for release: the SQL's
-        ``replayable_ids`` leaves both out."""
-        redirects = redirects or {}
-        with self._intake.transaction() as db:
-            if db.execute(self._sql["get_file"], {"id": file_id}).fetchone() is None:
-                raise NotFound("file", file_id)
-            replayable = db.execute(self._sql["replayable_ids"], {"file_id": file_id})
-            ids = [row["id"] for row in replayable]
-            for delivery_id in ids:
-                why = f"file {file_id}; {reason}"
-                self._requeue(db, delivery_id, "replayed", actor, why, redirects.get(delivery_id))
-            why = f"{len(ids)} deliveries; {reason}"
-            self._log(db, "file", file_id, "replayed", actor, why)
-        return len(ids)
-
-    def _requeue(
-        self, db: Transaction, delivery_id: int, action: str, actor: str, why: str,
-        to: str | None = None,
-    ) -> Row:
-        """Back to pending now, with a fresh attempt count and age clock (and to ``to``, when
-        the member's destination was corrected), and say who did it."""
-        params = {"id": delivery_id, "destination": to, "now": time.time()}
-        row = returned_row(db.execute(self._sql["requeue"], params), "requeue")
-        self._log(db, "delivery", delivery_id, action, actor, f"to {to}; {why}" if to else why)
-        return row
 
     # -- audit -------------------------------------------------------------------------------
 

@@ -24,8 +24,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from contextlib import nullcontext
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 from gateway.errors import InputError, Location
 from gateway.fsutil import safe_name
@@ -83,16 +85,18 @@ def split_835(
     sender: Party | None = None,
     sha256: str | None = None,
     block_size: int = BLOCK_SIZE,
+    source: BinaryIO | None = None,
 ) -> SplitResult:
     """Split the 835 file at ``path`` into one 835 per owner and transaction set.
 
     ``sender`` is the PSAO in the new envelopes (default: the original's receiver, which is
     the PSAO the file was sent to). ``sha256`` is the file's hash when the store already has
-    it. Raises InputError on a structure the splitter cannot cut safely (nothing is written
-    for the transaction set concerned).
+    it. ``source``: ``path`` already open at offset 0 (the CLI's stream, which advances its
+    progress bar), read instead of opening the file. Raises InputError on a structure the
+    splitter cannot cut safely (nothing is written for the transaction set concerned).
     """
     digest = sha256 or file_sha256(path)
-    with path.open("rb") as handle:
+    with nullcontext(source) if source is not None else path.open("rb") as handle:
         head = handle.read(ISA_LOOKAHEAD)
         start = isa_start(head)
         isa = read_isa(head[start:], str(path), start)
