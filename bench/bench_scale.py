@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import secrets
 import signal
 import subprocess
@@ -162,8 +163,9 @@ def child(kind: str, path: Path) -> None:
             configure(json=True, file=log, level=logging.WARNING)
             assert Daemon(settings).run(once=True) == 0
         count = 0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux -> MiB
     print(json.dumps({"cpu": time.process_time() - cpu, "wall": time.perf_counter() - started,
-                      "count": count}))
+                      "count": count, "rss": rss}))
 
 
 def measure(kind: str, path: Path) -> dict[str, float]:
@@ -184,12 +186,13 @@ def workload_b(args: argparse.Namespace) -> None:
             parse = measure("parse", big)
             cycle = measure("cycle", config)
             deliveries = figures(url)["deliveries"]
-        print("\n| file | run | wall s | CPU s | x parse (wall) | deliveries |\n"
-              "|---|---|---|---|---|---|")
+        print("\n| file | run | wall s | CPU s | x parse (wall) | x parse (CPU) | peak RSS MiB "
+              "| deliveries |\n|---|---|---|---|---|---|---|---|")
         print(f"| {size:.1f} MB single-ST | iter_835 (one streaming parse) | {parse['wall']:.1f} | "
-              f"{parse['cpu']:.1f} | 1.00 | - |")
+              f"{parse['cpu']:.1f} | 1.00 | 1.00 | {parse['rss']:.0f} | - |")
         print(f"| {size:.1f} MB single-ST | run --once, PostgreSQL | {cycle['wall']:.1f} | "
-              f"{cycle['cpu']:.1f} | {cycle['wall'] / parse['wall']:.2f} | {deliveries:,} |")
+              f"{cycle['cpu']:.1f} | {cycle['wall'] / parse['wall']:.2f} | "
+              f"{cycle['cpu'] / parse['cpu']:.2f} | {cycle['rss']:.0f} | {deliveries:,} |")
     finally:
         drop(url)
 

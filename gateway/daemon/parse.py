@@ -7,6 +7,7 @@ memory; an NCPDP file is read strictly (its acknowledgments are not X12's).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -14,10 +15,14 @@ from gateway.detect import HEAD_SIZE, detect_format, printable_prefix
 from gateway.errors import InputError, Location
 from gateway.ncpdp.model import ClaimRequest, ClaimResponse
 from gateway.ncpdp.reader import parse_file as read_ncpdp
-from gateway.routing.read_sets import SetTallies, SetTally
+from gateway.routing.read_sets import ReadSet, SetTallies
 from gateway.store.models import ReceivedFile
 from gateway.x12.read.reader import iter_835
+from gateway.x12.read.transaction import Item
 from gateway.x12.syntax.findings import Finding
+
+# Takes each item of an 835 as the parse stage reads it (gateway.reconcile.recorder's listener).
+ItemSink = Callable[[Item], None]
 
 
 @dataclass(frozen=True)
@@ -27,7 +32,7 @@ class Parsed:
 
     documents: dict[str, int]
     findings: list[Finding]
-    tallies: tuple[SetTally, ...] | None = None  # an 835's sets, for the conservation proof
+    sets: tuple[ReadSet, ...] | None = None  # an 835's sets, for the conservation proof
 
     def refusal(self) -> InputError | None:
         """The first fatal finding as the error the file is quarantined for, if any."""
@@ -50,16 +55,26 @@ def file_format(stream: BinaryIO, received: ReceivedFile) -> str:
     return found
 
 
-def parse_file(stream: BinaryIO, received: ReceivedFile) -> Parsed:
+def parse_file(stream: BinaryIO, received: ReceivedFile,
+               sinks: Sequence[ItemSink] = ()) -> Parsed:
     """Read the whole file: an X12 835 collecting its findings (one document per transaction
     set), an NCPDP file strictly (one per transmission; its acknowledgments are not X12's).
+
+    Each item of an 835 also goes to every one of ``sinks`` (the claims ledger's, so the one
+    read serves it too); a sink must not raise.
     """
     if file_format(stream, received) == "x12":
         findings: list[Finding] = []
-        tallies = SetTallies()  # one tally per set: bounded memory
-        for item in iter_835(stream, file_name=received.original_name, findings=findings):
-            tallies.feed(item)
-        return Parsed({"835": len(tallies.sets)}, findings, tuple(tallies.sets))
+        tallies = SetTallies(received.sha256)  # one tally per set: bounded memory
+        feed = tallies.feed
+        for item in iter_835(stream, file_name=received.original_name, findings=findings,
+                             tap=tallies.segment):
+            feed(item)
+            for sink in sinks:
+                sink(item)
+        sets = tuple(tallies.read_sets(received.original_name)) if not any(
+            f.fatal for f in findings) else None  # a refused file is never routed
+        return Parsed({"835": len(tallies.sets)}, findings, sets)
     counts: dict[str, int] = {}
     for document in read_ncpdp(stream, strict=True):
         kind = ncpdp_kind(document)

@@ -34,15 +34,15 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from gateway.daemon.failures import StageFailed
 from gateway.daemon.leases import held
 from gateway.daemon.metrics import Metrics
-from gateway.daemon.parse import Parsed
+from gateway.daemon.parse import ItemSink, Parsed
 from gateway.errors import ConfigError, InputError, Location, StoreUnavailable
 from gateway.log import get_logger
-from gateway.routing.read_sets import SetTally
+from gateway.routing.read_sets import ReadSet
 from gateway.store.base import MessageStore
 from gateway.store.models import FileStatus, ReceivedFile
 from gateway.x12.syntax.findings import Finding
@@ -50,18 +50,41 @@ from gateway.x12.syntax.findings import Finding
 ACTOR = "pipeline"
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../gateway
 
-# A validator: read the whole file (InputError when it cannot be read at all).
-Validator = Callable[[BinaryIO, ReceivedFile], Parsed]
+# A validator: read the whole file (InputError when it cannot be read at all), handing each
+# item of an 835 to the sinks too (one read serves the claims ledger as well).
+Validator = Callable[[BinaryIO, ReceivedFile, Sequence[ItemSink]], Parsed]
 # A router: split and route a parsed file into documents and deliveries; return how many.
 # Given the parse's tallies of the file's sets when it was parsed in this process (None after
 # a restart: the router reads the file again for its conservation proof).
-Router = Callable[[ReceivedFile, Sequence[SetTally] | None], int]
+Router = Callable[[ReceivedFile, Sequence[ReadSet] | None], int]
 # An acknowledger: given the file, the error it is refused for (None: accepted) and the
 # findings of the parse (None: read them again), queue what the partner wants.
 Acknowledger = Callable[[ReceivedFile, InputError | None, list[Finding] | None], None]
-# A claim recorder: take a routed file's claim facts into the claims ledger (idempotent;
-# reports its own failures, never raises: see gateway.reconcile.recorder).
-ClaimRecorder = Callable[[ReceivedFile], None]
+
+
+class ClaimRecorder(Protocol):
+    """Takes a routed file's claim facts into the claims ledger (idempotent; reports its own
+    failures, never raises: see gateway.reconcile.recorder)."""
+
+    def listen(self, received: ReceivedFile) -> ItemSink:
+        """A sink for the file's items while it is parsed (facts made on the way)."""
+
+    def discard(self) -> None:
+        """The file listened to is not routed (quarantined): forget what was taken in."""
+
+    def __call__(self, received: ReceivedFile) -> None:
+        """The file is routed: complete its facts (read the file if the parse did not)."""
+
+
+class _NoLedger:
+    def listen(self, received: ReceivedFile) -> ItemSink:
+        return lambda _item: None
+
+    def discard(self) -> None:
+        pass
+
+    def __call__(self, received: ReceivedFile) -> None:
+        pass
 
 
 class Pipeline:
@@ -78,7 +101,7 @@ class Pipeline:
         self._parse = parse
         self._route = route
         self._acknowledge = acknowledge
-        self._record_claims = record_claims or (lambda _received: None)
+        self._record_claims: ClaimRecorder = record_claims or _NoLedger()
         self.metrics = metrics
         self.stopping = stopping or threading.Event()
         self.log = get_logger(component="pipeline")
@@ -162,16 +185,16 @@ class Pipeline:
         conservation proof fails) quarantines it, and the acknowledgment rejects it.
         """
         findings: list[Finding] | None = None  # None after a restart: read again to ack
-        tallies: Sequence[SetTally] | None = None
+        sets: Sequence[ReadSet] | None = None
         if received.status is FileStatus.RECEIVED:
             parsed = self._parse_whole(received)
             if parsed is None:
                 return  # quarantined
-            findings, tallies = parsed.findings, parsed.tallies
+            findings, sets = parsed.findings, parsed.sets
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
             try:
-                queued = self._route(received, tallies)
+                queued = self._route(received, sets)
             except InputError as exc:
                 self.quarantine(received, exc, findings)
                 return
@@ -187,7 +210,7 @@ class Pipeline:
         """Read the whole file; None when it was quarantined instead."""
         try:
             with self.store.open_payload(received.sha256) as stream:
-                parsed = self._parse(stream, received)
+                parsed = self._parse(stream, received, [self._record_claims.listen(received)])
         except InputError as exc:  # not even readable to the end
             self.quarantine(received, exc, None)
             return None
@@ -213,6 +236,7 @@ class Pipeline:
         looks at it again, so a crash in between must not be able to lose the answer; one
         that cannot be queued fails the file (stage "acknowledge"), to be tried again.
         """
+        self._record_claims.discard()  # facts taken in while it was parsed: out again
         with _stage("acknowledge"):
             self._acknowledge(received, error, findings)
         reason = f"{error.code}: {error}"

@@ -37,7 +37,8 @@ from gateway.routing.conservation import ConservationError, QueuedPart, prove
 from gateway.routing.duplicates import find_duplicates
 from gateway.routing.plan import output_stem, plan_deliveries
 from gateway.routing.policy import RosterPolicy
-from gateway.routing.read_sets import SetTally, read_sets
+from gateway.routing.read_sets import ReadSet, read_sets
+from gateway.routing.written import TallyingWriter
 from gateway.store.base import MessageStore
 from gateway.store.models import Delivery, DeliveryRequest, ReceivedFile
 from gateway.x12.read.reader import read_835
@@ -62,12 +63,12 @@ def route_file_stage(store: MessageStore, config: Configuration, settings: Setti
     mappings = (site_mappings,) if site_mappings.is_dir() else ()
     log = get_logger(component="router")
 
-    def route(received: ReceivedFile, tallies: Sequence[SetTally] | None = None) -> int:
+    def route(received: ReceivedFile, sets: Sequence[ReadSet] | None = None) -> int:
         with _local_copy(store, received, settings.work_dir) as path:
             result, deliveries = route_into_store(
                 store, received.id, path, policy, numbers, sha256=received.sha256,
                 sender=sender, mappings=mappings, actor=ACTOR, partner=received.partner,
-                file_name=received.original_name, tallies=tallies)
+                file_name=received.original_name, sets=sets)
         log.info("file split", partner=received.partner, file_id=received.id,
                  parts=len(result.parts), deliveries=len(deliveries), held=len(result.held),
                  paid=str(sum((p.payment for p in result.parts), Decimal(0))),
@@ -98,10 +99,10 @@ def by_format(store: MessageStore, x12: Router) -> Router:
     transmissions as documents keyed by the pharmacy (201-B1 service provider id), so that
     ``gateway trace`` and reconciliation find them — no routing rule sends claims on yet."""
 
-    def route(received: ReceivedFile, tallies: Sequence[SetTally] | None = None) -> int:
+    def route(received: ReceivedFile, sets: Sequence[ReadSet] | None = None) -> int:
         with store.open_payload(received.sha256) as stream:
             if file_format(stream, received) == "x12":
-                return x12(received, tallies)
+                return x12(received, sets)
             for ordinal, document in enumerate(read_ncpdp(stream, strict=True)):
                 store.add_document(
                     received.id, ordinal, kind=ncpdp_kind(document),
@@ -125,7 +126,7 @@ def route_into_store(
     actor: str = "router",
     partner: str | None = None,
     file_name: str | None = None,
-    tallies: Sequence[SetTally] | None = None,
+    sets: Sequence[ReadSet] | None = None,
 ) -> tuple[SplitResult, list[Delivery]]:
     """Split a received 835 and queue every delivery it needs, in the message store.
 
@@ -142,28 +143,36 @@ def route_into_store(
     changes nothing: documents, payloads, keys and payment-key owners are deterministic.
     """
     name = file_name or path.name
-    with path.open("rb") as stream:
-        read = read_sets(stream, file=sha256, file_name=name, tallies=tallies)
-    result = split_835(path, policy=policy, writer=StorePartWriter(store), numbers=numbers,
-                       sender=sender, sha256=sha256)
-    partner = partner or store.get_file(file_id).partner
-    duplicates = find_duplicates(store.payments, partner, file_id, read)
+    if sets is not None:  # the parse stage's, when it read the file in this process
+        read = list(sets)
+    else:
+        with path.open("rb") as stream:
+            read = read_sets(stream, file=sha256, file_name=name)
+    # Parts, documents and control numbers commit without waiting for the disk: a crash
+    # redoes the whole route (same bytes, same keys), and enqueue_many's synchronous commit
+    # below flushes them all before anything is queued.
+    with store.deferred_commits():
+        writer = TallyingWriter(StorePartWriter(store))  # the parts' bytes, counted as written
+        result = split_835(path, policy=policy, writer=writer, numbers=numbers, sender=sender,
+                           sha256=sha256)
+        partner = partner or store.get_file(file_id).partner
+        duplicates = find_duplicates(store.payments, partner, file_id, read)
 
-    requests: list[DeliveryRequest] = []
-    queued: list[QueuedPart] = []
-    for ordinal, part in enumerate(result.parts):
-        payload = part.location.payload_sha256
-        document = store.add_document(
-            file_id, ordinal, kind="835-part", routing_keys=_routing_keys(part),
-            source_start=part.source.start_offset, source_end=part.source.end_offset,
-            payload_sha256=payload,
-        )
-        duplicate = duplicates.get(part.source.identity) if part.source.identity else None
-        mine = _part_requests(store, document.id, part, payload, duplicate, mappings)
-        requests += mine
-        queued.append(QueuedPart(part, payload, tuple(r.idempotency_key or "" for r in mine)))
+        requests: list[DeliveryRequest] = []
+        queued: list[QueuedPart] = []
+        for ordinal, part in enumerate(result.parts):
+            payload = part.location.payload_sha256
+            document = store.add_document(
+                file_id, ordinal, kind="835-part", routing_keys=_routing_keys(part),
+                source_start=part.source.start_offset, source_end=part.source.end_offset,
+                payload_sha256=payload,
+            )
+            duplicate = duplicates.get(part.source.identity) if part.source.identity else None
+            mine = _part_requests(store, document.id, part, payload, duplicate, mappings)
+            requests += mine
+            queued.append(QueuedPart(part, payload, tuple(r.idempotency_key or "" for r in mine)))
     try:
-        prove(read, queued, result.psao_adjustments, store.open_payload, name)
+        prove(read, queued, result.psao_adjustments, writer.written, name)
     except ConservationError:
         store.payments.forget_file(file_id)  # nothing was sent: a corrected resend is new
         raise

@@ -14,10 +14,10 @@ pipeline runs on one thread).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import BinaryIO
 
-from gateway.daemon.parse import Parsed, parse_file
+from gateway.daemon.parse import ItemSink, Parsed, parse_file
 from gateway.log import get_logger
 from gateway.store.models import ReceivedFile
 from gateway.x12.tr3 import Tr3Validator
@@ -31,8 +31,9 @@ class Tr3Parse:
         self._validator: Tr3Validator | None = None
         self.log = get_logger(component="tr3")
 
-    def __call__(self, stream: BinaryIO, received: ReceivedFile) -> Parsed:
-        parsed = parse_file(stream, received)
+    def __call__(self, stream: BinaryIO, received: ReceivedFile,
+                 sinks: Sequence[ItemSink] = ()) -> Parsed:
+        parsed = parse_file(stream, received, sinks)
         if received.partner not in self.tr3_partners or "835" not in parsed.documents:
             return parsed
         stream.seek(0)
@@ -42,7 +43,7 @@ class Tr3Parse:
         self.log.info("tr3 validated", partner=received.partner, file_id=received.id,
                       errors=sum(f.fatal for f in added), warnings=sum(not f.fatal for f in added),
                       codes=sorted({f.code for f in added})[:10])
-        return Parsed(parsed.documents, findings)
+        return Parsed(parsed.documents, findings, parsed.sets)
 
     @property
     def validator(self) -> Tr3Validator:

@@ -32,6 +32,7 @@ from gateway.ncpdp.transmission import Segment
 from gateway.ncpdp.values import Values
 from gateway.reconcile.config import ReconcileConfig, rx_key
 from gateway.x12.read.reader import iter_835
+from gateway.x12.read.transaction import Item
 
 PharmacyOf = Callable[[str], str]  # an identifier (NPI, NCPDP id) -> the pharmacy's id
 
@@ -282,26 +283,48 @@ def _values(segment: Segment | None) -> Values:
 
 def x12_facts(stream: BinaryIO, file_id: int, partner: str, config: ReconcileConfig,
               pharmacy_of: PharmacyOf, *, file_name: str | None = None,
-              ) -> Iterator[PaymentFact | ClaimPaymentFact | LineFact | PlbFact]:
+              ) -> Iterator[X12Fact]:
     """Payments, claim payments, their lines and PLB items of an 835, streamed."""
-    set_seq = claim_seq = plb_seq = -1
-    payment: PaymentFact | None = None
-    payee = ""
+    facts = X12Facts(file_id, partner, config, pharmacy_of)
     for item in iter_835(stream, file_name=file_name):
-        if isinstance(item, TransactionHeader):
-            set_seq += 1
-            payment = _payment(item, file_id, set_seq, partner, config)
-            payee = payment.payee_npi or payment.payee_ncpdp_id or payment.payee_tin or ""
+        yield from facts.of(item)
+
+
+X12Fact = PaymentFact | ClaimPaymentFact | LineFact | PlbFact
+
+
+class X12Facts:
+    """The facts of an 835's items, item by item: whoever reads the file with the reader can
+    feed them here (the daemon's parse stage does, so the ledger needs no read of its own)."""
+
+    def __init__(self, file_id: int, partner: str, config: ReconcileConfig,
+                 pharmacy_of: PharmacyOf) -> None:
+        self.file_id, self.partner = file_id, partner
+        self.config, self.pharmacy_of = config, pharmacy_of
+        self.set_seq = self.claim_seq = self.plb_seq = -1
+        self.payment: PaymentFact | None = None
+        self.payee = ""
+
+    def of(self, item: Item) -> Iterator[X12Fact]:
+        """The facts one item of ``iter_835`` makes (none for groups and set ends)."""
+        payment = self.payment
+        if isinstance(item, ClaimPayment) and payment is not None:
+            self.claim_seq += 1
+            yield from _claim_payment(item, payment, self.claim_seq, self.payee, self.config,
+                                      self.pharmacy_of)
+        elif isinstance(item, TransactionHeader):
+            self.set_seq += 1
+            payment = self.payment = _payment(item, self.file_id, self.set_seq, self.partner,
+                                              self.config)
+            self.payee = payment.payee_npi or payment.payee_ncpdp_id or payment.payee_tin or ""
             yield payment
-        elif isinstance(item, ClaimPayment) and payment is not None:
-            claim_seq += 1
-            yield from _claim_payment(item, payment, claim_seq, payee, config, pharmacy_of)
         elif isinstance(item, ProviderAdjustment) and payment is not None:
-            plb_seq += 1
+            self.plb_seq += 1
             yield PlbFact(
-                file_id, plb_seq, set_seq, pharmacy_of(item.provider_id), item.provider_id,
-                payment.pbm, item.fiscal_period_date, item.reason, item.reference,
-                cents(item.amount) or 0, payment.trace_number, payment.payment_date)
+                self.file_id, self.plb_seq, self.set_seq, self.pharmacy_of(item.provider_id),
+                item.provider_id, payment.pbm, item.fiscal_period_date, item.reason,
+                item.reference, cents(item.amount) or 0, payment.trace_number,
+                payment.payment_date)
 
 
 def _payment(header: TransactionHeader, file_id: int, set_seq: int, partner: str,

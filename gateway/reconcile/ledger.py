@@ -110,34 +110,26 @@ class Ledger(ABC):
         head = stream.read(HEAD_SIZE)
         stream.seek(0)
         kind = "835" if detect_format(head) == "x12" else "ncpdp"
-        if self._state(received.id) == "complete":
+        ingest = self.begin(received.id, kind)
+        if ingest is None:
             return Ingested(received.id, kind, 0, skipped=True)
-        self._begin(received.id, kind)
         if kind == "835":
             facts: Iterator[f.Fact] = f.x12_facts(stream, received.id, received.partner, config,
                                                   pharmacy_of, file_name=received.original_name)
         else:
             facts = f.ncpdp_facts(stream, received.id, received.partner, config, pharmacy_of)
-        rows = self._write_batched(facts)
-        self._complete(received.id, rows)
-        self.log.info("file taken into the ledger", file_id=received.id, kind=kind, rows=rows)
-        return Ingested(received.id, kind, rows, skipped=False)
-
-    def _write_batched(self, facts: Iterator[f.Fact]) -> int:
-        pending: dict[type, list[tuple[Any, ...]]] = {kind: [] for kind in TABLES}
-        written = 0
         for fact in facts:
-            batch = pending[type(fact)]
-            batch.append(fact)
-            if len(batch) >= BATCH:
-                self._insert(TABLES[type(fact)], batch)
-                written += len(batch)
-                batch.clear()
-        for kind, batch in pending.items():
-            if batch:
-                self._insert(TABLES[kind], batch)
-                written += len(batch)
-        return written
+            ingest.add(fact)
+        return ingest.complete()
+
+    def begin(self, file_id: int, kind: str) -> Ingest | None:
+        """Start taking one file's facts in (its partial rows out, state ``ingesting``);
+        None when the file is already complete. The caller adds the facts as it reads them
+        and completes the ingest once the file is routed."""
+        if self._state(file_id) == "complete":
+            return None
+        self._begin(file_id, kind)
+        return Ingest(self, file_id, kind)
 
     def _state(self, file_id: int) -> str | None:
         row = self._one("ledger_file_state", {"file_id": file_id})
@@ -193,6 +185,42 @@ class Ledger(ABC):
 
 
 @functools.cache
+class Ingest:
+    """One file's facts on their way into the ledger: written in batches of :data:`BATCH`
+    rows as they come (bounded memory), the file ``ingesting`` until :meth:`complete`."""
+
+    def __init__(self, ledger: Ledger, file_id: int, kind: str) -> None:
+        self.ledger, self.file_id, self.kind = ledger, file_id, kind
+        self._pending: dict[type, list[tuple[Any, ...]]] = {kind: [] for kind in TABLES}
+        self.written = 0
+
+    def add(self, fact: f.Fact) -> None:
+        batch = self._pending[type(fact)]
+        batch.append(fact)
+        if len(batch) >= BATCH:
+            self._flush(type(fact))
+
+    def complete(self) -> Ingested:
+        """The last batches in, then the file ``complete`` (readers see it from now on)."""
+        for kind in TABLES:
+            self._flush(kind)
+        self.ledger._complete(self.file_id, self.written)
+        self.ledger.log.info("file taken into the ledger", file_id=self.file_id,
+                             kind=self.kind, rows=self.written)
+        return Ingested(self.file_id, self.kind, self.written, skipped=False)
+
+    def discard(self) -> None:
+        """The file will not be completed (it was quarantined): its rows out again."""
+        self.ledger._begin(self.file_id, self.kind)
+
+    def _flush(self, kind: type) -> None:
+        batch = self._pending[kind]
+        if batch:
+            self.ledger._insert(TABLES[kind], batch)
+            self.written += len(batch)
+            batch.clear()
+
+
 def date_fields(fact: Any) -> tuple[int, ...]:
     """The positions of a fact type's date fields."""
     hints = fact.__annotations__

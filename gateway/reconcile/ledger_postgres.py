@@ -30,11 +30,14 @@ class PostgresLedger(Ledger):
         self._connection = PostgresConnection(url, synchronous_commit=True)
 
     def _insert(self, name: str, rows: Sequence[tuple[Any, ...]]) -> None:
-        with self._connection.transaction() as db, db.cursor().copy(
-            self._sql[f"copy_{name}"]
-        ) as copy:
-            for row in rows:
-                copy.write_row(row)
+        """One batch, committed without waiting for the disk: the file stays ``ingesting``
+        (invisible) until the synchronous commit that completes it flushes every batch; a
+        crash before that deletes and rewrites them."""
+        with self._connection.transaction() as db:
+            db.execute("SET LOCAL synchronous_commit = off")
+            with db.cursor().copy(self._sql[f"copy_{name}"]) as copy:
+                for row in rows:
+                    copy.write_row(row)
 
     def _execute(self, names: Sequence[str], params: Mapping[str, Any]) -> None:
         with self._connection.transaction() as db:

@@ -5,15 +5,17 @@ route stage proves per transaction set that what leaves equals what the reader r
 10, Build 3): claims and money over the delivered parts + the held parts + the PSAO's
 retained part (its own PLBs) equal the set's claim count, ΣCLP04, ΣPLB and BPR02.
 
-The parts' side is not taken from the splitter's word: each part's payload — the bytes a
-pharmacy would get — is read back (segment by segment). Parts and PSAO adjustments are matched
-to the reader's sets by set identity (x12's SetIdentity: interchange ordinal, ISA13, GS06,
-ST02, ordinal; the ST offset must agree too). A part counts only once, and only if
-it got its own delivery: two parts under one idempotency key (the queue keeps the first, the
-other is silently never sent) or a part with no delivery at all break the proof. So does a
-set the splitter never cut (an interchange it did not see) or a part of no set the reader
-read. A split part's BPR02 is its share when positive; a negative share is written as BPR02
-0 plus a PLB FB carrying it forward, which the proof counts back as the share.
+The parts' side is not taken from the splitter's word: each part's bytes — what the store is
+given, which is what a pharmacy gets — are counted as they stream to the store
+(gateway.routing.written), segment by segment, independently of the splitter's totals. Parts
+and PSAO adjustments are matched to the reader's sets by set identity (x12's SetIdentity:
+interchange ordinal, ISA13, GS06, ST02, ordinal; the ST offset must agree too). A part counts
+only once, and only if it got its own delivery: two parts under one idempotency key (the
+queue keeps the first, the other is silently never sent) or a part with no delivery at all
+break the proof. So does a set the splitter never cut (an interchange it did not see), a part
+of no set the reader read, or a part the splitter reports but never wrote. A split part's
+BPR02 is its share when positive; a negative share is written as BPR02 0 plus a PLB FB
+carrying it forward, which the proof counts back as the share.
 
 A failed proof raises :class:`ConservationError`, an :class:`~gateway.errors.InputError`
 (code ``conservation``) located at the set's ST: the pipeline quarantines the file with the
@@ -22,20 +24,16 @@ reason, the quarantine metric and alert follow, and the acknowledgment rejects t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from typing import BinaryIO
+from decimal import Decimal
 
 from gateway.errors import InputError, Location
 from gateway.routing.read_sets import ReadSet, Tally
-from gateway.x12.split.parts import PsaoAdjustment, SplitPart
-from gateway.x12.syntax.tokenizer import iter_segments
+from gateway.routing.written import Written
+from gateway.x12.split.parts import PartLocation, PsaoAdjustment, SplitPart
 
 CODE = "conservation"
-# Opens a stored payload by its SHA-256 (MessageStore.open_payload).
-OpenPayload = Callable[[str], AbstractContextManager[BinaryIO]]
 
 
 class ConservationError(InputError):
@@ -57,7 +55,7 @@ class QueuedPart:
 
 
 def prove(read: Sequence[ReadSet], queued: Sequence[QueuedPart],
-          psao: Iterable[PsaoAdjustment], open_payload: OpenPayload,
+          psao: Iterable[PsaoAdjustment], written: Mapping[PartLocation, Written],
           file_name: str | None) -> list[Tally]:
     """Prove every set conserved; return the parts' tally per set (the reader's order).
     Raises ConservationError naming the first set that is not."""
@@ -80,7 +78,7 @@ def prove(read: Sequence[ReadSet], queued: Sequence[QueuedPart],
             raise ConservationError(f"{read[n].describe()}: the part for {q.part.owner.label} "
                                     f"{why}: it would never be sent", _at(read[n], file_name))
         seen_keys.update(q.keys)
-        out[n].add(part_tally(q, open_payload))
+        out[n].add(part_tally(q, written, file_name))
     for adjustment in psao:
         n = index.get(adjustment.identity) if adjustment.identity is not None else None
         if n is None:
@@ -99,42 +97,24 @@ def prove(read: Sequence[ReadSet], queued: Sequence[QueuedPart],
     return out
 
 
-def part_tally(queued: QueuedPart, open_payload: OpenPayload) -> Tally:
-    """Read a part's payload back, segment by segment (it is the gateway's own output, one
-    set in one interchange: the tokenizer is enough, and five times faster than the reader):
-    its claims, ΣCLP04, ΣPLB and BPR02, with a carried-forward negative share (the PLB FB the
-    splitter writes last) counted as the share it is."""
-    tally = Tally()
-    plbs: list[tuple[str, Decimal]] = []  # (reason, amount), in order
-    component = ":"
-    with open_payload(queued.payload_sha256) as stream:
-        for _, _, elements, _, _ in iter_segments(stream, findings=[]):
-            kind = elements[0]
-            if kind == "ISA" and len(elements) > 16:
-                component = elements[16] or component
-            elif kind == "BPR":
-                tally.payment += _amount(elements, 2)
-            elif kind == "CLP":
-                tally.claims += 1
-                tally.paid += _amount(elements, 4)
-            elif kind == "PLB":
-                for at in range(3, len(elements) - 1, 2):
-                    plbs.append((elements[at].split(component)[0], _amount(elements, at + 1)))
-    forward = queued.part.forward_balance
+def part_tally(queued: QueuedPart, written: Mapping[PartLocation, Written],
+               file_name: str | None) -> Tally:
+    """What the part's bytes carry, as they were handed to the store (gateway.routing.written
+    counted them): its claims, ΣCLP04, ΣPLB and BPR02, with a carried-forward negative share
+    (the PLB FB the splitter writes last) counted as the share it is."""
+    part = queued.part
+    mine = written.get(part.location)
+    if mine is None:
+        raise ConservationError(f"the part for {part.owner.label} was never written",
+                                Location(file=file_name, byte_offset=part.source.start_offset))
+    tally = Tally(claims=mine.claims, paid=mine.paid, payment=mine.payment)
+    plbs = list(mine.plbs)
+    forward = part.forward_balance
     if forward is not None and plbs and plbs[-1] == ("FB", forward):
         plbs.pop()  # BPR02 0 + the share carried forward
         tally.payment += forward
     tally.plb += sum((amount for _, amount in plbs), Decimal(0))
     return tally
-
-
-def _amount(elements: list[str], index: int) -> Decimal:
-    """An amount of the part; a part the gateway wrote with a bad amount is a gateway bug."""
-    text = elements[index] if index < len(elements) else ""
-    try:
-        return Decimal(text) if text else Decimal(0)
-    except InvalidOperation:
-        raise ValueError(f"{elements[0]}{index:02d} {text!r} of a part is not an amount") from None
 
 
 def _at(read: ReadSet, file_name: str | None) -> Location:

@@ -11,7 +11,6 @@ equal — and its :class:`Tally`: claim count, ΣCLP04, ΣPLB, BPR02.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import BinaryIO
@@ -19,7 +18,7 @@ from typing import BinaryIO
 from gateway.errors import InputError, Location
 from gateway.model import ClaimPayment, ProviderAdjustment, TransactionEnd, TransactionHeader
 from gateway.x12.model import SetIdentity
-from gateway.x12.read.payment_keys import PaymentKeys, payment_keys
+from gateway.x12.read.payment_keys import KeysReader, PaymentKeys
 from gateway.x12.read.reader import iter_835
 from gateway.x12.read.transaction import Item
 
@@ -85,11 +84,14 @@ class SetTally:
 
 
 class SetTallies:
-    """Tallies every set of an ``iter_835`` stream, item by item: the parse stage feeds it
-    the items it reads anyway, so routing need not read the file with the reader again."""
+    """Tallies every set of an ``iter_835`` stream, item by item, and collects the sets' keys
+    from the same pass's segments (``iter_835(..., tap=tallies.segment)``): the parse stage
+    feeds it what it reads anyway, so routing need not read the file again."""
 
-    def __init__(self) -> None:
+    def __init__(self, file: str) -> None:
         self.sets: list[SetTally] = []
+        self.keys = KeysReader(file)
+        self.segment = self.keys.feed
         self._header: TransactionHeader | None = None
         self._tally = Tally()
 
@@ -109,25 +111,20 @@ class SetTallies:
             self._header = None
 
 
-def tally_sets(stream: BinaryIO, file_name: str | None) -> list[SetTally]:
-    """Read the file with the reader, collecting (the file was parsed before: fatal findings
-    had quarantined it, so they are not looked at again)."""
-    tallies = SetTallies()
-    for item in iter_835(stream, file_name=file_name, findings=[]):
+    def read_sets(self, file_name: str | None) -> list[ReadSet]:
+        """Every set read so far with its identity, keys and tally."""
+        keys = {k.start_offset: k for k in self.keys.keys}
+        return [_read_set(tally, keys, file_name) for tally in self.sets]
+
+
+def read_sets(stream: BinaryIO, *, file: str, file_name: str | None) -> list[ReadSet]:
+    """Every transaction set of the file with its identity, keys and tally, in one read
+    (collecting: the file was parsed before, fatal findings had quarantined it, so they are
+    not looked at again). ``file`` names the file in the identities (its SHA-256)."""
+    tallies = SetTallies(file)
+    for item in iter_835(stream, file_name=file_name, findings=[], tap=tallies.segment):
         tallies.feed(item)
-    return tallies.sets
-
-
-def read_sets(stream: BinaryIO, *, file: str, file_name: str | None,
-              tallies: Sequence[SetTally] | None = None) -> list[ReadSet]:
-    """Every transaction set of the file with its identity, keys and tally. ``file`` names
-    the file in the identities (its SHA-256); ``tallies`` are the parse stage's, when it
-    just read the file (else the file is read again)."""
-    keys = {k.start_offset: k for k in payment_keys(stream, file=file, file_name=file_name)}
-    if tallies is None:
-        stream.seek(0)
-        tallies = tally_sets(stream, file_name)
-    return [_read_set(tally, keys, file_name) for tally in tallies]
+    return tallies.read_sets(file_name)
 
 
 def _read_set(tally: SetTally, keys: dict[int, PaymentKeys], file_name: str | None) -> ReadSet:

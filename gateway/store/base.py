@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import BinaryIO, Self
 
@@ -124,6 +124,12 @@ class MessageStore(OperatorStore):
 
     @abstractmethod
     def close(self) -> None: ...
+
+    def deferred_commits(self) -> AbstractContextManager[None]:
+        """Within it, this thread's commits need not wait for their own flush to disk: for a
+        stage redone from scratch after a crash (the route), whose last commit is synchronous
+        and so flushes every one before it. Nothing else changes (default: nothing at all)."""
+        return nullcontext()
 
     def __enter__(self) -> Self:
         return self

@@ -82,6 +82,9 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
     def __repr__(self) -> str:
         return f"PostgresStore({describe_url(self.url)!r})"
 
+    def deferred_commits(self) -> AbstractContextManager[None]:
+        return self._intake.deferred_commits()
+
     def exclusive(self, purpose: str) -> NoLock:
         return NoLock().acquire(purpose)  # several daemons share it: leases keep them apart
 

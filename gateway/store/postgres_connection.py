@@ -35,6 +35,7 @@ class PostgresConnection:
         self.upgraded: list[int] = []  # the versions the last upgrade() applied
         self.synchronous_commit = synchronous_commit
         self.lock = threading.Lock()
+        self._deferring = threading.local()  # threads inside deferred_commits()
         self.db = self._connect()
 
     def _connect(self) -> psycopg.Connection[DictRow]:
@@ -75,7 +76,19 @@ class PostgresConnection:
     @contextmanager
     def transaction(self) -> Iterator[psycopg.Connection[DictRow]]:
         with self.session() as db, db.transaction():
+            if self.synchronous_commit and getattr(self._deferring, "on", False):
+                db.execute("SET LOCAL synchronous_commit = off")
             yield db
+
+    @contextmanager
+    def deferred_commits(self) -> Iterator[None]:
+        """This thread's transactions commit without waiting for the flush (the store's
+        ``deferred_commits``); other threads' commits are not touched."""
+        self._deferring.on = True
+        try:
+            yield
+        finally:
+            self._deferring.on = False
 
     def one(self, sql: str, params: Mapping[str, Any]) -> DictRow | None:
         with self.session() as db:

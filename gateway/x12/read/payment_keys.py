@@ -57,27 +57,45 @@ def payment_keys(stream: BinaryIO, *, file: str, file_name: str | None = None) -
 def keys_of(segments: Iterable[Segment], file: str) -> Iterator[PaymentKeys]:
     """:func:`payment_keys` over segments already tokenized (the first BPR and TRN of a set
     count; a set without SE is not listed)."""
-    counter = IdentityCounter(file)
-    sender = ""
-    open_set: _OpenSet | None = None
-    for number, offset, elements, _, _ in segments:
+    reader = KeysReader(file)
+    for segment in segments:
+        reader.feed(segment)
+        if reader.keys:
+            yield from reader.keys
+            reader.keys.clear()
+
+
+class KeysReader:
+    """:func:`keys_of` pushed segment by segment: whoever tokenizes the file anyway (the
+    daemon's parse stage, through ``iter_835``'s tap) collects the keys without a pass of its
+    own. :attr:`keys` holds each set's keys once its SE is read."""
+
+    def __init__(self, file: str) -> None:
+        self.counter = IdentityCounter(file)
+        self.sender = ""
+        self.open_set: _OpenSet | None = None
+        self.keys: list[PaymentKeys] = []
+
+    def feed(self, segment: Segment) -> None:
+        number, offset, elements, _, _ = segment
         tag = elements[0]
+        open_set = self.open_set
         if tag == "ISA":
-            counter.open_interchange(_get(elements, 13))
-            sender = _get(elements, 6).strip()
+            self.counter.open_interchange(_get(elements, 13))
+            self.sender = _get(elements, 6).strip()
         elif tag == "GS":
-            counter.open_group(_get(elements, 6))
+            self.counter.open_group(_get(elements, 6))
         elif tag == "ST":
-            open_set = _OpenSet(counter.open_set(_get(elements, 2)), offset, number)
+            self.open_set = _OpenSet(self.counter.open_set(_get(elements, 2)), offset, number)
         elif open_set is None:
-            continue
+            return
         elif tag == "BPR" and open_set.bpr is None:
             open_set.bpr = elements
         elif tag == "TRN" and open_set.trn is None:
             open_set.trn = elements
         elif tag == "SE":
-            yield open_set.keys(sender)
-            open_set = None
+            self.keys.append(open_set.keys(self.sender))
+            self.open_set = None
 
 
 @dataclass

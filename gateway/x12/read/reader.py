@@ -25,7 +25,7 @@ whose BPR or payer/payee is missing, or that sits in a non-835 group, yields not
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from gateway.model import (
@@ -52,6 +52,8 @@ from gateway.x12.syntax.tokenizer import SEGMENT_ID, Segment, iter_segments
 ENVELOPE_IDS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})
 DETAIL_MARKS = frozenset({"LX", "CLP", "SVC", "PLB"})  # where groups, claims, lines, PLB start
 LOOP_OR_ENVELOPE_IDS = ENVELOPE_IDS | DETAIL_MARKS
+KEY_IDS = frozenset({"BPR", "TRN"})  # what a tap needs of a set's header (payment keys)
+TAPPED_IDS = LOOP_OR_ENVELOPE_IDS | KEY_IDS
 
 
 def iter_835(
@@ -59,8 +61,12 @@ def iter_835(
     *,
     file_name: str | None = None,
     findings: list[Finding] | None = None,
+    tap: Callable[[Segment], object] | None = None,
 ) -> Iterator[Item]:
-    """Yield the items of an 835 file in file order, in bounded memory (module docstring)."""
+    """Yield the items of an 835 file in file order, in bounded memory (module docstring).
+    ``tap`` sees, as tokenized, every envelope segment, every BPR and TRN and every segment
+    outside an 835 set (what the payment keys are read from: one tokenizer pass serves both);
+    the claims' segments are not handed to it, which keeps the tap nearly free."""
     reporter = Reporter(file_name, findings)
     envelope = EnvelopeChecker(reporter)
     transaction = TransactionReader(reporter, file_name)
@@ -69,17 +75,24 @@ def iter_835(
     in_set = False  # an ST..SE is open
     loop: list[Segment] | None = None  # the open loop of the open 835 set (None: not read)
     segment: Segment | None = None
+    stops = LOOP_OR_ENVELOPE_IDS if tap is None else TAPPED_IDS
     for segment in iter_segments(stream, reporter=reporter):
         seg_id = segment[2][0]
         if loop is not None:  # in an 835 set: most segments just join the open loop
-            if seg_id not in LOOP_OR_ENVELOPE_IDS:
+            if seg_id not in stops:
                 loop.append(segment)
                 continue
             if seg_id in DETAIL_MARKS:
                 yield from transaction.mark(segment)
                 loop = transaction.loop
                 continue
-        elif in_set and seg_id not in ENVELOPE_IDS:
+            if seg_id in KEY_IDS and tap is not None:
+                tap(segment)
+                loop.append(segment)
+                continue
+        if tap is not None:
+            tap(segment)
+        if loop is None and in_set and seg_id not in ENVELOPE_IDS:
             continue  # a set that is not read (not an 835): skipped to its SE
         if seg_id == "SE":
             items = transaction.close(segment) if in_set and loop is not None else []
@@ -206,3 +219,4 @@ def _envelope(isa: Segment | None, gs: Segment) -> Envelope:
         group_control_number=element(gs, 6),
         version=element(gs, 8),
     )
+
