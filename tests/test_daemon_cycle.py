@@ -141,7 +141,9 @@ def test_ncpdp_files_join_the_walk(tmp_path):
     documents = store.documents_of_file(files["claims.dat"].id)
     assert len(documents) == details
     assert {d.kind for d in documents} == {"ncpdp-request"}
-    (pharmacy,) = {d.routing_keys["ncpdp_id"] for d in documents}
+    # 202-B2 = 01: 201-B1 is the pharmacy's NPI, kept under the roster's "npi" key
+    assert {tuple(d.routing_keys) for d in documents} == {("npi",)}
+    (pharmacy,) = {d.routing_keys["npi"] for d in documents}
     assert len(store.documents_with_key(pharmacy)) == details
     assert not any((root / "pbm" / "inbound").iterdir())
     store.close()

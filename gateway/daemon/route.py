@@ -106,11 +106,25 @@ def by_format(store: MessageStore, x12: Router) -> Router:
             for ordinal, document in enumerate(read_ncpdp(stream, strict=True)):
                 store.add_document(
                     received.id, ordinal, kind=ncpdp_kind(document),
-                    routing_keys={"ncpdp_id": document.header.service_provider_id},
+                    routing_keys=provider_keys(document.header.service_provider_id_qualifier,
+                                               document.header.service_provider_id),
                     source_start=document.source.byte_offset)
         return 0
 
     return route
+
+
+PROVIDER_ID_KEYS = {"01": "npi", "07": "ncpdp_id"}  # 202-B2 qualifier -> the roster's key
+
+
+def provider_keys(qualifier: str, provider_id: str) -> dict[str, str]:
+    """The pharmacy of an NCPDP transmission as the roster names it: 201-B1 is an NPI or an
+    NCPDP provider id by its 202-B2 qualifier (01 NPI, 07 NCPDP); any other qualifier is kept
+    with it, so a search never takes it for the wrong kind of id."""
+    key = PROVIDER_ID_KEYS.get(qualifier.strip())
+    if key is not None:
+        return {key: provider_id}
+    return {"service_provider_id": provider_id, "service_provider_id_qualifier": qualifier}
 
 
 def route_into_store(
