@@ -81,6 +81,30 @@ def test_off_is_an_explicit_setting_and_check_warns(tmp_path, capsys):
         load_settings(toml)
 
 
+def test_no_section_is_no_choice_the_daemon_refuses_and_check_fails(tmp_path, capsys):
+    """Plaintext only by an explicit setting: a gateway.toml that never chose (one from before
+    encryption) keeps its store readable, but the daemon will not write payloads with it."""
+    target = tmp_path / "cfg"
+    assert main(["init", str(target)]) == 0
+    (target / "keys" / "example-pbm_ed25519").write_text("a key would be here\n")
+    toml = target / "gateway.toml"
+    text = toml.read_text()
+    section = re.search(r"\[encryption\]\n(?:[^\[]*\n)?", text)
+    assert section
+    toml.write_text(text.replace(section.group(0), ""))
+    assert load_settings(toml).encryption.mode == "unset"
+    capsys.readouterr()
+    assert main(["check", "--config", str(target), "--offline"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  payload encryption" in out and 'payloads = "off"' in out
+    run = subprocess.run([sys.executable, "-m", "gateway", "run", "--once", "--config",
+                          str(toml)], capture_output=True, text=True, cwd=target,
+                         env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=120)
+    assert run.returncode != 0
+    assert "no [encryption] section" in run.stderr and "gateway keys new" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
 def _segment(config: Path) -> bytes:
     """A claim segment of the first input file: synthetic, and never to be stored as is."""
     data = next((config.parent / "pbm" / "outbound").glob("*multi.835")).read_bytes()

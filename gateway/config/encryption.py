@@ -9,8 +9,9 @@
 (gateway/config/secrets.py); it is read and checked (exists, mode 0600, 32 bytes) when the
 store is opened and by ``gateway check``, not here, so a configuration can be loaded on a
 host without the key (to edit it, to run ``gateway check`` and be told so). A file without
-the section is a file from before encryption: it keeps working, in plaintext, and ``check``
-warns until the section is written (docs/security.md, "Encryption at rest").
+the section is a file from before encryption: the operator's commands still read its store,
+but ``gateway run`` refuses to start and ``check`` fails until the section says "on" or, by an
+explicit choice, "off" (docs/security.md, "Encryption at rest").
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from gateway.config.secrets import Secret, secret_reference
 from gateway.config.toml_reader import TomlReader
+from gateway.errors import ConfigError
 
 MODES = ("on", "off")
 
@@ -34,6 +36,18 @@ class EncryptionSettings:
     @property
     def on(self) -> bool:
         return self.mode == "on"
+
+
+def require_a_choice(settings: EncryptionSettings, path: object) -> None:
+    """Plaintext only by an explicit setting: the daemon (the one writer of payloads) refuses a
+    configuration that never said whether claim files are encrypted at rest."""
+    if settings.mode == "unset":
+        raise ConfigError(
+            "there is no [encryption] section: the daemon would keep claim files in plaintext",
+            where=str(path),
+            fix='make a key with `gateway keys new /etc/gateway/secrets/payload.key` and add '
+                '[encryption] payloads = "on", key = "file:/etc/gateway/secrets/payload.key"; '
+                'or write payloads = "off" to keep plaintext by choice (docs/security.md)')
 
 
 class EncryptionReader(TomlReader):

@@ -44,6 +44,7 @@ from datetime import datetime
 from typing import Any
 
 from gateway.alerts.engine import AlertEngine
+from gateway.config.encryption import require_a_choice
 from gateway.config.problems import by_place
 from gateway.config.settings import Settings
 from gateway.daemon.health import DISK_LOW_BYTES, Health, HealthServer, degraded_reasons
@@ -98,6 +99,7 @@ class Daemon:
         self.reload_refused: str | None = None  # why the last SIGHUP was refused
         self.disk_low_bytes = DISK_LOW_BYTES  # less free space than this: /healthz degraded
         self._cycle_errors = 0  # unexpected cycle failures in a row (their traceback: once)
+        require_a_choice(settings.encryption, settings.path)
         self._sweep_work_dir()
         # Refused (with the command to run) when the schema is older than this gateway's; a
         # SQLite store is taken for this daemon alone (PostgreSQL: shared, by leases).

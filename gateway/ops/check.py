@@ -85,7 +85,7 @@ def _exposure(runtime: Runtime) -> Iterator[Probe]:
 
 def encryption_probe(settings: Settings) -> Probe:
     """The ``[encryption]`` key, read and checked the way the store will (exists, 0600, 32
-    bytes); plaintext payloads are a warning, whether unset or off by choice."""
+    bytes); no section is a failure (``gateway run`` refuses it), plaintext by choice a warning."""
     what = "payload encryption"
     enc = settings.encryption
     try:
@@ -93,10 +93,10 @@ def encryption_probe(settings: Settings) -> Probe:
     except GatewayError as exc:
         return Probe(False, what, str(exc))
     if enc.mode == "unset":
-        return Probe(True, what, f"OFF: {settings.path} has no [encryption] section, payloads "
-                     "are stored in plaintext; make a key with `gateway keys new PATH` and add "
-                     '[encryption] payloads = "on", key = "file:PATH" (docs/security.md)',
-                     warning=True)
+        return Probe(False, what, f"{settings.path} has no [encryption] section: `gateway run` "
+                     "refuses to keep claim files without a choice; make a key with `gateway "
+                     'keys new PATH` and add [encryption] payloads = "on", key = "file:PATH", '
+                     'or payloads = "off" to keep plaintext by choice (docs/security.md)')
     if keyring is None or keyring.current is None:
         return Probe(True, what, 'off by choice ([encryption] payloads = "off"): payloads '
                      "are stored in plaintext", warning=True)
