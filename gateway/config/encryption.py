@@ -17,6 +17,7 @@ explicit choice, "off" (docs/security.md, "Encryption at rest").
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from gateway.config.secrets import Secret, secret_reference
 from gateway.config.toml_reader import TomlReader
@@ -38,7 +39,7 @@ class EncryptionSettings:
         return self.mode == "on"
 
 
-def require_a_choice(settings: EncryptionSettings, path: object) -> None:
+def require_a_choice(settings: EncryptionSettings, path: Path) -> None:
     """Plaintext only by an explicit setting: the daemon (the one writer of payloads) refuses a
     configuration that never said whether claim files are encrypted at rest."""
     if settings.mode == "unset":
