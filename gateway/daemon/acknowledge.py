@@ -7,19 +7,21 @@ dead-lettered, traced and replayed like everything else, and a crash between qua
 send cannot lose it: the pipeline queues the acknowledgment *before* it moves the file on, and
 queuing is idempotent.
 
-Findings come from the pipeline's own reading of the file, which collects every defect (not
-just the first) — what the 999's IK3/IK4/IK5 and the TA1's TA105 are made from; only a file
-that could not be read to its end is read again here. Control numbers derive from the file
-id, so a redone acknowledgment is the same acknowledgment.
+Findings and envelopes come from the pipeline's own reading of the file, which collects every
+defect (not just the first) — what the 999's IK3/IK4/IK5 and the TA1's TA105 are made from —
+and every ISA/GS/ST with its segment range from the same tokenizer pass; only a file that was
+not read to its end in this process (unreadable, or parsed before a restart) is read again.
+Control numbers derive from the file id, so a redone acknowledgment is the same one.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from gateway.daemon.parse import Parsed
 from gateway.detect import HEAD_SIZE, detect_format
 from gateway.errors import InputError, Location
 from gateway.fsutil import safe_name
@@ -27,9 +29,8 @@ from gateway.log import get_logger
 from gateway.store.base import MessageStore
 from gateway.store.models import ReceivedFile
 from gateway.x12.read.reader import iter_835
-from gateway.x12.read.received import ReceivedInterchange, received_interchanges
+from gateway.x12.read.received import ReceivedInterchange, read_envelopes
 from gateway.x12.syntax.findings import Finding, Level
-from gateway.x12.syntax.tokenizer import iter_segments
 from gateway.x12.write.ack import acknowledgments
 from gateway.x12.write.control_numbers import ControlNumbers
 
@@ -52,15 +53,20 @@ class Acknowledger:
         self.log = get_logger(component="acknowledger")
 
     def __call__(self, received: ReceivedFile, error: InputError | None,
-                 findings: list[Finding] | None = None) -> None:
-        """Queue the acknowledgment of ``received``; ``findings`` are the parse's (read again
-        when None: the file could not be read to its end)."""
+                 parsed: Parsed | None = None) -> None:
+        """Queue the acknowledgment of ``received``; ``parsed`` is what the parse read of it
+        (its findings and envelopes), None when the file is to be read again here (it could
+        not be read to its end, or was parsed before a restart)."""
         kind, destination = self.ack_kinds.get(received.partner, ("none", None))
         if kind == "none" or destination is None or not self._is_x12(received):
             return  # TA1 and 999 answer X12 interchanges only
-        if findings is None:
-            findings = self._findings(received)
-        interchanges = self._envelopes(received, kind)
+        findings = parsed.findings if parsed is not None else self._findings(received)
+        envelopes: Sequence[ReceivedInterchange] | None = None
+        if parsed is not None:
+            envelopes = parsed.envelopes
+        if envelopes is None:
+            envelopes = self._envelopes(received)
+        interchanges = [i for i in envelopes if answerable(i, kind)]
         if not interchanges:
             self.log.warning("no acknowledgment possible: no X12 envelope to answer",
                              partner=received.partner, file_id=received.id, kind=kind)
@@ -90,11 +96,10 @@ class Acknowledger:
                 findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))
         return findings
 
-    def _envelopes(self, received: ReceivedFile, kind: str) -> list[ReceivedInterchange]:
-        """The ISA/GS/ST headers the acknowledgment answers (a fast tokenizer pass)."""
+    def _envelopes(self, received: ReceivedFile) -> list[ReceivedInterchange]:
+        """The ISA/GS/ST envelopes of the file when the parse gave none (a tokenizer pass)."""
         with self.store.open_payload(received.sha256) as stream:
-            segments = (s[2] for s in iter_segments(stream, findings=[]))
-            return [i for i in received_interchanges(segments) if answerable(i, kind)]
+            return read_envelopes(stream)
 
     def _queue(self, received: ReceivedFile, n: int, kind: str, destination: str, data: bytes,
                *, accepted: bool, name_index: int = 0) -> None:

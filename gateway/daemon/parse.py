@@ -1,8 +1,9 @@
 """Step 2 of the walk, parse: the format from the content, then the whole file read through.
 
-An X12 file is read collecting every finding (so the acknowledgment names every defect without
-a second read), streaming item by item so even a single-ST central pay is read in bounded
-memory; an NCPDP file is read strictly (its acknowledgments are not X12's).
+An X12 file is read collecting every finding and, from the same tokenizer pass, every
+envelope (so the acknowledgment names every defect of every set without a read of its own),
+streaming item by item so even a single-ST central pay is read in bounded memory; an NCPDP
+file is read strictly (its acknowledgments are not X12's).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.routing.read_sets import ReadSet, SetTallies
 from gateway.store.models import ReceivedFile
 from gateway.x12.read.reader import iter_835
+from gateway.x12.read.received import EnvelopeReader, ReceivedInterchange
 from gateway.x12.read.transaction import Item
 from gateway.x12.syntax.findings import Finding
+from gateway.x12.syntax.tokenizer import Segment
 
 # Takes each item of an 835 as the parse stage reads it (gateway.reconcile.recorder's listener).
 ItemSink = Callable[[Item], None]
@@ -33,6 +36,8 @@ class Parsed:
     documents: dict[str, int]
     findings: list[Finding]
     sets: tuple[ReadSet, ...] | None = None  # an 835's sets, for the conservation proof
+    # An X12 file's envelopes as received_interchanges reads them, for the acknowledgment.
+    envelopes: tuple[ReceivedInterchange, ...] | None = None
 
     def refusal(self) -> InputError | None:
         """The first fatal finding as the error the file is quarantined for, if any."""
@@ -66,20 +71,39 @@ def parse_file(stream: BinaryIO, received: ReceivedFile,
     if file_format(stream, received) == "x12":
         findings: list[Finding] = []
         tallies = SetTallies(received.sha256)  # one tally per set: bounded memory
+        envelopes = EnvelopeReader()
+        keys, envelope = tallies.segment, envelopes.feed
+        ends: list[Segment | None] = []
+
+        def tap(segment: Segment) -> None:  # envelope segments, BPR, TRN: a few per set
+            keys(segment)
+            envelope(segment)
+
         feed = tallies.feed
         for item in iter_835(stream, file_name=received.original_name, findings=findings,
-                             tap=tallies.segment):
+                             tap=tap, end=ends.append):
             feed(item)
             for sink in sinks:
                 sink(item)
         sets = tuple(tallies.read_sets(received.original_name)) if not any(
             f.fatal for f in findings) else None  # a refused file is never routed
-        return Parsed({"835": len(tallies.sets)}, findings, sets)
+        return Parsed({"835": len(tallies.sets)}, findings, sets,
+                      _envelopes(envelopes, ends))
     counts: dict[str, int] = {}
     for document in read_ncpdp(stream, strict=True):
         kind = ncpdp_kind(document)
         counts[kind] = counts.get(kind, 0) + 1
     return Parsed(counts, [])
+
+
+def _envelopes(reader: EnvelopeReader,
+               ends: list[Segment | None]) -> tuple[ReceivedInterchange, ...] | None:
+    """The envelopes read, closed at the file's last segment; None when the reader never told
+    where the file ends (it did not read it through: the acknowledgment reads it again)."""
+    if not ends:
+        return None
+    last = ends[0]
+    return tuple(reader.finish(last[0] if last is not None else 0))
 
 
 def ncpdp_kind(document: ClaimRequest | ClaimResponse) -> str:

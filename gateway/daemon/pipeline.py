@@ -57,9 +57,10 @@ Validator = Callable[[BinaryIO, ReceivedFile, Sequence[ItemSink]], Parsed]
 # Given the parse's tallies of the file's sets when it was parsed in this process (None after
 # a restart: the router reads the file again for its conservation proof).
 Router = Callable[[ReceivedFile, Sequence[ReadSet] | None], int]
-# An acknowledger: given the file, the error it is refused for (None: accepted) and the
-# findings of the parse (None: read them again), queue what the partner wants.
-Acknowledger = Callable[[ReceivedFile, InputError | None, list[Finding] | None], None]
+# An acknowledger: given the file, the error it is refused for (None: accepted) and what the
+# parse read of it — findings and envelopes (None: not parsed in this process, read them
+# again) — queue what the partner wants.
+Acknowledger = Callable[[ReceivedFile, InputError | None, Parsed | None], None]
 
 
 class ClaimRecorder(Protocol):
@@ -184,23 +185,23 @@ class Pipeline:
         route that refuses the file (the splitter cannot cut what the reader read, or the
         conservation proof fails) quarantines it, and the acknowledgment rejects it.
         """
-        findings: list[Finding] | None = None  # None after a restart: read again to ack
+        read: Parsed | None = None  # None after a restart: read again to acknowledge
         sets: Sequence[ReadSet] | None = None
         if received.status is FileStatus.RECEIVED:
-            parsed = self._parse_whole(received)
-            if parsed is None:
+            read = self._parse_whole(received)
+            if read is None:
                 return  # quarantined
-            findings, sets = parsed.findings, parsed.sets
+            sets = read.sets
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
             try:
                 queued = self._route(received, sets)
             except InputError as exc:
-                self.quarantine(received, exc, findings)
+                self.quarantine(received, exc, read)
                 return
             self._record_claims(received)  # the claims ledger (issue 11), before "routed"
             with _stage("acknowledge"):
-                self._acknowledge(received, None, findings)
+                self._acknowledge(received, None, read)
             self.store.set_file_status(received.id, FileStatus.ROUTED, actor=ACTOR,
                                        reason=f"{queued} deliveries")
             self.log.info("file routed", partner=received.partner, file_id=received.id,
@@ -216,7 +217,7 @@ class Pipeline:
             return None
         error = parsed.refusal()
         if error is not None:
-            self.quarantine(received, error, parsed.findings)
+            self.quarantine(received, error, parsed)
             return None
         for kind, n in parsed.documents.items():
             self.metrics.documents.labels(received.partner, kind).inc(n)
@@ -229,7 +230,7 @@ class Pipeline:
         return parsed
 
     def quarantine(self, received: ReceivedFile, error: InputError,
-                   findings: list[Finding] | None) -> None:
+                   parsed: Parsed | None) -> None:
         """Keep the file (its bytes stay in the store), say why, and tell the partner.
 
         The negative acknowledgment is queued first: once the file is quarantined nothing
@@ -238,7 +239,7 @@ class Pipeline:
         """
         self._record_claims.discard()  # facts taken in while it was parsed: out again
         with _stage("acknowledge"):
-            self._acknowledge(received, error, findings)
+            self._acknowledge(received, error, parsed)
         reason = f"{error.code}: {error}"
         self.store.set_file_status(received.id, FileStatus.QUARANTINED, actor=ACTOR,
                                    reason=reason)

@@ -14,6 +14,7 @@ pipeline runs on one thread).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Collection, Sequence
 from typing import BinaryIO
 
@@ -43,7 +44,7 @@ class Tr3Parse:
         self.log.info("tr3 validated", partner=received.partner, file_id=received.id,
                       errors=sum(f.fatal for f in added), warnings=sum(not f.fatal for f in added),
                       codes=sorted({f.code for f in added})[:10])
-        return Parsed(parsed.documents, findings, parsed.sets)
+        return dataclasses.replace(parsed, findings=findings)  # envelopes, sets: the same
 
     @property
     def validator(self) -> Tr3Validator:

@@ -62,11 +62,15 @@ def iter_835(
     file_name: str | None = None,
     findings: list[Finding] | None = None,
     tap: Callable[[Segment], object] | None = None,
+    end: Callable[[Segment | None], object] | None = None,
 ) -> Iterator[Item]:
     """Yield the items of an 835 file in file order, in bounded memory (module docstring).
     ``tap`` sees, as tokenized, every envelope segment, every BPR and TRN and every segment
-    outside an 835 set (what the payment keys are read from: one tokenizer pass serves both);
-    the claims' segments are not handed to it, which keeps the tap nearly free."""
+    outside an 835 set (what the payment keys and the acknowledgment's envelopes are read
+    from: one tokenizer pass serves all); the claims' segments are not handed to it, which
+    keeps the tap nearly free. ``end`` is called once the file is read to its end, with its
+    last segment (None: it has none) — which the tap may not have seen: where the file ends
+    closes a truncated interchange."""
     reporter = Reporter(file_name, findings)
     envelope = EnvelopeChecker(reporter)
     transaction = TransactionReader(reporter, file_name)
@@ -125,6 +129,8 @@ def iter_835(
             where = "transaction set (ST..SE)" if envelope.gs else "functional group (GS..GE)"
             envelope.outside(segment, where if envelope.isa else "interchange (ISA..IEA)")
     envelope.finish(segment)  # the last segment of the file
+    if end is not None:
+        end(segment)
 
 
 def read_835(

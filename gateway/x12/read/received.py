@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from gateway.x12.syntax.delimiters import ascii_int
 from gateway.x12.syntax.findings import Finding, FindingDetails, Level
-from gateway.x12.syntax.tokenizer import iter_segments
+from gateway.x12.syntax.tokenizer import Segment, iter_segments
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,9 @@ class ReceivedInterchange:
         return _within(finding.location.segment_number, self.first_segment, self.last_segment)
 
 
+ENVELOPE_TAGS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA"})  # all the envelopes need
+
+
 def read_envelopes(stream: BinaryIO) -> list[ReceivedInterchange]:
     """The envelopes of an X12 file, read leniently (the checks report the defects)."""
     segments = iter_segments(stream, findings=[])
@@ -77,40 +80,46 @@ def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInt
     purpose — an acknowledgment is most needed for a broken file — so missing elements
     become ``""`` and a missing SE, GE or IEA still yields what was read.
     """
-    result: list[ReceivedInterchange] = []
-    isa: Sequence[str] | None = None
-    gs: Sequence[str] | None = None
-    groups: list[ReceivedGroup] = []
-    sets: list[ReceivedSet] = []
-    isa_at = gs_at = 0
-
-    def close_group(ge01: str | None, at: int | None) -> None:
-        nonlocal gs, sets
-        if gs is not None:
-            declared = ascii_int(ge01) if ge01 else None
-            groups.append(ReceivedGroup(_get(gs, 1), _get(gs, 2), _get(gs, 3), _get(gs, 6),
-                                        _get(gs, 8), tuple(sets), declared, gs_at, at))
-        gs, sets = None, []
-
-    def close_interchange(at: int | None) -> None:
-        nonlocal isa, groups
-        close_group(None, at)
-        if isa is not None:
-            result.append(ReceivedInterchange(
-                _get(isa, 5), _get(isa, 6).rstrip(), _get(isa, 7), _get(isa, 8).rstrip(),
-                _get(isa, 9), _get(isa, 10), _get(isa, 13), _get(isa, 15), tuple(groups),
-                isa_at, at))
-        isa, groups = None, []
-
+    reader = EnvelopeReader()
+    add = reader.add
     number = 0
     for number, elements in enumerate(segments, 1):
+        if elements[0] in ENVELOPE_TAGS:
+            add(number, elements)
+    return reader.finish(number)
+
+
+class EnvelopeReader:
+    """:func:`received_interchanges` pushed segment by segment, for whoever tokenizes the file
+    anyway: the daemon's parse feeds it from ``iter_835``'s tap (which sees every envelope
+    segment with its number in the file), so the acknowledgment needs no read of its own.
+    Segments other than ISA/GS/ST/SE/GE/IEA may be fed or not: they change nothing."""
+
+    def __init__(self) -> None:
+        self.result: list[ReceivedInterchange] = []
+        self.isa: Sequence[str] | None = None
+        self.gs: Sequence[str] | None = None
+        self.groups: list[ReceivedGroup] = []
+        self.sets: list[ReceivedSet] = []
+        self.isa_at = self.gs_at = 0
+
+    def feed(self, segment: Segment) -> None:
+        """Take one tokenized segment (a tap of ``iter_835``)."""
+        elements = segment[2]
+        if elements[0] in ENVELOPE_TAGS:
+            self.add(segment[0], elements)
+
+    def add(self, number: int, elements: Sequence[str]) -> None:
+        """Take envelope segment ``elements`` (an id of :data:`ENVELOPE_TAGS`), the file's
+        segment ``number`` (from 1)."""
         tag = elements[0]
+        sets = self.sets
         if tag == "ISA":
-            close_interchange(number - 1 if isa is not None else None)
-            isa, isa_at = elements, number
+            self._close_interchange(number - 1 if self.isa is not None else None)
+            self.isa, self.isa_at = elements, number
         elif tag == "GS":
-            close_group(None, number - 1)
-            gs, gs_at = elements, number
+            self._close_group(None, number - 1)
+            self.gs, self.gs_at = elements, number
         elif tag == "ST":
             if sets and sets[-1].last_segment is None:  # its SE is missing: it ends here
                 sets[-1] = dataclasses.replace(sets[-1], last_segment=number - 1)
@@ -119,11 +128,34 @@ def received_interchanges(segments: Iterable[Sequence[str]]) -> list[ReceivedInt
         elif tag == "SE" and sets and sets[-1].last_segment is None:
             sets[-1] = dataclasses.replace(sets[-1], last_segment=number)
         elif tag == "GE":
-            close_group(_get(elements, 1), number)
+            self._close_group(_get(elements, 1), number)
         elif tag == "IEA":
-            close_interchange(number)
-    close_interchange(number if isa is not None else None)
-    return result
+            self._close_interchange(number)
+
+    def finish(self, last: int) -> list[ReceivedInterchange]:
+        """The interchanges read, once ``last`` (the number of the file's last segment, 0
+        for none) ends whatever is still open."""
+        self._close_interchange(last if self.isa is not None else None)
+        return self.result
+
+    def _close_group(self, ge01: str | None, at: int | None) -> None:
+        gs = self.gs
+        if gs is not None:
+            declared = ascii_int(ge01) if ge01 else None
+            self.groups.append(ReceivedGroup(
+                _get(gs, 1), _get(gs, 2), _get(gs, 3), _get(gs, 6), _get(gs, 8),
+                tuple(self.sets), declared, self.gs_at, at))
+        self.gs, self.sets = None, []
+
+    def _close_interchange(self, at: int | None) -> None:
+        self._close_group(None, at)
+        isa = self.isa
+        if isa is not None:
+            self.result.append(ReceivedInterchange(
+                _get(isa, 5), _get(isa, 6).rstrip(), _get(isa, 7), _get(isa, 8).rstrip(),
+                _get(isa, 9), _get(isa, 10), _get(isa, 13), _get(isa, 15), tuple(self.groups),
+                self.isa_at, at))
+        self.isa, self.groups = None, []
 
 
 # The acknowledgment code each of our structural finding codes stands for, by level — TA105
