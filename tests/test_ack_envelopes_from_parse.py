@@ -1,10 +1,11 @@
 """The acknowledgment's envelopes come from the parse's one read (issue 13, bench item 3):
 what the parse stage collects through ``iter_835``'s tap — every ISA/GS/ST with its segment
 range, closed where the file ends — is exactly what ``received_interchanges`` reads from every
-segment of the file, and the 999s and TA1s written from either are the same bytes. Over the
-issue-10 acknowledgment cases, the one-pass fixtures, generated files of every shape (poisoned
-ones too), several interchanges with their own delimiters, repeated ST02 across groups,
-envelope errors of every kind, files cut at every few bytes, and the shared corpus.
+segment of the file, and the 999s and TA1s written from either are the same bytes; the
+acknowledger's own read (after a restart) gives the same findings and envelopes in one pass.
+Over the issue-10 acknowledgment cases, the one-pass fixtures, generated files of every shape
+(poisoned ones too), several interchanges with their own delimiters, repeated ST02 across
+groups, envelope errors of every kind, files cut at every few bytes, and the shared corpus.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from x12_compose import CRLF, ODD, interchange, join, segments, two_groups
 from x12_corpus import corpus_files
 
-from gateway.daemon.acknowledge import answerable
+from gateway.daemon.acknowledge import answerable, read_findings
 from gateway.daemon.parse import parse_file
 from gateway.detect import HEAD_SIZE, detect_format
 from gateway.errors import InputError
@@ -51,6 +52,8 @@ def _same(data: bytes) -> list[ReceivedInterchange]:
     alone = received_interchanges(s[2] for s in iter_segments(io.BytesIO(data), findings=[]))
     assert parsed.envelopes is not None
     assert list(parsed.envelopes) == alone
+    # the acknowledger's own read, after a restart: the same findings and envelopes
+    assert read_findings(io.BytesIO(data), "in.835") == (parsed.findings, alone)
     for kind in ("999", "ta1"):
         texts = [[a.text for a in acknowledgments(
             [i for i in envelopes if answerable(i, kind)], parsed.findings, kind,

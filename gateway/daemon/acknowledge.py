@@ -20,6 +20,7 @@ import dataclasses
 import io
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import BinaryIO
 
 from gateway.daemon.parse import Parsed
 from gateway.detect import HEAD_SIZE, detect_format
@@ -29,7 +30,7 @@ from gateway.log import get_logger
 from gateway.store.base import MessageStore
 from gateway.store.models import ReceivedFile
 from gateway.x12.read.reader import iter_835
-from gateway.x12.read.received import ReceivedInterchange, read_envelopes
+from gateway.x12.read.received import EnvelopeReader, ReceivedInterchange, read_envelopes
 from gateway.x12.syntax.findings import Finding, Level
 from gateway.x12.write.ack import acknowledgments
 from gateway.x12.write.control_numbers import ControlNumbers
@@ -60,12 +61,15 @@ class Acknowledger:
         kind, destination = self.ack_kinds.get(received.partner, ("none", None))
         if kind == "none" or destination is None or not self._is_x12(received):
             return  # TA1 and 999 answer X12 interchanges only
-        findings = parsed.findings if parsed is not None else self._findings(received)
-        envelopes: Sequence[ReceivedInterchange] | None = None
-        if parsed is not None:
-            envelopes = parsed.envelopes
-        if envelopes is None:
-            envelopes = self._envelopes(received)
+        envelopes: Sequence[ReceivedInterchange] | None
+        if parsed is None:  # not parsed in this process: one read gives both
+            with self.store.open_payload(received.sha256) as stream:
+                findings, envelopes = read_findings(stream, received.original_name)
+        else:
+            findings, envelopes = parsed.findings, parsed.envelopes
+        if envelopes is None:  # the reader stopped short of the end (or kept none)
+            with self.store.open_payload(received.sha256) as stream:
+                envelopes = read_envelopes(stream)
         interchanges = [i for i in envelopes if answerable(i, kind)]
         if not interchanges:
             self.log.warning("no acknowledgment possible: no X12 envelope to answer",
@@ -86,21 +90,6 @@ class Acknowledger:
         with self.store.open_payload(received.sha256) as stream:
             return detect_format(stream.read(HEAD_SIZE)) == "x12"
 
-    def _findings(self, received: ReceivedFile) -> list[Finding]:
-        findings: list[Finding] = []
-        with self.store.open_payload(received.sha256) as stream:
-            try:
-                for _ in iter_835(stream, file_name=received.original_name, findings=findings):
-                    pass
-            except InputError as exc:  # a defect the reader cannot read past, even collecting
-                findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))
-        return findings
-
-    def _envelopes(self, received: ReceivedFile) -> list[ReceivedInterchange]:
-        """The ISA/GS/ST envelopes of the file when the parse gave none (a tokenizer pass)."""
-        with self.store.open_payload(received.sha256) as stream:
-            return read_envelopes(stream)
-
     def _queue(self, received: ReceivedFile, n: int, kind: str, destination: str, data: bytes,
                *, accepted: bool, name_index: int = 0) -> None:
         payload = self.store.put_payload(io.BytesIO(data))
@@ -115,6 +104,22 @@ class Acknowledger:
             actor=ACTOR)
         self.log.info("acknowledgment queued", partner=received.partner, file_id=received.id,
                       kind=kind, accepted=accepted, delivery_id=delivery.id)
+
+
+def read_findings(stream: BinaryIO, file_name: str | None
+                  ) -> tuple[list[Finding], list[ReceivedInterchange] | None]:
+    """Every finding and, from the same tokenizer pass, every envelope of an X12 file — what
+    the parse stage gives when it ran in this process. The envelopes are None when the reader
+    could not read the file to its end, even collecting (that defect is the last finding)."""
+    findings: list[Finding] = []
+    envelopes = EnvelopeReader()
+    try:
+        for _ in iter_835(stream, file_name=file_name, findings=findings, tap=envelopes.feed,
+                          end=envelopes.end):
+            pass
+    except InputError as exc:  # a defect the reader cannot read past, even collecting
+        findings.append(Finding(exc.code, exc.what, Level.INTERCHANGE, exc.location))
+    return findings, envelopes.interchanges
 
 
 def refusal(interchange: ReceivedInterchange, error: InputError, kind: str) -> list[Finding]:

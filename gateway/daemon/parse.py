@@ -73,7 +73,6 @@ def parse_file(stream: BinaryIO, received: ReceivedFile,
         tallies = SetTallies(received.sha256)  # one tally per set: bounded memory
         envelopes = EnvelopeReader()
         keys, envelope = tallies.segment, envelopes.feed
-        ends: list[Segment | None] = []
 
         def tap(segment: Segment) -> None:  # envelope segments, BPR, TRN: a few per set
             keys(segment)
@@ -81,29 +80,20 @@ def parse_file(stream: BinaryIO, received: ReceivedFile,
 
         feed = tallies.feed
         for item in iter_835(stream, file_name=received.original_name, findings=findings,
-                             tap=tap, end=ends.append):
+                             tap=tap, end=envelopes.end):
             feed(item)
             for sink in sinks:
                 sink(item)
         sets = tuple(tallies.read_sets(received.original_name)) if not any(
             f.fatal for f in findings) else None  # a refused file is never routed
+        read = envelopes.interchanges
         return Parsed({"835": len(tallies.sets)}, findings, sets,
-                      _envelopes(envelopes, ends))
+                      tuple(read) if read is not None else None)
     counts: dict[str, int] = {}
     for document in read_ncpdp(stream, strict=True):
         kind = ncpdp_kind(document)
         counts[kind] = counts.get(kind, 0) + 1
     return Parsed(counts, [])
-
-
-def _envelopes(reader: EnvelopeReader,
-               ends: list[Segment | None]) -> tuple[ReceivedInterchange, ...] | None:
-    """The envelopes read, closed at the file's last segment; None when the reader never told
-    where the file ends (it did not read it through: the acknowledgment reads it again)."""
-    if not ends:
-        return None
-    last = ends[0]
-    return tuple(reader.finish(last[0] if last is not None else 0))
 
 
 def ncpdp_kind(document: ClaimRequest | ClaimResponse) -> str:

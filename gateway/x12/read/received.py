@@ -93,9 +93,12 @@ class EnvelopeReader:
     """:func:`received_interchanges` pushed segment by segment, for whoever tokenizes the file
     anyway: the daemon's parse feeds it from ``iter_835``'s tap (which sees every envelope
     segment with its number in the file), so the acknowledgment needs no read of its own.
-    Segments other than ISA/GS/ST/SE/GE/IEA may be fed or not: they change nothing."""
+    Segments other than ISA/GS/ST/SE/GE/IEA may be fed or not: they change nothing.
+    ``iter_835(..., tap=reader.feed, end=reader.end)`` leaves the envelopes in
+    :attr:`interchanges` once the file is read through (None while it is not)."""
 
     def __init__(self) -> None:
+        self.interchanges: list[ReceivedInterchange] | None = None
         self.result: list[ReceivedInterchange] = []
         self.isa: Sequence[str] | None = None
         self.gs: Sequence[str] | None = None
@@ -131,6 +134,11 @@ class EnvelopeReader:
             self._close_group(_get(elements, 1), number)
         elif tag == "IEA":
             self._close_interchange(number)
+
+    def end(self, last: Segment | None) -> None:
+        """The file is read through (``iter_835``'s end): what is open ends at its last
+        segment (None: the file has none)."""
+        self.interchanges = self.finish(last[0] if last is not None else 0)
 
     def finish(self, last: int) -> list[ReceivedInterchange]:
         """The interchanges read, once ``last`` (the number of the file's last segment, 0
