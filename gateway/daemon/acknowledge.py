@@ -59,17 +59,12 @@ class Acknowledger:
         (its findings and envelopes), None when the file is to be read again here (it could
         not be read to its end, or was parsed before a restart)."""
         kind, destination = self.ack_kinds.get(received.partner, ("none", None))
-        if kind == "none" or destination is None or not self._is_x12(received):
+        if kind == "none" or destination is None:
+            return
+        read = self._read(received, parsed)
+        if read is None:
             return  # TA1 and 999 answer X12 interchanges only
-        envelopes: Sequence[ReceivedInterchange] | None
-        if parsed is None:  # not parsed in this process: one read gives both
-            with self.store.open_payload(received.sha256) as stream:
-                findings, envelopes = read_findings(stream, received.original_name)
-        else:
-            findings, envelopes = parsed.findings, parsed.envelopes
-        if envelopes is None:  # the reader stopped short of the end (or kept none)
-            with self.store.open_payload(received.sha256) as stream:
-                envelopes = read_envelopes(stream)
+        findings, envelopes = read
         interchanges = [i for i in envelopes if answerable(i, kind)]
         if not interchanges:
             self.log.warning("no acknowledgment possible: no X12 envelope to answer",
@@ -86,9 +81,24 @@ class Acknowledger:
             self._queue(received, n, answer.kind, destination, answer.text.encode("ascii"),
                         accepted=answer.accepted, name_index=same_kind)  # .1.ta1, ...
 
-    def _is_x12(self, received: ReceivedFile) -> bool:
+    def _read(self, received: ReceivedFile, parsed: Parsed | None
+              ) -> tuple[list[Finding], Sequence[ReceivedInterchange]] | None:
+        """The findings and envelopes to answer, None when the file is not X12. From the
+        parse when it read them (only an X12 file has envelopes: no payload is opened, which
+        on PostgreSQL fetches all of it); else from one read of the file here."""
+        if parsed is not None and parsed.envelopes is not None:
+            return parsed.findings, parsed.envelopes
         with self.store.open_payload(received.sha256) as stream:
-            return detect_format(stream.read(HEAD_SIZE)) == "x12"
+            if detect_format(stream.read(HEAD_SIZE)) != "x12":
+                return None
+            stream.seek(0)
+            if parsed is not None:  # a parse that kept no envelopes
+                return parsed.findings, read_envelopes(stream)
+            findings, envelopes = read_findings(stream, received.original_name)
+            if envelopes is None:  # the reader stopped short of the end: the envelopes alone
+                stream.seek(0)
+                envelopes = read_envelopes(stream)
+            return findings, envelopes
 
     def _queue(self, received: ReceivedFile, n: int, kind: str, destination: str, data: bytes,
                *, accepted: bool, name_index: int = 0) -> None:

@@ -36,7 +36,8 @@ class Parsed:
     documents: dict[str, int]
     findings: list[Finding]
     sets: tuple[ReadSet, ...] | None = None  # an 835's sets, for the conservation proof
-    # An X12 file's envelopes as received_interchanges reads them, for the acknowledgment.
+    # An X12 file's envelopes as received_interchanges reads them, for the acknowledgment
+    # (None for NCPDP: so the acknowledger knows the format without opening the payload).
     envelopes: tuple[ReceivedInterchange, ...] | None = None
 
     def refusal(self) -> InputError | None:
