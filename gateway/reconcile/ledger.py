@@ -184,7 +184,6 @@ class Ledger(ABC):
         self.close()
 
 
-@functools.cache
 class Ingest:
     """One file's facts on their way into the ledger: written in batches of :data:`BATCH`
     rows as they come (bounded memory), the file ``ingesting`` until :meth:`complete`."""
@@ -221,8 +220,9 @@ class Ingest:
             batch.clear()
 
 
+@functools.cache
 def date_fields(fact: Any) -> tuple[int, ...]:
-    """The positions of a fact type's date fields."""
+    """The positions of a fact type's date fields (once per type: every batch asks)."""
     hints = fact.__annotations__
     return tuple(i for i, name in enumerate(fact._fields) if "date" in str(hints[name]))
 
