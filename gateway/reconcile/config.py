@@ -19,6 +19,7 @@ Every key is checked when the file is loaded; a problem names the file, the key 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -121,12 +122,24 @@ class ReconcileConfig:
     def claim_number(self, pbm_id: str, clp01: str) -> ClaimNumber | None:
         """Rx and fill out of CLP01 by the PBM's pattern (or the default); None when the
         pattern does not match (the payment is then recorded under CLP01 as it stands)."""
+        number = self.claim_numbers(pbm_id)(clp01)
+        return None if number is None else ClaimNumber(*number)
+
+    def claim_numbers(self, pbm_id: str) -> Callable[[str], tuple[str, int | None] | None]:
+        """:meth:`claim_number` of one PBM as (rx, fill): the rule and its pattern looked up
+        once (per payment), not once per claim of a million-claim central pay."""
         rule = self.rule(pbm_id)
-        match = (rule.clp01 if rule else self.default_clp01).fullmatch(clp01.strip())
-        if match is None:
-            return None
-        fill = match.groupdict().get("fill")
-        return ClaimNumber(rx_key(match["rx"]), int(fill) if fill else None)
+        pattern = rule.clp01 if rule else self.default_clp01
+        fullmatch, has_fill = pattern.fullmatch, "fill" in pattern.groupindex
+
+        def number(clp01: str) -> tuple[str, int | None] | None:
+            match = fullmatch(clp01.strip())
+            if match is None:
+                return None
+            fill = match["fill"] if has_fill else None
+            return rx_key(match["rx"]), int(fill) if fill else None
+
+        return number
 
     def plb_category(self, pbm_id: str, reason: str, reference: str | None) -> str:
         rule = self.rule(pbm_id)

@@ -14,7 +14,7 @@ claims); the reports turn them into Decimal. ``seq`` numbers a file's rows of on
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import BinaryIO, NamedTuple
@@ -171,14 +171,29 @@ Fact = RequestFact | ResponseFact | PaymentFact | ClaimPaymentFact | LineFact | 
 
 
 def cents(amount: Decimal | None, where: Location | None = None) -> int | None:
-    """Exact integer cents; an amount with fractions of a cent is refused, not rounded."""
+    """Exact integer cents; an amount with fractions of a cent is refused, not rounded.
+
+    An amount of dollars and cents below 10**20 is plain integer arithmetic on its exact
+    ratio (a million-claim file has millions of amounts); anything else — fractions of a cent,
+    more digits than Decimal's context holds, NaN — takes the Decimal path, which says what
+    it always said."""
     if amount is None:
         return None
+    try:
+        if -_DIGITS < amount.adjusted() < _DIGITS:
+            numerator, denominator = amount.as_integer_ratio()
+            if not 100 % denominator:
+                return numerator * 100 // denominator
+    except (ValueError, OverflowError):  # NaN, infinity
+        pass
     scaled = amount.scaleb(2)
     if scaled != scaled.to_integral_value():
         raise InputError(f"amount {amount} has fractions of a cent", code="amount-precision",
                          where=where, fix="amounts are dollars and cents; ask the sender")
     return int(scaled)
+
+
+_DIGITS = 20  # amounts with fewer integer digits are exact in Decimal's 28-digit context
 
 
 def summarize_adjustments(adjustments: tuple[Adjustment, ...], into: dict[str, int]) -> None:
@@ -189,7 +204,11 @@ def summarize_adjustments(adjustments: tuple[Adjustment, ...], into: dict[str, i
 
 
 def adjustment_text(totals: dict[str, int]) -> str:
-    return "|".join(f"{key}:{amount}" for key, amount in sorted(totals.items()))
+    """``"CO-45:1234|PR-3:500"``: the totals by key, in key order."""
+    if len(totals) == 1:
+        [(key, amount)] = totals.items()
+        return f"{key}:{amount}"
+    return "|".join([f"{key}:{totals[key]}" for key in sorted(totals)])
 
 
 def parse_adjustments(text: str) -> dict[str, int]:
@@ -295,7 +314,11 @@ X12Fact = PaymentFact | ClaimPaymentFact | LineFact | PlbFact
 
 class X12Facts:
     """The facts of an 835's items, item by item: whoever reads the file with the reader can
-    feed them here (the daemon's parse stage does, so the ledger needs no read of its own)."""
+    feed them here (the daemon's parse stage does, so the ledger needs no read of its own).
+
+    One pass, cheap per claim (a central pay has a million): the PBM's CLP01 pattern is
+    looked up once per payment, the pharmacy of an identifier once per file (bounded, like
+    the reader's caches), a claim or line without CAS skips the adjustment sums."""
 
     def __init__(self, file_id: int, partner: str, config: ReconcileConfig,
                  pharmacy_of: PharmacyOf) -> None:
@@ -304,27 +327,89 @@ class X12Facts:
         self.set_seq = self.claim_seq = self.plb_seq = -1
         self.payment: PaymentFact | None = None
         self.payee = ""
+        self._claim_number = config.claim_numbers("")
+        self._pharmacies: dict[str, str] = {}
 
-    def of(self, item: Item) -> Iterator[X12Fact]:
+    def of(self, item: Item) -> Sequence[X12Fact]:
         """The facts one item of ``iter_835`` makes (none for groups and set ends)."""
         payment = self.payment
         if isinstance(item, ClaimPayment) and payment is not None:
             self.claim_seq += 1
-            yield from _claim_payment(item, payment, self.claim_seq, self.payee, self.config,
-                                      self.pharmacy_of)
-        elif isinstance(item, TransactionHeader):
+            return self._claim(item, payment, self.claim_seq)
+        if isinstance(item, TransactionHeader):
             self.set_seq += 1
             payment = self.payment = _payment(item, self.file_id, self.set_seq, self.partner,
                                               self.config)
             self.payee = payment.payee_npi or payment.payee_ncpdp_id or payment.payee_tin or ""
-            yield payment
-        elif isinstance(item, ProviderAdjustment) and payment is not None:
+            self._claim_number = self.config.claim_numbers(payment.pbm)
+            return (payment,)
+        if isinstance(item, ProviderAdjustment) and payment is not None:
             self.plb_seq += 1
-            yield PlbFact(
-                self.file_id, self.plb_seq, self.set_seq, self.pharmacy_of(item.provider_id),
+            return (PlbFact(
+                self.file_id, self.plb_seq, self.set_seq, self._pharmacy(item.provider_id),
                 item.provider_id, payment.pbm, item.fiscal_period_date, item.reason,
                 item.reference, cents(item.amount) or 0, payment.trace_number,
-                payment.payment_date)
+                payment.payment_date),)
+        return ()
+
+    def _pharmacy(self, identifier: str) -> str:
+        pharmacy = self._pharmacies.get(identifier)
+        if pharmacy is None:
+            if len(self._pharmacies) >= PHARMACY_CACHE:
+                self._pharmacies.clear()
+            pharmacy = self._pharmacies[identifier] = self.pharmacy_of(identifier)
+        return pharmacy
+
+    def _claim(self, claim: ClaimPayment, payment: PaymentFact, seq: int,
+               ) -> list[ClaimPaymentFact | LineFact]:
+        """The claim's fact, then its lines' (amounts in the order the reference reads
+        them, so a refused amount is the same one)."""
+        provider = claim.rendering_provider_npi or claim.provider_id or self.payee
+        number = self._claim_number(claim.claim_id)
+        totals: dict[str, int] = {}
+        if claim.adjustments:
+            summarize_adjustments(claim.adjustments, totals)
+        lines = claim.service_lines
+        alone = not totals and len(lines) == 1  # the claim's CAS are its one line's
+        file_id, ndc, text = payment.file_id, None, ""
+        facts: list[ClaimPaymentFact | LineFact] = []
+        for n, line in enumerate(lines, 1):
+            text = ""
+            if line.adjustments:
+                mine: dict[str, int] = {}
+                summarize_adjustments(line.adjustments, mine)
+                text = adjustment_text(mine)
+                if alone:
+                    totals = mine
+                else:
+                    for key, amount in mine.items():
+                        totals[key] = totals.get(key, 0) + amount
+            if ndc is None and line.product_qualifier == "N4":
+                ndc = line.product_id
+            units = line.units
+            facts.append(_new(LineFact, (
+                file_id, seq, n, line.product_qualifier, line.product_id, line.service_date,
+                cents(line.billed) or 0, cents(line.paid) or 0,
+                None if units is None else str(units), text)))
+        first = claim.service_lines[0] if claim.service_lines else None
+        source = claim.source
+        facts.insert(0, _new(ClaimPaymentFact, (
+            file_id, seq, payment.set_seq, source.start_offset if source else 0,
+            self._pharmacy(provider), provider, payment.pbm, claim.claim_id,
+            number[0] if number else claim.claim_id.strip(),
+            number[1] if number else None,
+            (first.service_date if first and first.service_date else claim.statement_start),
+            claim.status, cents(claim.billed) or 0, cents(claim.paid) or 0,
+            cents(claim.patient_responsibility), claim.payer_claim_control_number, ndc,
+            (text if alone else adjustment_text(totals)) if totals else "",
+            sum([amount for key, amount in totals.items() if key.endswith("-295")])
+            if totals else 0,
+            payment.trace_number, payment.payment_date)))
+        return facts
+
+
+PHARMACY_CACHE = 4096  # identifiers per file whose pharmacy is remembered (then cleared)
+_new = tuple.__new__  # a fact from its values in order, without NamedTuple's __new__ frame
 
 
 def _payment(header: TransactionHeader, file_id: int, set_seq: int, partner: str,
@@ -336,36 +421,3 @@ def _payment(header: TransactionHeader, file_id: int, set_seq: int, partner: str
         pay.originator_id or payer.identifier, payee.npi, payee.ncpdp_id, payee.tin,
         pay.trace_number, cents(pay.amount) or 0, pay.credit_debit, pay.method,
         pay.date or header.production_date, header.envelope.interchange_control_number)
-
-
-def _claim_payment(claim: ClaimPayment, payment: PaymentFact, seq: int, payee: str,
-                   config: ReconcileConfig, pharmacy_of: PharmacyOf,
-                   ) -> Iterator[ClaimPaymentFact | LineFact]:
-    provider = claim.rendering_provider_npi or claim.provider_id or payee
-    number = config.claim_number(payment.pbm, claim.claim_id)
-    totals: dict[str, int] = {}
-    summarize_adjustments(claim.adjustments, totals)
-    lines = []
-    for n, line in enumerate(claim.service_lines, 1):
-        mine: dict[str, int] = {}
-        summarize_adjustments(line.adjustments, mine)
-        for key, amount in mine.items():
-            totals[key] = totals.get(key, 0) + amount
-        lines.append(LineFact(
-            payment.file_id, seq, n, line.product_qualifier, line.product_id, line.service_date,
-            cents(line.billed) or 0, cents(line.paid) or 0,
-            None if line.units is None else str(line.units), adjustment_text(mine)))
-    first = claim.service_lines[0] if claim.service_lines else None
-    ndc = next((s.product_id for s in claim.service_lines if s.product_qualifier == "N4"), None)
-    dir_amount = sum(amount for key, amount in totals.items() if key.endswith("-295"))
-    source = claim.source
-    yield ClaimPaymentFact(
-        payment.file_id, seq, payment.set_seq, source.start_offset if source else 0,
-        pharmacy_of(provider), provider, payment.pbm, claim.claim_id,
-        number.rx_number if number else claim.claim_id.strip(),
-        number.fill_number if number else None,
-        (first.service_date if first and first.service_date else claim.statement_start),
-        claim.status, cents(claim.billed) or 0, cents(claim.paid) or 0,
-        cents(claim.patient_responsibility), claim.payer_claim_control_number, ndc,
-        adjustment_text(totals), dir_amount, payment.trace_number, payment.payment_date)
-    yield from lines
