@@ -171,3 +171,6 @@ class _FileNumbers:
 
     def assign(self, destination: str, key: str) -> int:
         return (self.base + self.keys.setdefault(key, len(self.keys))) % 1_000_000_000 or 1
+
+    def assign_many(self, parts: Sequence[tuple[str, str]]) -> list[int]:
+        return [self.assign(destination, key) for destination, key in parts]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -34,6 +34,7 @@ from psycopg.rows import DictRow
 from gateway.errors import StoreError
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
+from gateway.store.control_numbers import Raced, StoreControlNumbers
 from gateway.store.crypt.envelopes import PayloadSealer
 from gateway.store.crypt.keys import Keyring
 from gateway.store.crypt.stream import sealed_size
@@ -84,6 +85,9 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
 
     def deferred_commits(self) -> AbstractContextManager[None]:
         return self._intake.deferred_commits()
+
+    def control_numbers(self) -> PostgresControlNumbers:
+        return PostgresControlNumbers(self._intake, queries("postgres", "control"))
 
     def exclusive(self, purpose: str) -> NoLock:
         return NoLock().acquire(purpose)  # several daemons share it: leases keep them apart
@@ -169,3 +173,25 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
     def _end_lease(self, name: str, params: Params) -> Row | None:
         """The ack and fail statements log their own event."""
         return self._queue.write_one(_Q[name], params)
+
+
+class PostgresControlNumbers(StoreControlNumbers):
+    """The same numbers, a set's worth in one statement (``control_assign_many``)."""
+
+    def __init__(self, connection: PostgresConnection, sql: Mapping[str, str]) -> None:
+        super().__init__(connection, sql)
+        self._pg = connection
+
+    def _assign_once(self, parts: Sequence[tuple[str, str]]) -> list[int]:
+        params = {"sequences": [destination for destination, _ in parts],
+                  "keys": [key for _, key in parts]}
+        try:
+            # Autocommit: the statement is its own transaction, committed without a flush.
+            row = self._pg.one(self._sql["control_assign_many"], params)
+        except psycopg.errors.UniqueViolation:
+            raise Raced from None  # the statement rolled back whole: no gap
+        numbers = [int(number) for number in row["numbers"]] if row else []
+        if len(numbers) != len(parts):
+            raise StoreError(f"assign_control_numbers returned {len(numbers)} numbers for "
+                             f"{len(parts)} parts", fix="check the migrations applied")
+        return numbers

@@ -71,6 +71,11 @@ def part_name(owner: Owner, identity: SetIdentity) -> str:
     return safe_name(f"{owner.label}-{identity.file[:12]}-{identity.stem}.835")
 
 
+def _part_key(identity: SetIdentity, owner: Owner) -> str:
+    """The part's idempotency key: its set and owner (its control number is kept under it)."""
+    return hashlib.sha256(f"{identity.key}|{owner.key}".encode()).hexdigest()
+
+
 def file_sha256(path: Path) -> str:
     with path.open("rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
@@ -126,6 +131,7 @@ class _Splitter:
         self.claims = ClaimReader(isa.delimiters, file)
         self.last_kind = b""
         self.identities = IdentityCounter(sha256)
+        self.numbered: dict[str, int] = {}  # part key -> control number, of the set being cut
 
     def feed(self, chunk: Chunk) -> None:
         kind = self.last_kind = chunk.kind
@@ -211,6 +217,7 @@ class _Splitter:
         """The set goes unchanged to one owner: copy ST..SE from the file."""
         body = [self._range(tset.start_offset, se.end)]
         totals = tset.totals()
+        self._number_parts(tset, [owner])
         self._emit(tset, se, owner, "whole", body, totals.claim_count, totals.claims_paid,
                    totals.adjustments, totals.payment, None, tset.segment_count(se))
 
@@ -239,6 +246,7 @@ class _Splitter:
             runs.setdefault(owners[run.ref].key, []).append(run)
             owners_of_group.setdefault(run.group, set()).add(owners[run.ref].key)
         shared = {group for group, keys in owners_of_group.items() if len(keys) > 1}
+        self._number_parts(tset, [owners[owner_runs[0].ref] for owner_runs in runs.values()])
         for key, owner_runs in runs.items():
             owner = owners[owner_runs[0].ref]
             name = tset.names.get(owner_runs[0].ref) if owner_runs[0].ref else None
@@ -294,8 +302,8 @@ class _Splitter:
     ) -> None:
         """Envelope the body, write it through the writer, record the part."""
         identity = tset.identity
-        part_key = hashlib.sha256(f"{identity.key}|{owner.key}".encode()).hexdigest()
-        number = self.numbers.assign(owner.destination, part_key)
+        part_key = _part_key(identity, owner)
+        number = self.numbered.pop(part_key)
         receiver = Party("ZZ", owner.npi or owner.label, owner.npi or owner.label)
         sender = self.sender or Party(self.isa.receiver_qualifier, self.isa.receiver_id,
                                       self.group_receiver or self.isa.receiver_id)
@@ -316,6 +324,14 @@ class _Splitter:
             segment_count=segment_count, control_number=number, part_key=part_key,
             location=location, size=size,
         ))
+
+    def _number_parts(self, tset: TransactionSet, owners: list[Owner]) -> None:
+        """Number the set's parts all at once — one round trip to a store's counter, not one
+        transaction per part — in the order they are written, so each gets the number one
+        ``assign`` per part would have given it."""
+        wanted = [(owner.destination, _part_key(tset.identity, owner)) for owner in owners]
+        numbers = self.numbers.assign_many(wanted)
+        self.numbered = {key: number for (_, key), number in zip(wanted, numbers, strict=True)}
 
     def _range(self, start: int, end: int) -> SourceRange:
         """Bytes [start, end) of the source, by reference (the file is the spool)."""

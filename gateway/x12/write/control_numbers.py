@@ -14,6 +14,7 @@ uses.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -23,6 +24,12 @@ MAX_CONTROL_NUMBER = 999_999_999
 class ControlNumbers(Protocol):
     def assign(self, destination: str, key: str) -> int:
         """The control number of the part ``key`` sent to ``destination`` (1..999999999)."""
+        ...
+
+    def assign_many(self, parts: Sequence[tuple[str, str]]) -> list[int]:
+        """The numbers of several parts ``(destination, key)``, as :meth:`assign` one after
+        the other would give them — in one call, so a store numbers a transaction set's
+        thousand parts in one round trip."""
         ...
 
 
@@ -81,6 +88,9 @@ class SqliteControlNumbers:
             db.execute("ROLLBACK")
             raise
 
+    def assign_many(self, parts: Sequence[tuple[str, str]]) -> list[int]:
+        return [self.assign(destination, key) for destination, key in parts]
+
     def close(self) -> None:
         self._db.close()
 
@@ -100,3 +110,6 @@ class MemoryControlNumbers:
             self._last[destination] = number
             self._assigned[key] = number
         return self._assigned[key]
+
+    def assign_many(self, parts: Sequence[tuple[str, str]]) -> list[int]:
+        return [self.assign(destination, key) for destination, key in parts]

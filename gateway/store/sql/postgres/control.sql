@@ -22,3 +22,7 @@ INSERT INTO control_assignments (part_key, sequence, number)
 VALUES (%(key)s, %(sequence)s, %(number)s)
     ON CONFLICT (part_key) DO NOTHING
 RETURNING number
+
+-- name: control_assign_many
+-- Every part of a set in one statement (011_control_numbers_at_once.sql): numbers[i] is keys[i]'s.
+SELECT assign_control_numbers(%(sequences)s::text[], %(keys)s::text[]) AS numbers

@@ -1,0 +1,5 @@
+-- Control numbers in one round trip (issue 13): PostgreSQL's 011 adds the function that
+-- numbers a transaction set's parts in one statement. SQLite runs in the daemon's process, where
+-- a statement costs no round trip: gateway/store/control_numbers.py runs the same steps one by
+-- one in one transaction. Nothing changes here; the version keeps both back ends' numbering
+-- alike.
