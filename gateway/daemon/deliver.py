@@ -32,38 +32,22 @@ from typing import Any, BinaryIO
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from gateway.config.retry_policy import RetryPolicies
-from gateway.errors import ConfigError, InputError, StoreError, TransportError
+from gateway.errors import ConfigError, InputError, TransportError
 from gateway.log import get_logger
 from gateway.store.base import LeaseLost, MessageStore
-from gateway.store.models import Claim, Delivery
+from gateway.store.models import Claim
 from gateway.transport.base import Delivered, Sink
 
 SinkFor = Callable[[str], Sink]
 """destination -> its Sink. The resolver owns the sinks (it may cache connections); the
 worker never closes them."""
 
-Render = Callable[[Delivery], AbstractContextManager[BinaryIO]]
-"""delivery -> the bytes to write, as a context manager (called again for each try)."""
+Render = Callable[[Claim], AbstractContextManager[BinaryIO]]
+"""claimed delivery -> the bytes to write, as a context manager (called again for each try).
+The default, ``MessageStore.open_claimed``: its stored payload, as far as the claim read it
+along (PostgreSQL: a payload of one chunk needs no query of its own)."""
 
 _ERROR_LENGTH = 500
-
-
-def stored_payload(store: MessageStore) -> Render:
-    """The default renderer: the delivery's pre-rendered payload, else its document's."""
-
-    def render(delivery: Delivery) -> AbstractContextManager[BinaryIO]:
-        sha256 = delivery.payload_sha256 or store.get_document(delivery.document_id).payload_sha256
-        if sha256 is None:
-            raise StoreError(
-                f"nothing to send: neither the delivery nor document {delivery.document_id} "
-                "has a stored payload",
-                where=f"delivery {delivery.id}",
-                fix=f"store the rendered bytes, or give the worker a renderer for "
-                f"format {delivery.format!r}",
-            )
-        return store.open_payload(sha256)
-
-    return render
 
 
 class Attempt(StrEnum):
@@ -174,7 +158,7 @@ class DeliveryWorker:
     ) -> None:
         self.store = store
         self.sinks = sinks
-        self.render = render or stored_payload(store)
+        self.render = render or store.open_claimed
         self.policies = policies or RetryPolicies()
         self.worker_id = worker_id or default_worker_id()
         self.lease_seconds = lease_seconds
@@ -219,7 +203,7 @@ class DeliveryWorker:
             return self._fail(claim, f"gave up after {delivery.attempts - 1} attempts", None)
         self._heartbeat.hold(claim)
         try:
-            delivered = self._write(delivery)
+            delivered = self._write(claim)
         except Exception as exc:
             retry_in = policy.next_retry(delivery.attempts, age, permanent=is_permanent(exc))
             return self._fail(claim, describe(exc), retry_in)
@@ -246,8 +230,9 @@ class DeliveryWorker:
         )
         return Outcome(delivery.id, Attempt.DELIVERED, delivered.location, delivery.destination)
 
-    def _write(self, delivery: Delivery) -> Delivered:
+    def _write(self, claim: Claim) -> Delivered:
         """Render and write under the deterministic name, retrying transient errors briefly."""
+        delivery = claim.delivery
         retrying = Retrying(
             retry=retry_if_exception(is_transient),
             stop=stop_after_attempt(self.tries_per_attempt),
@@ -257,7 +242,7 @@ class DeliveryWorker:
         for attempt in retrying:
             with attempt:
                 sink = self.sinks(delivery.destination)
-                with self.render(delivery) as data:
+                with self.render(claim) as data:
                     return sink.deliver(delivery.output_name, data)
         raise AssertionError("unreachable: tenacity reraises the last error")
 
@@ -298,5 +283,4 @@ __all__ = [
     "Render",
     "SinkFor",
     "run_until_idle",
-    "stored_payload",
 ]

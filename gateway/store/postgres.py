@@ -25,8 +25,9 @@ import hashlib
 import tempfile
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import psycopg
 from psycopg.rows import DictRow
@@ -35,11 +36,11 @@ from gateway.errors import StoreError
 from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
 from gateway.store.control_numbers import Raced, StoreControlNumbers
-from gateway.store.crypt.envelopes import PayloadSealer
+from gateway.store.crypt.envelopes import Envelope, PayloadSealer
 from gateway.store.crypt.keys import Keyring
 from gateway.store.crypt.stream import sealed_size
 from gateway.store.exclusive import NoLock
-from gateway.store.models import Row
+from gateway.store.models import Claim, Row
 from gateway.store.operator_sql import OperatorSQLStore
 from gateway.store.payloads import check_sha256, copy_hashing
 from gateway.store.postgres_connection import PostgresConnection, describe_url
@@ -69,6 +70,20 @@ def _hashed(data: BinaryIO, spool: BinaryIO) -> tuple[BinaryIO, str, int]:
     return spool, sha256, size
 
 
+class _Payload(NamedTuple):
+    """What a claim read of the payload a delivery sends."""
+
+    sha256: str
+    size: int  # of the plaintext
+    envelope: Envelope | None  # None: kept in plaintext
+    head: bytes | None  # the first stored chunk; None when it has none (empty)
+
+
+@dataclass(frozen=True)
+class _PayloadClaim(Claim):
+    payload: _Payload | None  # None: no stored payload (opening it says what is missing)
+
+
 class PostgresStore(OperatorSQLStore[PostgresConnection]):
     """The message store on a PostgreSQL database shared by every daemon."""
 
@@ -76,12 +91,13 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
 
     def __init__(self, url: str, keyring: Keyring | None = None) -> None:
         self.url = url
+        self._name = f"PostgresStore({describe_url(url)!r})"  # in every payload's errors
         intake = PostgresConnection(url, synchronous_commit=True)
         self.sealer = PayloadSealer(intake, "postgres", keyring)
         super().__init__(intake, PostgresConnection(url, synchronous_commit=False), _Q, _ALERTS)
 
     def __repr__(self) -> str:
-        return f"PostgresStore({describe_url(self.url)!r})"
+        return self._name
 
     def deferred_commits(self) -> AbstractContextManager[None]:
         return self._intake.deferred_commits()
@@ -123,23 +139,36 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
     def open_payload(self, sha256: str) -> AbstractContextManager[BinaryIO]:
         """The stored bytes (ciphertext, if sealed) spooled to memory (up to 8 MiB) or a temp
         file, read chunk by chunk, then unsealed as they are read."""
-        params: dict[str, Any] = {"sha256": check_sha256(sha256)}
-        found = self._intake.one(_Q["payload_size"], params)
+        found = self._intake.one(_Q["payload_size"], {"sha256": check_sha256(sha256)})
         if found is None:
             raise StoreError(f"payload {sha256} is not in the store", where=repr(self))
-        sealed = self.sealer.envelope(sha256) is not None
-        expected = sealed_size(found["size"]) if sealed else found["size"]
+        return self._open(sha256, found["size"], self.sealer.envelope(sha256), None)
+
+    def open_claimed(self, claim: Claim) -> AbstractContextManager[BinaryIO]:
+        """What the claim read along — size, envelope, first chunk — is not read again."""
+        if not isinstance(claim, _PayloadClaim) or claim.payload is None:
+            return super().open_claimed(claim)
+        return self._open(*claim.payload)
+
+    def _open(self, sha256: str, size: int, envelope: Envelope | None,
+              head: bytes | None) -> BinaryIO:
+        """The payload from its chunks, the first one given when ``head`` is not None."""
+        expected = sealed_size(size) if envelope is not None else size
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL)  # noqa: SIM115 (returned open)
         seq = 0
+        if head is not None:
+            spool.write(head)
+            seq = 1
         while spool.tell() < expected:
-            row = self._intake.one(_Q["payload_chunk"], {**params, "seq": seq})
+            row = self._intake.one(_Q["payload_chunk"], {"sha256": sha256, "seq": seq})
             if row is None:
                 spool.close()
                 raise StoreError(f"payload {sha256} is missing chunk {seq}", where=repr(self))
             spool.write(row["data"])
             seq += 1
         spool.seek(0)
-        return self.sealer.open(sha256, spool, f"{self!r} payload {sha256}")  # type: ignore[arg-type]
+        where = f"{self!r} payload {sha256}"
+        return self.sealer.open_with(envelope, sha256, spool, where)  # type: ignore[arg-type]
 
     # -- the hooks of SQLStore ---------------------------------------------------------------
 
@@ -167,8 +196,21 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
         return rows
 
     def _lease_next(self, params: Params) -> Row | None:
-        """One ``FOR UPDATE SKIP LOCKED`` statement that also logs a takeover."""
+        """One ``FOR UPDATE SKIP LOCKED`` statement that also logs a takeover and reads the
+        payload's size, envelope and first chunk along."""
         return self._queue.write_one(_Q["claim"], params)
+
+    def _claimed(self, row: Row | None, token: str) -> Claim | None:
+        claim = super()._claimed(row, token)
+        if claim is None or row is None:
+            return None
+        payload = None
+        if row["payload_key"] is not None:  # else opening it says what is missing
+            envelope = None if row["blob_id"] is None else Envelope(
+                bytes(row["blob_id"]), row["key_id"], bytes(row["wrapped_key"]))
+            head = None if row["payload_head"] is None else bytes(row["payload_head"])
+            payload = _Payload(row["payload_key"], int(row["payload_size"]), envelope, head)
+        return _PayloadClaim(claim.delivery, claim.token, claim.expires_at, payload)
 
     def _end_lease(self, name: str, params: Params) -> Row | None:
         """The ack and fail statements log their own event."""

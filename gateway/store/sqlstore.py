@@ -282,7 +282,10 @@ class SQLStore(MessageStore, Generic[_Connection]):
     def claim(self, worker: str, lease_seconds: float) -> Claim | None:
         token = secrets.token_hex(16)
         params = {"token": token, "worker": worker, "lease": float(lease_seconds)}
-        row = self._lease_next({**params, "now": time.time()})
+        return self._claimed(self._lease_next({**params, "now": time.time()}), token)
+
+    def _claimed(self, row: Row | None, token: str) -> Claim | None:
+        """The claim of the row ``_lease_next`` leased (a back end may add what it read along)."""
         if row is None:
             return None
         delivery = delivery_from_row(row)
@@ -294,28 +297,14 @@ class SQLStore(MessageStore, Generic[_Connection]):
             raise LeaseLost(delivery_id)
 
     def ack(self, delivery_id: int, token: str, *, output_sha256: str, location: str) -> Delivery:
-        params = {
-            "id": delivery_id,
-            "token": token,
-            "output_sha256": output_sha256,
-            "location": location,
-            "reason": f"{location} sha256 {output_sha256}",
-            "now": time.time(),
-        }
-        return self._fenced("ack", params)
+        return self._fenced("ack", ack_params(delivery_id, token, output_sha256, location))
 
     def fail(self, delivery_id: int, token: str, *, error: str, retry_in: float | None) -> Delivery:
         dead = retry_in is None
         outcome = "dead" if dead else f"retry in {retry_in:.0f} s"
-        params = {
-            "id": delivery_id,
-            "token": token,
-            "error": error,
-            "state": (DeliveryState.DEAD if dead else DeliveryState.FAILED).value,
-            "retry_in": retry_in,
-            "reason": f"{error}; {outcome}",
-            "now": time.time(),
-        }
+        state = (DeliveryState.DEAD if dead else DeliveryState.FAILED).value
+        params = {"id": delivery_id, "token": token, "error": error, "state": state,
+                  "retry_in": retry_in, "reason": f"{error}; {outcome}", "now": time.time()}
         return self._fenced("fail", params)
 
     def _fenced(self, name: str, params: Params) -> Delivery:
@@ -381,6 +370,13 @@ class SQLStore(MessageStore, Generic[_Connection]):
     def _read(self, name: str, params: Params, model: Callable[[Row], _Model]) -> list[_Model]:
         """The rows of the read-only statement ``name``, as models."""
         return [model(row) for row in self._intake.all(self._sql[name], params)]
+
+
+def ack_params(delivery_id: int, token: str, output_sha256: str, location: str) -> Params:
+    """The ``ack`` statement's parameters (PostgreSQL's ``claim`` takes them too)."""
+    return {"id": delivery_id, "token": token, "output_sha256": output_sha256,
+            "location": location, "reason": f"{location} sha256 {output_sha256}",
+            "now": time.time()}
 
 
 def _delivery_params(request: DeliveryRequest, actor: str, now: float) -> Params:

@@ -102,6 +102,16 @@ class PayloadSealer:
         the unsealer when it has an envelope, as it is when it has none."""
         try:
             envelope = self.envelope(sha256)
+        except BaseException:
+            source.close()
+            raise
+        return self.open_with(envelope, sha256, source, where)
+
+    def open_with(self, envelope: Envelope | None, sha256: str, source: BinaryIO,
+                  where: str) -> BinaryIO:
+        """:meth:`open` with the payload's envelope (or None) already read — by the query that
+        fetched the payload's size, or by a delivery's claim — so it is not read again."""
+        try:
             head = read_full(source, HEADER_SIZE)
             if envelope is None:
                 if head.startswith(MAGIC):

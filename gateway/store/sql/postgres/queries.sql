@@ -128,8 +128,10 @@ SELECT state, destination, count(*) AS count, min(enqueued_at) AS oldest_enqueue
   FROM deliveries GROUP BY state, destination ORDER BY destination, state;
 
 -- name: claim
--- One short statement: pick the next due row no other worker has locked, lease it, and log
--- an event when it takes over an expired lease (see MessageStore.claim).
+-- One short statement: pick the next due row no other worker has locked, lease it, log an
+-- event when it takes over an expired lease (see MessageStore.claim), and return it with what
+-- sending it reads first — its payload's size, envelope and first chunk (the delivery's own
+-- rendering, else its document's) — so a payload of one chunk needs no query of its own.
 WITH next AS (
     SELECT id, state AS previous_state, leased_by AS previous_worker
       FROM deliveries
@@ -151,7 +153,13 @@ WITH next AS (
       FROM claimed
      WHERE previous_state = 'leased'
 )
-SELECT * FROM claimed;
+SELECT c.*, p.sha256 AS payload_key, p.size AS payload_size, k.data AS payload_head,
+       e.blob_id, e.key_id, e.wrapped_key
+  FROM claimed c
+  LEFT JOIN documents doc ON c.payload_sha256 IS NULL AND doc.id = c.document_id
+  LEFT JOIN payloads p ON p.sha256 = coalesce(c.payload_sha256, doc.payload_sha256)
+  LEFT JOIN payload_chunks k ON k.sha256 = p.sha256 AND k.seq = 0
+  LEFT JOIN payload_envelopes e ON e.sha256 = p.sha256;
 
 -- name: heartbeat
 UPDATE deliveries SET due_at = now() + make_interval(secs => %(lease)s::float8)
