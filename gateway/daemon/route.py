@@ -40,7 +40,7 @@ from gateway.routing.policy import RosterPolicy
 from gateway.routing.read_sets import ReadSet, read_sets
 from gateway.routing.written import TallyingWriter
 from gateway.store.base import MessageStore
-from gateway.store.models import Delivery, DeliveryRequest, ReceivedFile
+from gateway.store.models import Delivery, DeliveryRequest, DocumentRequest, ReceivedFile
 from gateway.x12.read.reader import read_835
 from gateway.x12.split.parts import PartPolicy, SplitPart, SplitResult
 from gateway.x12.split.splitter import split_835
@@ -164,23 +164,25 @@ def route_into_store(
             read = read_sets(stream, file=sha256, file_name=name)
     # Parts, documents and control numbers commit without waiting for the disk: a crash
     # redoes the whole route (same bytes, same keys), and enqueue_many's synchronous commit
-    # below flushes them all before anything is queued.
+    # below flushes them all before anything is queued. The parts' payloads go several to a
+    # transaction (kept when the batch ends, before any document names them), their documents
+    # all in one.
     with store.deferred_commits():
-        writer = TallyingWriter(StorePartWriter(store))  # the parts' bytes, counted as written
-        result = split_835(path, policy=policy, writer=writer, numbers=numbers, sender=sender,
-                           sha256=sha256)
+        with store.payload_batch() as payloads:
+            writer = TallyingWriter(StorePartWriter(payloads))  # the bytes, counted as written
+            result = split_835(path, policy=policy, writer=writer, numbers=numbers,
+                               sender=sender, sha256=sha256)
         partner = partner or store.get_file(file_id).partner
         duplicates = find_duplicates(store.payments, partner, file_id, read)
+        documents = store.add_documents(file_id, [
+            DocumentRequest(ordinal, "835-part", _routing_keys(part), part.source.start_offset,
+                            part.source.end_offset, part.location.payload_sha256)
+            for ordinal, part in enumerate(result.parts)])
 
         requests: list[DeliveryRequest] = []
         queued: list[QueuedPart] = []
-        for ordinal, part in enumerate(result.parts):
+        for part, document in zip(result.parts, documents, strict=True):
             payload = part.location.payload_sha256
-            document = store.add_document(
-                file_id, ordinal, kind="835-part", routing_keys=_routing_keys(part),
-                source_start=part.source.start_offset, source_end=part.source.end_offset,
-                payload_sha256=payload,
-            )
             duplicate = duplicates.get(part.source.identity) if part.source.identity else None
             mine = _part_requests(store, document.id, part, payload, duplicate, mappings)
             requests += mine

@@ -34,6 +34,7 @@ from gateway.store.models import (
     DeliveryRequest,
     DeliveryState,
     Document,
+    DocumentRequest,
     Event,
     FileStatus,
     QueueDepth,
@@ -42,6 +43,7 @@ from gateway.store.models import (
 )
 from gateway.store.operator import OperatorStore
 from gateway.store.payment_keys import PaymentKeys
+from gateway.x12.split.writers import PayloadStore
 from gateway.x12.write.control_numbers import ControlNumbers
 
 
@@ -143,6 +145,13 @@ class MessageStore(OperatorStore):
     def put_payload(self, data: BinaryIO) -> str:
         """Keep bytes durably; return their SHA-256 (the key to read them back)."""
 
+    def payload_batch(self) -> AbstractContextManager[PayloadStore]:
+        """``put_payload`` for many payloads at once (a split's parts): each put returns its
+        key at once, and the bytes are durable when the block ends — name none of them
+        before then. PostgreSQL writes them several to a transaction; a store whose puts cost
+        no round trip (SQLite's files) puts each at once."""
+        return nullcontext(self)
+
     @abstractmethod
     def open_payload(self, sha256: str) -> AbstractContextManager[BinaryIO]:
         """Read kept bytes back: ``with store.open_payload(sha) as f: ...``."""
@@ -199,7 +208,6 @@ class MessageStore(OperatorStore):
 
     # -- documents ---------------------------------------------------------------------------
 
-    @abstractmethod
     def add_document(
         self,
         file_id: int,
@@ -212,6 +220,14 @@ class MessageStore(OperatorStore):
         payload_sha256: str | None = None,
     ) -> Document:
         """Record the ``ordinal``-th document of a file; recording it again returns the first."""
+        request = DocumentRequest(ordinal, kind, routing_keys, source_start, source_end,
+                                  payload_sha256)
+        return self.add_documents(file_id, [request])[0]
+
+    @abstractmethod
+    def add_documents(self, file_id: int, documents: Sequence[DocumentRequest]) -> list[Document]:
+        """Record several documents of a file in one transaction, as :meth:`add_document`
+        would one by one (the route's thousand parts: one round trip, not a thousand)."""
 
     @abstractmethod
     def get_document(self, document_id: int) -> Document: ...

@@ -21,7 +21,7 @@ A broken connection (server restart) is reopened on the next call.
 
 from __future__ import annotations
 
-import hashlib
+import json
 import tempfile
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -30,11 +30,10 @@ from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
 import psycopg
-from psycopg.rows import DictRow
 
 from gateway.errors import StoreError
 from gateway.store.base import NotFound
-from gateway.store.connection import returned_row
+from gateway.store.connection import Transaction, returned_row
 from gateway.store.control_numbers import Raced, StoreControlNumbers
 from gateway.store.crypt.envelopes import Envelope, PayloadSealer
 from gateway.store.crypt.keys import Keyring
@@ -42,8 +41,9 @@ from gateway.store.crypt.stream import sealed_size
 from gateway.store.exclusive import NoLock
 from gateway.store.models import Claim, Row
 from gateway.store.operator_sql import OperatorSQLStore
-from gateway.store.payloads import check_sha256, copy_hashing
+from gateway.store.payloads import check_sha256
 from gateway.store.postgres_connection import PostgresConnection, describe_url
+from gateway.store.postgres_payloads import PayloadBatch, PostgresPayloads
 from gateway.store.sqlfiles import queries
 from gateway.store.sqlstore import Params
 
@@ -51,23 +51,6 @@ CHUNK = 1 << 20
 _SPOOL = 8 << 20
 _Q = queries("postgres")
 _ALERTS = queries("postgres", "alerts")
-
-
-def _hashed(data: BinaryIO, spool: BinaryIO) -> tuple[BinaryIO, str, int]:
-    """The stream to store from, its SHA-256 and size. The payloads row (keyed by hash) comes
-    before its chunks, so the hash is needed first: a seekable file is read twice, anything
-    else is spooled."""
-    if data.seekable():
-        start = data.tell()
-        digest, size = hashlib.sha256(), 0
-        while chunk := data.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-        data.seek(start)
-        return data, digest.hexdigest(), size
-    sha256, size = copy_hashing(data, spool)
-    spool.seek(0)
-    return spool, sha256, size
 
 
 class _Payload(NamedTuple):
@@ -94,6 +77,7 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
         self._name = f"PostgresStore({describe_url(url)!r})"  # in every payload's errors
         intake = PostgresConnection(url, synchronous_commit=True)
         self.sealer = PayloadSealer(intake, "postgres", keyring)
+        self._payloads = PostgresPayloads(intake, self.sealer)
         super().__init__(intake, PostgresConnection(url, synchronous_commit=False), _Q, _ALERTS)
 
     def __repr__(self) -> str:
@@ -110,31 +94,11 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
 
     # -- payloads ----------------------------------------------------------------------------
 
-    def _put(self, db: psycopg.Connection[DictRow], data: BinaryIO) -> tuple[str, int]:
-        """The payloads row, its chunks (ciphertext when sealing) and envelope, in ``db``'s
-        transaction; nothing new when these bytes are kept already."""
-        with tempfile.SpooledTemporaryFile(max_size=_SPOOL) as spool:
-            envelope = None
-            if self.sealer.sealing:
-                sha256, size, envelope = self.sealer.seal(data, spool)  # type: ignore[arg-type]
-                spool.seek(0)
-                source: BinaryIO = spool  # type: ignore[assignment]
-            else:
-                self.sealer.allow_plaintext(db)
-                source, sha256, size = _hashed(data, spool)  # type: ignore[arg-type]
-            if db.execute(_Q["insert_payload"], {"sha256": sha256, "size": size}).fetchone():
-                seq = 0
-                while chunk := source.read(CHUNK):
-                    params = {"sha256": sha256, "seq": seq, "data": chunk}
-                    db.execute(_Q["insert_payload_chunk"], params)
-                    seq += 1
-                if envelope is not None:
-                    self.sealer.record(db, sha256, envelope)
-        return sha256, size
-
     def put_payload(self, data: BinaryIO) -> str:
-        with self._intake.transaction() as db:
-            return self._put(db, data)[0]
+        return self._payloads.put_payload(data)
+
+    def payload_batch(self) -> AbstractContextManager[PayloadBatch]:
+        return self._payloads.batch()
 
     def open_payload(self, sha256: str) -> AbstractContextManager[BinaryIO]:
         """The stored bytes (ciphertext, if sealed) spooled to memory (up to 8 MiB) or a temp
@@ -175,8 +139,23 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
     def _receive(self, payload_path: Path, params: Params, actor: str) -> Row:
         """Bytes and row in one transaction: both are kept, or neither."""
         with payload_path.open("rb") as data, self._intake.transaction() as db:
-            self._check_kept(self._put(db, data), params)
+            self._check_kept(self._payloads.put(db, data), params)
             return self._record_file(db, params, actor)
+
+    def _insert_documents(self, db: Transaction, file_id: int,
+                          documents: Sequence[Params]) -> list[Row]:
+        """All the documents and their keys in one statement (``insert_documents``: the keys
+        come from each row's routing_keys); one another daemon recorded meanwhile, which
+        that statement's snapshot missed, is read back at its ordinal."""
+        given = json.dumps([{**document, "now": None} for document in documents],
+                           sort_keys=True)
+        found = db.execute(_Q["insert_documents"], {"file_id": file_id, "documents": given})
+        rows = {row["ordinal"]: row for row in found.fetchall()}
+        for document in documents:
+            if document["ordinal"] not in rows:
+                again = db.execute(_Q["document_by_ordinal"], document)
+                rows[document["ordinal"]] = returned_row(again, "document_by_ordinal")
+        return [rows[document["ordinal"]] for document in documents]
 
     def _insert_deliveries(self, params: Sequence[Params]) -> list[Row]:
         # One request is one statement (delivery + event), atomic without a transaction.

@@ -41,6 +41,7 @@ from gateway.store.models import (
     DeliveryRequest,
     DeliveryState,
     Document,
+    DocumentRequest,
     Event,
     FileStatus,
     QueueDepth,
@@ -209,37 +210,36 @@ class SQLStore(MessageStore, Generic[_Connection]):
 
     # -- documents ---------------------------------------------------------------------------
 
-    def add_document(
-        self,
-        file_id: int,
-        ordinal: int,
-        *,
-        kind: str,
-        routing_keys: Mapping[str, str],
-        source_start: int | None = None,
-        source_end: int | None = None,
-        payload_sha256: str | None = None,
-    ) -> Document:
-        keys = {key: str(value) for key, value in routing_keys.items()}
-        params = {
-            "file_id": file_id,
-            "ordinal": ordinal,
-            "kind": kind,
-            "routing_keys": json.dumps(keys, sort_keys=True),
-            "source_start": source_start,
-            "source_end": source_end,
-            "payload_sha256": payload_sha256,
-            "now": time.time(),
-        }
+    def add_documents(self, file_id: int, documents: Sequence[DocumentRequest]) -> list[Document]:
+        if not documents:
+            return []
+        now = time.time()
+        params = [{**asdict(document), "file_id": file_id, "now": now,
+                   "routing_keys": {k: str(v) for k, v in document.routing_keys.items()}}
+                  for document in documents]
         with self._intake.transaction() as db:
+            rows = self._insert_documents(db, file_id, params)
+        return [document_from_row(row) for row in rows]
+
+    def _insert_documents(self, db: Transaction, file_id: int,
+                          documents: Sequence[Params]) -> list[Row]:
+        """Each document (``routing_keys`` a dict) and its keys, in ``db``'s transaction; for
+        one recorded before (a re-run over the same file) the first row, which stands. One
+        statement at a time: SQLite runs in process; PostgreSQL overrides it with one."""
+        rows = []
+        for document in documents:
+            keys = document["routing_keys"]
+            params = {**document, "routing_keys": json.dumps(keys, sort_keys=True)}
             row = db.execute(self._sql["insert_document"], params).fetchone()
-            if row is None:  # recorded before (a re-run over the same file): the first stands
+            if row is None:
                 found = db.execute(self._sql["document_by_ordinal"], params)
-                return document_from_row(returned_row(found, "document_by_ordinal"))
+                rows.append(returned_row(found, "document_by_ordinal"))
+                continue
             for key, value in keys.items():
                 key_params = {"document_id": row["id"], "key": key, "value": value}
                 db.execute(self._sql["insert_document_key"], key_params)
-        return document_from_row(row)
+            rows.append(row)
+        return rows
 
     def get_document(self, document_id: int) -> Document:
         return document_from_row(self._get("document", document_id))

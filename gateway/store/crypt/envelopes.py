@@ -10,10 +10,10 @@ envelope is plaintext — one kept before encryption was on — and stays readab
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from gateway.errors import StoreError
 from gateway.store.connection import Connection, Transaction
@@ -90,9 +90,13 @@ class PayloadSealer:
         return Envelope(bytes(row["blob_id"]), row["key_id"], bytes(row["wrapped_key"]))
 
     def record(self, db: Transaction, sha256: str, envelope: Envelope) -> None:
-        db.execute(self._sql["put_envelope"], {
-            "sha256": sha256, "blob_id": envelope.blob_id, "key_id": envelope.key_id,
-            "wrapped_key": envelope.wrapped_key, "now": _now()})
+        db.execute(self._sql["put_envelope"], _envelope_params(sha256, envelope))
+
+    def record_many(self, db: Batch, sealed: Sequence[tuple[str, Envelope]]) -> None:
+        """The envelopes of several payloads in one call (psycopg pipelines ``executemany``:
+        one round trip for a batch of parts)."""
+        db.executemany(self._sql["put_envelope"],
+                       [_envelope_params(sha256, envelope) for sha256, envelope in sealed])
 
     def drop(self, db: Transaction, sha256: str) -> None:
         db.execute(self._sql["drop_envelope"], {"sha256": sha256})
@@ -176,6 +180,17 @@ def _now() -> float:
     import time
 
     return time.time()
+
+
+def _envelope_params(sha256: str, envelope: Envelope) -> dict[str, object]:
+    return {"sha256": sha256, "blob_id": envelope.blob_id, "key_id": envelope.key_id,
+            "wrapped_key": envelope.wrapped_key, "now": _now()}
+
+
+class Batch(Protocol):
+    """A cursor that runs one statement over many parameter sets (sqlite3's, psycopg's)."""
+
+    def executemany(self, sql: str, params: Sequence[Mapping[str, object]], /) -> object: ...
 
 
 def blob_id_of(path: os.PathLike[str]) -> bytes | None:

@@ -5,8 +5,10 @@
 -- name: payload_size
 SELECT size FROM payloads WHERE sha256 = %(sha256)s;
 
--- name: insert_payload
-INSERT INTO payloads (sha256, size, stored_at) VALUES (%(sha256)s, %(size)s, now())
+-- name: insert_payloads
+-- The rows of several payloads (postgres_payloads.py); the keys that were not kept yet.
+INSERT INTO payloads (sha256, size, stored_at)
+SELECT p.sha256, p.size, now() FROM unnest(%(sha256)s::text[], %(size)s::bigint[]) AS p(sha256, size)
 ON CONFLICT (sha256) DO NOTHING
 RETURNING sha256;
 
@@ -72,6 +74,30 @@ VALUES (%(file_id)s, %(ordinal)s, %(kind)s, %(routing_keys)s::jsonb, %(source_st
         %(source_end)s, %(payload_sha256)s, now())
 ON CONFLICT (file_id, ordinal) DO NOTHING
 RETURNING *;
+
+-- name: insert_documents
+-- Many documents of one file in one statement (the route's parts): their keys are taken from
+-- each new row's routing_keys; a document recorded before (a re-run) keeps its first row, read
+-- from the snapshot the statement started with (which its own inserts are not part of).
+WITH given AS (
+    SELECT * FROM jsonb_to_recordset(%(documents)s::jsonb) AS g(
+        ordinal integer, kind text, routing_keys jsonb, source_start bigint, source_end bigint,
+        payload_sha256 text)
+), inserted AS (
+    INSERT INTO documents (file_id, ordinal, kind, routing_keys, source_start, source_end,
+                           payload_sha256, created_at)
+    SELECT %(file_id)s, ordinal, kind, routing_keys, source_start, source_end, payload_sha256,
+           now()
+      FROM given ORDER BY ordinal
+    ON CONFLICT (file_id, ordinal) DO NOTHING
+    RETURNING *
+), keys AS (
+    INSERT INTO document_keys (document_id, key, value)
+    SELECT inserted.id, k.key, k.value FROM inserted, jsonb_each_text(inserted.routing_keys) k
+)
+SELECT * FROM inserted
+UNION ALL
+SELECT d.* FROM documents d JOIN given g ON g.ordinal = d.ordinal WHERE d.file_id = %(file_id)s;
 
 -- name: insert_document_key
 INSERT INTO document_keys (document_id, key, value) VALUES (%(document_id)s, %(key)s, %(value)s);
