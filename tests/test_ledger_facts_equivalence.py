@@ -22,7 +22,7 @@ from x12_corpus import corpus_files
 from gateway.config.members import load_roster
 from gateway.errors import InputError, Location
 from gateway.model import ClaimPayment, ProviderAdjustment, TransactionHeader
-from gateway.reconcile import facts
+from gateway.reconcile import amounts, facts
 from gateway.reconcile.config import ReconcileConfig, load_reconcile_config
 from gateway.reconcile.pharmacies import roster_pharmacy_of
 from gateway.synth.recon import ReconSpec
@@ -141,17 +141,17 @@ def test_awkward_amounts_and_fractions_of_a_cent_everywhere():
 
 def test_cents_alone_on_awkward_amounts():
     where = Location(file="x.ncpdp", record_number=3)
-    amounts: list[Decimal | None] = [
+    values: list[Decimal | None] = [
         *AWKWARD, Decimal("sNaN"), Decimal("-Infinity"), Decimal("1E+30"), Decimal("-1E+19"),
         Decimal("99999999999999999999.99"), None]
-    amounts += [Decimal(n).scaleb(-places) for n in (0, 7, -7, 12345, -98765432101)
-                for places in range(5)]
-    for amount in amounts:
-        assert (_outcome(lambda a=amount: [facts.cents(a, where)])
+    values += [Decimal(n).scaleb(-places) for n in (0, 7, -7, 12345, -98765432101)
+              for places in range(5)]
+    for amount in values:
+        assert (_outcome(lambda a=amount: [amounts.cents(a, where)])
                 == _outcome(lambda a=amount: [reference.cents(a, where)])), amount
-    assert facts.cents(Decimal("-0.01")) == -1 and facts.cents(Decimal("1.50")) == 150
+    assert amounts.cents(Decimal("-0.01")) == -1 and amounts.cents(Decimal("1.50")) == 150
     with pytest.raises(InputError, match="fractions of a cent") as refused:
-        facts.cents(Decimal("1.005"), where)
+        amounts.cents(Decimal("1.005"), where)
     assert refused.value.code == "amount-precision" and refused.value.location == where
 
 

@@ -8,20 +8,19 @@ cardholder names, no cardholder or member ids, no birth dates — the raw file (
 ``byte_offset``) stays the legal record.
 
 Amounts are integer cents, the way the ledger stores them (exact, and cheap at a million
-claims); the reports turn them into Decimal. ``seq`` numbers a file's rows of one kind from
-0, so a row is (file_id, seq) and re-reading a file gives the same keys.
+claims: :mod:`gateway.reconcile.amounts`); the reports turn them into Decimal. ``seq``
+numbers a file's rows of one kind from 0, so a row is (file_id, seq) and re-reading a file
+gives the same keys.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import BinaryIO, NamedTuple
 
-from gateway.errors import InputError, Location
+from gateway.errors import Location
 from gateway.model import (
-    Adjustment,
     ClaimPayment,
     ProviderAdjustment,
     TransactionHeader,
@@ -30,6 +29,7 @@ from gateway.ncpdp.model import ClaimRequest, ClaimResponse
 from gateway.ncpdp.reader import parse_file as read_ncpdp
 from gateway.ncpdp.transmission import Segment
 from gateway.ncpdp.values import Values
+from gateway.reconcile.amounts import adjustment_text, cents, summarize_adjustments
 from gateway.reconcile.config import ReconcileConfig, rx_key
 from gateway.x12.read.reader import iter_835
 from gateway.x12.read.transaction import Item
@@ -168,56 +168,6 @@ class PlbFact(NamedTuple):
 
 
 Fact = RequestFact | ResponseFact | PaymentFact | ClaimPaymentFact | LineFact | PlbFact
-
-
-def cents(amount: Decimal | None, where: Location | None = None) -> int | None:
-    """Exact integer cents; an amount with fractions of a cent is refused, not rounded.
-
-    An amount of dollars and cents below 10**20 is plain integer arithmetic on its exact
-    ratio (a million-claim file has millions of amounts); anything else — fractions of a cent,
-    more digits than Decimal's context holds, NaN — takes the Decimal path, which says what
-    it always said."""
-    if amount is None:
-        return None
-    try:
-        if -_DIGITS < amount.adjusted() < _DIGITS:
-            numerator, denominator = amount.as_integer_ratio()
-            if not 100 % denominator:
-                return numerator * 100 // denominator
-    except (ValueError, OverflowError):  # NaN, infinity
-        pass
-    scaled = amount.scaleb(2)
-    if scaled != scaled.to_integral_value():
-        raise InputError(f"amount {amount} has fractions of a cent", code="amount-precision",
-                         where=where, fix="amounts are dollars and cents; ask the sender")
-    return int(scaled)
-
-
-_DIGITS = 20  # amounts with fewer integer digits are exact in Decimal's 28-digit context
-
-
-def summarize_adjustments(adjustments: tuple[Adjustment, ...], into: dict[str, int]) -> None:
-    """Add CAS amounts into ``into`` by "GROUP-REASON" (CO-45, PR-3, CO-295)."""
-    for adjustment in adjustments:
-        key = f"{adjustment.group}-{adjustment.reason}"
-        into[key] = into.get(key, 0) + (cents(adjustment.amount) or 0)
-
-
-def adjustment_text(totals: dict[str, int]) -> str:
-    """``"CO-45:1234|PR-3:500"``: the totals by key, in key order."""
-    if len(totals) == 1:
-        [(key, amount)] = totals.items()
-        return f"{key}:{amount}"
-    return "|".join([f"{key}:{totals[key]}" for key in sorted(totals)])
-
-
-def parse_adjustments(text: str) -> dict[str, int]:
-    """The inverse of :func:`adjustment_text`."""
-    out: dict[str, int] = {}
-    for item in filter(None, text.split("|")):
-        key, _, amount = item.rpartition(":")
-        out[key] = out.get(key, 0) + int(amount)
-    return out
 
 
 # -- NCPDP ------------------------------------------------------------------------------------

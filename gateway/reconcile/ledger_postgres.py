@@ -1,9 +1,10 @@
 """The claims ledger on the shared store's PostgreSQL database.
 
 Its own autocommit connection, like the store's. Batches are ``COPY ... FROM STDIN`` in one
-transaction each; reads run in one ``REPEATABLE READ READ ONLY`` transaction with server-side
-(named) cursors, so three streams of a million rows each are merged in bounded memory and
-all see the same snapshot.
+transaction each, sent as one block of COPY text (:mod:`gateway.reconcile.copy_text`);
+reads run in one ``REPEATABLE READ READ ONLY`` transaction with server-side (named)
+cursors, so three streams of a million rows each are merged in bounded memory and all see
+the same snapshot.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import DictRow, tuple_row
 
+from gateway.reconcile.copy_text import copy_text
 from gateway.reconcile.ledger import Ledger, LedgerReads
 from gateway.store.postgres_connection import PostgresConnection
 from gateway.store.sqlfiles import queries
@@ -36,8 +38,7 @@ class PostgresLedger(Ledger):
         with self._connection.transaction() as db:
             db.execute("SET LOCAL synchronous_commit = off")
             with db.cursor().copy(self._sql[f"copy_{name}"]) as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(copy_text(rows))  # one block, not a write_row per row
 
     def _execute(self, names: Sequence[str], params: Mapping[str, Any]) -> None:
         with self._connection.transaction() as db:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from gateway.reconcile.facts import ClaimPaymentFact, RequestFact, parse_adjustments
+from gateway.reconcile.amounts import parse_adjustments
+from gateway.reconcile.facts import ClaimPaymentFact, RequestFact
 from gateway.reconcile.matching import Adjudication, Fill
 
 OUTCOMES = ("paid", "short-paid", "over-paid", "unpaid", "reversed", "paid-twice", "rejected",
