@@ -13,6 +13,8 @@ import hashlib
 import io
 import os
 import tempfile
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +22,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from gateway.daemon.deliver import Attempt, DeliveryWorker, run_until_idle
 from gateway.errors import StoreError
-from gateway.store import MessageStore, open_store
+from gateway.store import DeliveryState, MessageStore, open_store
 from gateway.store.crypt.keys import Keyring, new_key_text, parse_key
 from gateway.store.crypt.stream import SealBroken
 from gateway.store.postgres_connection import PostgresConnection
+from gateway.transport.folder import FolderSink
 
 CHUNK_READ = "SELECT data FROM payload_chunks WHERE sha256 = %(sha256)s AND seq = %(seq)s"
 
@@ -129,3 +133,126 @@ def test_a_tampered_first_chunk_read_by_the_claim_is_refused(pg_url):
                        (hashlib.sha256(data).hexdigest(),))
         with pytest.raises(SealBroken, match="segment 0 failed authentication"):
             sent(store)
+
+
+# -- the ack and the next claim in one round trip ------------------------------------------------
+
+
+def test_ack_and_claim_records_what_ack_does_and_claims_the_next(store):
+    first, second = queued(store, b"one", name="p1"), queued(store, b"two", name="p2")
+    claim = store.claim("w1", 30)
+    acked, following = store.ack_and_claim(first, claim.token, output_sha256="1" * 64,
+                                           location="/p1.835", worker="w1", lease_seconds=30)
+    assert acked and following is not None
+    assert (following.delivery.id, following.delivery.attempts) == (second, 1)
+    assert following.delivery.state is DeliveryState.LEASED and following.token != claim.token
+    done = store.get_delivery(first)
+    assert (done.state, done.location, done.output_sha256) == (
+        DeliveryState.DELIVERED, "/p1.835", "1" * 64)
+    assert [(e.action, e.actor, e.reason) for e in store.events("delivery", first)][1:] == [
+        ("delivered", "worker:w1", f"attempt 1: /p1.835 sha256 {'1' * 64}")]
+    with store.open_claimed(following) as data:
+        assert data.read() == b"two"
+    assert store.ack_and_claim(second, following.token, output_sha256="2" * 64, location="/p2",
+                               worker="w1", lease_seconds=30) == (True, None)
+
+
+def test_a_stale_ack_with_the_claim_changes_nothing_and_says_so(store):
+    delivery = queued(store, b"one")
+    stale = store.claim("worker-1", 0.2)
+    time.sleep(0.35)  # worker-1 stalls; its lease expires and worker-2 takes it over
+    fresh = store.claim("worker-2", 30)
+    acked, following = store.ack_and_claim(delivery, stale.token, output_sha256="0" * 64,
+                                           location="/stale", worker="worker-1",
+                                           lease_seconds=30)
+    assert (acked, following) == (False, None)  # nothing else is due
+    current = store.get_delivery(delivery)
+    assert (current.state, current.leased_by, current.location) == (
+        DeliveryState.LEASED, "worker-2", None)
+    assert "delivered" not in [e.action for e in store.events("delivery", delivery)]
+    assert store.ack_and_claim(delivery, fresh.token, output_sha256="1" * 64, location="/fresh",
+                               worker="worker-2", lease_seconds=30) == (True, None)
+
+
+def test_the_delivery_acknowledged_is_never_the_one_claimed(store):
+    delivery = queued(store, b"one")
+    late = store.claim("w1", 0.2)
+    time.sleep(0.35)  # its own lease expired, nobody took it: the ack still holds
+    assert store.ack_and_claim(delivery, late.token, output_sha256="1" * 64, location="/p1",
+                               worker="w1", lease_seconds=30) == (True, None)
+    assert store.get_delivery(delivery).state is DeliveryState.DELIVERED
+
+
+def test_a_worker_on_postgres_sends_each_delivery_with_one_statement(pg_url, statements,
+                                                                      tmp_path):
+    from store_backends import empty_postgres
+
+    empty_postgres(pg_url)
+    with open_store(pg_url, keyring=SEALED) as store:
+        payloads = {f"p{n}": os.urandom(50_000 + n) for n in range(5)}
+        for name, data in payloads.items():
+            queued(store, data, name=name)
+        worker = DeliveryWorker(store, lambda _d: FolderSink(tmp_path), worker_id="w1")
+        statements.clear()
+        outcomes = run_until_idle(worker)
+        worker.close()
+        assert [o.state for o in outcomes] == [Attempt.DELIVERED] * 5
+        # the first claim, one ack-and-claim per delivery, the claim that finds nothing
+        assert sum(statements.values()) == 1 + 5 + 1, statements
+        assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == {
+            f"{name}.835": data for name, data in payloads.items()}
+        assert {d.state for d in store.list_deliveries()} == {DeliveryState.DELIVERED}
+
+
+def test_a_worker_told_to_stop_delivers_the_claim_in_hand_and_leaves_the_rest(store, tmp_path):
+    for n in range(4):
+        queued(store, b"remit %d" % n, name=f"p{n}")
+    worker = DeliveryWorker(store, lambda _d: FolderSink(tmp_path), worker_id="w1")
+    assert run_until_idle(worker, limit=1)[0].state is Attempt.DELIVERED
+    assert not worker.holding  # the last call of a limited run claims nothing more
+    worker.run_once(more=True)
+    assert worker.holding
+    stop = threading.Event()
+    stop.set()
+    worker.run(stop)  # stopped before it starts: only the delivery in hand
+    states = Counter(d.state for d in store.list_deliveries())
+    assert states == {DeliveryState.DELIVERED: 3, DeliveryState.PENDING: 1}
+
+
+def test_racing_workers_with_expiring_leases_ack_each_delivery_once(store_url):
+    """Leases shorter than the work: deliveries are taken over while their first holder
+    still writes; every stale ack is fenced out, none deadlocks, each is delivered once."""
+    with open_store(store_url) as setup:
+        ids = [queued(setup, b"remit %d" % n, name=f"p{n}") for n in range(40)]
+    errors: list[BaseException] = []
+
+    def work(name: str) -> None:
+        try:
+            with open_store(store_url) as mine:
+                claim = None
+                while claim is not None or len(mine.list_deliveries(
+                        state=DeliveryState.DELIVERED)) < len(ids):
+                    claim = claim or mine.claim(name, 0.05)
+                    if claim is None:
+                        time.sleep(0.01)  # some lease may yet expire: take it over
+                        continue
+                    first, delivery = claim.delivery.attempts == 1, claim.delivery.id
+                    time.sleep(0.15 if first and delivery % 5 == 0 else 0.002)
+                    claim = mine.ack_and_claim(delivery, claim.token, output_sha256="1" * 64,
+                                               location=f"/{name}", worker=name,
+                                               lease_seconds=0.05)[1]
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(f"w{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with open_store(store_url) as check:
+        assert sum(check.get_delivery(d).attempts > 1 for d in ids) >= 2  # taken over
+        for delivery in ids:
+            actions = [e.action for e in check.events("delivery", delivery)]
+            assert actions.count("delivered") == 1, actions
+            assert check.get_delivery(delivery).state is DeliveryState.DELIVERED

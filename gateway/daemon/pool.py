@@ -61,8 +61,8 @@ class DeliveryPool:
         worker, store, sinks = self._worker("once")
         all_good = True
         try:
-            while not self.stopping.is_set():
-                outcome = worker.run_once()
+            while not self.stopping.is_set() or worker.holding:
+                outcome = worker.run_once(more=not self.stopping.is_set())
                 if outcome is None:
                     break
                 self._count(outcome)
@@ -84,14 +84,14 @@ class DeliveryPool:
         runtime = self.runtime()
         stopping = self.stopping
         try:
-            while not stopping.is_set():
+            while not stopping.is_set() or worker.holding:  # the delivery in hand, too
                 if runtime is not self.runtime():  # reloaded: resolve sinks afresh
                     runtime = self.runtime()
                     sinks.close()
                     sinks = runtime.sinks()
                     worker.sinks = sinks
                 try:
-                    outcome = worker.run_once()
+                    outcome = worker.run_once(more=not stopping.is_set())
                 except StoreUnavailable as exc:  # the store restarting: wait it out, never die
                     stopping.wait(backoff(self.outages.failed(STORE, str(exc))))
                     continue

@@ -320,6 +320,18 @@ class MessageStore(OperatorStore):
     def ack(self, delivery_id: int, token: str, *, output_sha256: str, location: str) -> Delivery:
         """Mark delivered (fenced by the token); :class:`LeaseLost` if the lease is gone."""
 
+    def ack_and_claim(self, delivery_id: int, token: str, *, output_sha256: str, location: str,
+                      worker: str, lease_seconds: float) -> tuple[bool, Claim | None]:
+        """:meth:`ack`, then :meth:`claim` the next due delivery (never the one acknowledged),
+        in one round trip where the back end can (PostgreSQL: one statement). Whether the ack
+        held the lease (False: nothing of it changed, as :class:`LeaseLost` says), and the
+        next claim. The ack is fenced exactly as :meth:`ack` alone."""
+        try:
+            self.ack(delivery_id, token, output_sha256=output_sha256, location=location)
+        except LeaseLost:
+            return False, self.claim(worker, lease_seconds)
+        return True, self.claim(worker, lease_seconds)
+
     @abstractmethod
     def fail(self, delivery_id: int, token: str, *, error: str, retry_in: float | None) -> Delivery:
         """Record a failed attempt: retry in ``retry_in`` seconds, or dead when None.

@@ -22,6 +22,7 @@ A broken connection (server restart) is reopened on the next call.
 from __future__ import annotations
 
 import json
+import secrets
 import tempfile
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -45,11 +46,12 @@ from gateway.store.payloads import check_sha256
 from gateway.store.postgres_connection import PostgresConnection, describe_url
 from gateway.store.postgres_payloads import PayloadBatch, PostgresPayloads
 from gateway.store.sqlfiles import queries
-from gateway.store.sqlstore import Params
+from gateway.store.sqlstore import Params, ack_params
 
 CHUNK = 1 << 20
 _SPOOL = 8 << 20
 _Q = queries("postgres")
+_NO_ACK = dict.fromkeys(("ack_id", "ack_token", "output_sha256", "location", "reason"))
 _ALERTS = queries("postgres", "alerts")
 
 
@@ -176,8 +178,26 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
 
     def _lease_next(self, params: Params) -> Row | None:
         """One ``FOR UPDATE SKIP LOCKED`` statement that also logs a takeover and reads the
-        payload's size, envelope and first chunk along."""
-        return self._queue.write_one(_Q["claim"], params)
+        payload's size, envelope and first chunk along (acknowledging nothing)."""
+        return self._claim_statement({**_NO_ACK, **params})[1]
+
+    def ack_and_claim(self, delivery_id: int, token: str, *, output_sha256: str, location: str,
+                      worker: str, lease_seconds: float) -> tuple[bool, Claim | None]:
+        """The ack and the next claim in one statement: one round trip, one transaction."""
+        new = secrets.token_hex(16)
+        params = {**ack_params(delivery_id, token, output_sha256, location),
+                  "ack_id": delivery_id, "ack_token": token, "token": new, "worker": worker,
+                  "lease": float(lease_seconds)}
+        acked, row = self._claim_statement(params)
+        return acked, self._claimed(row, new)
+
+    def _claim_statement(self, params: Params) -> tuple[bool, Row | None]:
+        """Run ``claim``: whether it acknowledged ``ack_id``, and the row it leased."""
+        row = self._queue.write_one(_Q["claim"], params)
+        if row is None:  # it returns one row, whatever it found
+            raise StoreError("the store's statement 'claim' returned no row",
+                             fix="the schema and queries.sql disagree: check the migrations")
+        return bool(row["acked"]), (None if row["id"] is None else row)
 
     def _claimed(self, row: Row | None, token: str) -> Claim | None:
         claim = super()._claimed(row, token)

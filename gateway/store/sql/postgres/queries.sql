@@ -154,14 +154,33 @@ SELECT state, destination, count(*) AS count, min(enqueued_at) AS oldest_enqueue
   FROM deliveries GROUP BY state, destination ORDER BY destination, state;
 
 -- name: claim
--- One short statement: pick the next due row no other worker has locked, lease it, log an
--- event when it takes over an expired lease (see MessageStore.claim), and return it with what
--- sending it reads first — its payload's size, envelope and first chunk (the delivery's own
--- rendering, else its document's) — so a payload of one chunk needs no query of its own.
-WITH next AS (
+-- One short statement: acknowledge the worker's last delivery when %(ack_id)s names one (the
+-- `ack` statement's update and event, fenced by %(ack_token)s alike), pick the next due row no
+-- other worker has locked, lease it, log an event when it takes over an expired lease (see
+-- MessageStore.claim), and return it with what sending it reads first — its payload's size,
+-- envelope and first chunk (the delivery's own rendering, else its document's) — so a payload
+-- of one chunk needs no query of its own. One row always: `acked` (1 when the acknowledgment
+-- held the lease, else 0) and the leased row's columns, all NULL when nothing is due.
+-- `next` never takes the row acknowledged (a row is updated once per statement), and naming
+-- `acked` in its condition runs the acknowledgment before `next` locks any row: the only wait
+-- of the statement (on the acknowledged row) comes while it holds no other lock, so two
+-- workers' statements never deadlock.
+WITH acked AS (
+    UPDATE deliveries
+       SET state = 'delivered', due_at = NULL, lease_token = NULL, last_error = NULL,
+           output_sha256 = %(output_sha256)s, location = %(location)s, delivered_at = now()
+     WHERE id = %(ack_id)s AND state = 'leased' AND lease_token = %(ack_token)s
+    RETURNING *
+), ack_logged AS (
+    INSERT INTO events (at, actor, entity_type, entity_id, action, reason)
+    SELECT now(), 'worker:' || leased_by, 'delivery', id::text, 'delivered',
+           'attempt ' || attempts || ': ' || %(reason)s
+      FROM acked
+), next AS (
     SELECT id, state AS previous_state, leased_by AS previous_worker
       FROM deliveries
      WHERE state IN ('pending', 'failed', 'leased') AND due_at <= now()
+       AND id NOT IN (SELECT id FROM acked)
      ORDER BY due_at, id
      LIMIT 1
        FOR UPDATE SKIP LOCKED
@@ -179,9 +198,10 @@ WITH next AS (
       FROM claimed
      WHERE previous_state = 'leased'
 )
-SELECT c.*, p.sha256 AS payload_key, p.size AS payload_size, k.data AS payload_head,
-       e.blob_id, e.key_id, e.wrapped_key
-  FROM claimed c
+SELECT (SELECT count(*) FROM acked) AS acked, c.*, p.sha256 AS payload_key,
+       p.size AS payload_size, k.data AS payload_head, e.blob_id, e.key_id, e.wrapped_key
+  FROM (VALUES (1)) AS one (always)
+  LEFT JOIN claimed c ON true
   LEFT JOIN documents doc ON c.payload_sha256 IS NULL AND doc.id = c.document_id
   LEFT JOIN payloads p ON p.sha256 = coalesce(c.payload_sha256, doc.payload_sha256)
   LEFT JOIN payload_chunks k ON k.sha256 = p.sha256 AND k.seq = 0
