@@ -7,7 +7,10 @@ that do it — no profiler, so the figures are the steps' own cost, not a sample
 
     .venv/bin/python bench/profile_deliveries.py 100000
 
-Printed: per step, calls, total and mean wall and CPU; and the drain's own total.
+Printed: per step, calls, total and mean wall and CPU; and the drain's own total. Steps are
+nested (indented under what calls them); a step a checkout does not have is left out, so the
+same script measures an older checkout: ``PYTHONPATH=<checkout> .venv/bin/python
+bench/profile_deliveries.py``.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def instrument() -> None:
 
     pool.DeliveryPool.drain = switched  # type: ignore[method-assign]
     timed(deliver.DeliveryWorker, "run_once", "run_once (one delivery)")
-    for name in ("claim", "ack", "ack_and_claim", "open_payload"):
+    for name in ("claim", "ack", "ack_and_claim", "open_claimed", "open_payload"):
         if hasattr(postgres.PostgresStore, name):
             timed(postgres.PostgresStore, name, f"store.{name}")
     timed(postgres_connection.PostgresConnection, "one", "  round trip (connection.one)")

@@ -17,11 +17,13 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psycopg
 import pytest
 
+from gateway.config.retry_policy import RetryPolicies, RetryPolicy
 from gateway.daemon.deliver import Attempt, DeliveryWorker, run_until_idle
 from gateway.errors import StoreError
 from gateway.store import DeliveryState, MessageStore, open_store
@@ -256,3 +258,27 @@ def test_racing_workers_with_expiring_leases_ack_each_delivery_once(store_url):
             actions = [e.action for e in check.events("delivery", delivery)]
             assert actions.count("delivered") == 1, actions
             assert check.get_delivery(delivery).state is DeliveryState.DELIVERED
+
+
+def test_a_claim_taken_with_the_ack_and_given_up_is_no_longer_kept_alive(store, tmp_path):
+    queued(store, b"one", name="p1")
+    too_old = queued(store, b"two", name="p2")
+    policies = RetryPolicies(per_destination={"p2": RetryPolicy(max_age=timedelta(0))})
+    worker = DeliveryWorker(store, lambda _d: FolderSink(tmp_path), policies=policies,
+                            worker_id="w1", lease_seconds=0.3)
+    beats: list[int] = []
+    beat = store.heartbeat
+
+    def counted(delivery_id: int, token: str, lease_seconds: float) -> None:
+        beats.append(delivery_id)
+        beat(delivery_id, token, lease_seconds)
+
+    store.heartbeat = counted  # type: ignore[method-assign]  # a spy: the real one runs
+    try:
+        assert worker.run_once(more=True).state is Attempt.DELIVERED  # and claims p2
+        assert worker.run_once(more=True).state is Attempt.DEAD  # too old: given up
+        time.sleep(0.35)  # three beats' time
+    finally:
+        worker.close()
+    assert store.get_delivery(too_old).state is DeliveryState.DEAD
+    assert too_old not in beats

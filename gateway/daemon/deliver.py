@@ -216,6 +216,7 @@ class DeliveryWorker:
         age = datetime.now(UTC) - delivery.enqueued_at
         if policy.exhausted(delivery.attempts, age):
             # Earlier attempts died with their workers (nobody recorded a failure).
+            self._heartbeat.let_go()  # held since the ack that claimed it, if one did
             return self._fail(claim, f"gave up after {delivery.attempts - 1} attempts", None)
         self._heartbeat.hold(claim)
         try:

@@ -68,6 +68,7 @@ class DeliveryPool:
                 self._count(outcome)
                 all_good &= outcome.state is Attempt.DELIVERED
         finally:
+            worker.close()  # its heartbeat thread
             sinks.close()
             store.close()
         return all_good
@@ -108,6 +109,7 @@ class DeliveryPool:
                 else:
                     self._count(outcome)
         finally:
+            worker.close()  # its heartbeat thread
             sinks.close()
             store.close()
 
