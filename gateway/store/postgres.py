@@ -160,13 +160,20 @@ class PostgresStore(OperatorSQLStore[PostgresConnection]):
         return [rows[document["ordinal"]] for document in documents]
 
     def _insert_deliveries(self, params: Sequence[Params]) -> list[Row]:
-        # One request is one statement (delivery + event), atomic without a transaction.
+        # One request is one statement (delivery + event), atomic without a transaction; a
+        # file's requests are pipelined (executemany): one round trip, not one each.
+        if not params:
+            return []
         scope = self._intake.transaction() if len(params) > 1 else self._intake.session()
         rows: list[Row] = []
         try:
             with scope as db:
-                for delivery in params:
-                    row: Row | None = db.execute(_Q["insert_delivery"], delivery).fetchone()
+                cursor = db.cursor()
+                cursor.executemany(_Q["insert_delivery"], params, returning=True)
+                inserted: list[Row | None] = [cursor.fetchone()]
+                while cursor.nextset():
+                    inserted.append(cursor.fetchone())
+                for delivery, row in zip(params, inserted, strict=True):
                     if row is None:  # its idempotency key exists: the router ran again
                         found = db.execute(_Q["delivery_by_key"], delivery)
                         row = returned_row(found, "delivery_by_key")
