@@ -22,7 +22,8 @@ from gateway.config.settings import load_settings
 from gateway.ops.demo import Samples, member_id
 from gateway.service import Accounts
 from gateway.store import MessageStore, open_configured
-from gateway.store.models import DeliveryState, Role
+from gateway.store.models import DeliveryState
+from gateway.store.operator_models import Role
 
 PASSWORDS = {"vera": "viewer passphrase one", "olga": "operator passphrase two",
              "adam": "admin passphrase three"}

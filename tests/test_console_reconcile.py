@@ -29,7 +29,7 @@ from gateway.ops.demo import folder_workspace
 from gateway.ops.demo_claims import add_claims_partner
 from gateway.service import Accounts
 from gateway.store import open_configured
-from gateway.store.models import Role
+from gateway.store.operator_models import Role
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORDS = {"olga": "operator passphrase two", "vera": "viewer passphrase one"}

@@ -14,8 +14,9 @@ from gateway.cli import main
 from gateway.errors import ConfigError, StoreError
 from gateway.service import Accounts, Operations, Queries
 from gateway.store import DeliveryState
-from gateway.store.models import FileStatus, Role
+from gateway.store.models import FileStatus
 from gateway.store.operator import DeliveryQuery, FileQuery
+from gateway.store.operator_models import Role
 
 
 def received(store, tmp_path, name: str, partner: str = "pbm-a"):

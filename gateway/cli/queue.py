@@ -41,8 +41,9 @@ from gateway.lifecycle.audit import FileTrail, file_of_delivery
 from gateway.service import Queries, normalise_amount
 from gateway.service.views import TraceHit, age
 from gateway.store import Delivery, DeliveryState, Event, MessageStore, ReceivedFile
-from gateway.store.models import DeliveryListing, Document
+from gateway.store.models import Document
 from gateway.store.operator import DeliveryQuery, FileQuery
+from gateway.store.operator_models import DeliveryListing
 from gateway.store.queue_depth import DUE, NEEDS_OPERATOR, QueueTotals
 
 

@@ -20,7 +20,7 @@ from gateway.cli.codes import EXIT_OK
 from gateway.cli.operator import actor, opened, store_options, table, when
 from gateway.errors import ConfigError
 from gateway.service import Accounts
-from gateway.store.models import Role
+from gateway.store.operator_models import Role
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -20,15 +20,8 @@ from gateway.reconcile.documents import summary_json
 from gateway.reconcile.site import load_site
 from gateway.service.reconciliation import Period, reconciliation
 from gateway.service.views import Dashboard, DeliveryDetail, FileDetail, FileRow, Page, RosterRow
-from gateway.store.models import (
-    Delivery,
-    DeliveryListing,
-    DeliveryState,
-    Event,
-    FileStatus,
-    PartnerPause,
-    Role,
-)
+from gateway.store.models import Delivery, DeliveryState, Event, FileStatus
+from gateway.store.operator_models import DeliveryListing, PartnerPause, Role
 
 
 class Problem(BaseModel):

@@ -22,7 +22,7 @@ from gateway.daemon.runtime import Runtime
 from gateway.service import Operations, Queries
 from gateway.store import open_configured
 from gateway.store.base import MessageStore
-from gateway.store.models import Role
+from gateway.store.operator_models import Role
 
 
 @dataclass

@@ -5,7 +5,8 @@
   timeout, maximum age). HttpOnly, SameSite=Strict, Secure when configured.
 - Every POST carries the session's CSRF token (a hidden form field, or the ``X-CSRF-Token``
   header for the JSON API); the login form, before any session, uses a double-submit cookie.
-- Roles: viewer < operator < admin (:class:`gateway.store.models.Role`); a missing role is 403.
+- Roles: viewer < operator < admin (:class:`gateway.store.operator_models.Role`); a missing
+  role is 403.
 - Logins are throttled: :data:`MAX_FAILURES` failures for one user name from one address (or
   five times as many from one address, any names) within :data:`WINDOW_SECONDS` refuse
   further tries (HTTP 429) until the window passes. Behind a reverse proxy on loopback the
@@ -28,7 +29,7 @@ from itsdangerous import BadSignature, Signer
 from gateway.config.settings import ConsoleSettings
 from gateway.fsutil import PRIVATE_FILE, atomic_write
 from gateway.store.base import MessageStore
-from gateway.store.models import Role, User
+from gateway.store.operator_models import Role, User
 
 COOKIE = "gateway_session"
 LOGIN_COOKIE = "gateway_login"

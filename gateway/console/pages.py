@@ -29,7 +29,8 @@ from gateway.console.filters import (
 )
 from gateway.service import Accounts
 from gateway.service.views import age
-from gateway.store.models import DeliveryState, FileStatus, Role
+from gateway.store.models import DeliveryState, FileStatus
+from gateway.store.operator_models import Role
 
 router = APIRouter(include_in_schema=False)
 FormText = Annotated[str, Form(max_length=500)]

@@ -33,7 +33,7 @@ from gateway.console.reconcile_pages import router as reconcile_router
 from gateway.daemon.loop import Daemon
 from gateway.errors import ConfigError, GatewayError, StoreError
 from gateway.log import get_logger
-from gateway.store.base import NotFound
+from gateway.store.errors import NotFound
 
 START_SECONDS = 10.0
 HERE = Path(__file__).parent  # templates/ and static/

@@ -36,7 +36,8 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 from gateway.config.retry_policy import RetryPolicies
 from gateway.errors import ConfigError, InputError, TransportError
 from gateway.log import get_logger
-from gateway.store.base import LeaseLost, MessageStore
+from gateway.store.base import MessageStore
+from gateway.store.errors import LeaseLost
 from gateway.store.models import Claim
 from gateway.transport.base import Delivered, Sink
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.store.base import MessageStore, NotFound
+from gateway.store.base import MessageStore
+from gateway.store.errors import NotFound
 from gateway.store.models import Delivery, Event
 from gateway.store.retention import AuditTrail, open_retention
 

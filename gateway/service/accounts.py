@@ -16,7 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from gateway.errors import ConfigError
 from gateway.store.base import MessageStore
-from gateway.store.models import Role, User
+from gateway.store.operator_models import Role, User
 
 MIN_PASSWORD = 12
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")

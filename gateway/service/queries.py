@@ -30,8 +30,9 @@ from gateway.service.views import (
     TraceHit,
 )
 from gateway.store.base import MessageStore
-from gateway.store.models import DeliveryListing, DeliveryState, FileStatus, ReceivedFile
+from gateway.store.models import DeliveryState, FileStatus, ReceivedFile
 from gateway.store.operator import DeliveryQuery, FileQuery
+from gateway.store.operator_models import DeliveryListing
 from gateway.store.queue_depth import QueueTotals
 
 PAGE_BYTES_LIMIT = 20 << 20  # findings and the parsed view are read live: only for files this big

@@ -9,16 +9,8 @@ from decimal import Decimal
 from typing import Generic, TypeVar
 
 from gateway.config.members import Member
-from gateway.store.models import (
-    Delivery,
-    DeliveryListing,
-    Document,
-    Event,
-    PartnerPause,
-    PharmacyDocument,
-    QueueDepth,
-    ReceivedFile,
-)
+from gateway.store.models import Delivery, Document, Event, QueueDepth, ReceivedFile
+from gateway.store.operator_models import DeliveryListing, PartnerPause, PharmacyDocument
 
 T = TypeVar("T")
 PAGE_SIZE = 50

@@ -16,8 +16,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from gateway.config.retry_policy import RetryPolicies, RetryPolicy
 from gateway.config.settings import Settings
 from gateway.errors import ConfigError
-from gateway.store.base import LeaseLost, MessageStore, NotFound
+from gateway.store.base import MessageStore
 from gateway.store.crypt.keys import Keyring, load_keyring
+from gateway.store.errors import LeaseLost, NotFound
 from gateway.store.models import (
     Claim,
     Delivery,

@@ -14,16 +14,10 @@ import time
 from collections.abc import Mapping
 
 from gateway.errors import StoreError
-from gateway.store.base import NotFound
 from gateway.store.connection import Transaction, returned_row
-from gateway.store.models import (
-    Delivery,
-    DeliveryState,
-    PartnerPause,
-    Row,
-    delivery_from_row,
-    pause_from_row,
-)
+from gateway.store.errors import NotFound
+from gateway.store.models import Delivery, DeliveryState, Row, delivery_from_row
+from gateway.store.operator_models import PartnerPause, pause_from_row
 from gateway.store.sqlstore import SQLStore, _Connection
 
 

@@ -233,7 +233,7 @@ _Model = TypeVar("_Model", bound="DataclassInstance")
 _Enum = TypeVar("_Enum", bound=StrEnum)
 
 
-def _from_row(model: type[_Model], row: Row, **convert: Callable[[Any], Any]) -> _Model:
+def from_row(model: type[_Model], row: Row, **convert: Callable[[Any], Any]) -> _Model:
     """``model`` built from the row's columns of the same names, some passed through a
     ``convert`` function first: the schema's column names *are* the field names, so a new
     column needs a new field and nothing else."""
@@ -249,7 +249,7 @@ def _field_names(model: type[DataclassInstance]) -> tuple[str, ...]:
     return tuple(item.name for item in fields(model))
 
 
-def _known(kind: type[_Enum]) -> Callable[[Any], _Enum]:
+def enum_reader(kind: type[_Enum]) -> Callable[[Any], _Enum]:
     """A state column read into its enum, once, at the edge: a value this gateway does not
     know (a newer gateway wrote it, or a hand edit) is a StoreError naming it, not a bare
     ValueError from deep inside a caller."""
@@ -271,133 +271,25 @@ def _json_object(value: str | Mapping[str, str]) -> dict[str, str]:
     return json.loads(value) if isinstance(value, str) else dict(value)
 
 
-_FILE_STATUS, _DELIVERY_STATE = _known(FileStatus), _known(DeliveryState)
+_FILE_STATUS, _DELIVERY_STATE = enum_reader(FileStatus), enum_reader(DeliveryState)
 
 
 def file_from_row(row: Row) -> ReceivedFile:
-    return _from_row(ReceivedFile, row, mtime=utc, received_at=utc, status=_FILE_STATUS)
+    return from_row(ReceivedFile, row, mtime=utc, received_at=utc, status=_FILE_STATUS)
 
 
 def document_from_row(row: Row) -> Document:
-    return _from_row(Document, row, routing_keys=_json_object)
+    return from_row(Document, row, routing_keys=_json_object)
 
 
 def delivery_from_row(row: Row) -> Delivery:
     times = dict.fromkeys(("due_at", "enqueued_at", "created_at", "delivered_at"), utc)
-    return _from_row(Delivery, row, state=_DELIVERY_STATE, **times)
+    return from_row(Delivery, row, state=_DELIVERY_STATE, **times)
 
 
 def event_from_row(row: Row) -> Event:
-    return _from_row(Event, row, at=utc)
+    return from_row(Event, row, at=utc)
 
 
 def depth_from_row(row: Row) -> QueueDepth:
-    return _from_row(QueueDepth, row, state=_DELIVERY_STATE, oldest_enqueued_at=utc)
-
-
-# -- what the operator console and the operator CLI read and keep -------------------------------
-
-
-class Role(StrEnum):
-    """What a console account may do: look (viewer), act on the queue (operator), and manage
-    accounts (admin). Each role can do everything the one before it can."""
-
-    VIEWER = "viewer"
-    OPERATOR = "operator"
-    ADMIN = "admin"
-
-    def allows(self, needed: Role) -> bool:
-        order = list(Role)
-        return order.index(self) >= order.index(needed)
-
-
-@dataclass(frozen=True)
-class User:
-    """A console account (local; the password is kept only as an argon2 hash)."""
-
-    name: str
-    password_hash: str
-    role: Role
-    disabled: bool
-    created_at: datetime
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
-class ConsoleSession:
-    """A signed-in browser: its token's SHA-256 (the token itself is only in the cookie)."""
-
-    token_sha256: str
-    user_name: str
-    csrf_token: str
-    created_at: datetime
-    seen_at: datetime
-
-
-@dataclass(frozen=True)
-class PartnerPause:
-    """An operator stopped polling this partner; the daemon skips it until resumed."""
-
-    partner: str
-    paused_by: str
-    paused_at: datetime
-    reason: str
-
-
-@dataclass(frozen=True)
-class DeliveryListing:
-    """A delivery with the file it comes from, for lists filtered by partner or file."""
-
-    delivery: Delivery
-    file_id: int
-    partner: str
-
-
-@dataclass(frozen=True)
-class FileCount:
-    """How many files of one partner are in one status (``since`` a moment, or ever)."""
-
-    partner: str
-    status: FileStatus
-    count: int
-    last_received_at: datetime | None
-
-
-@dataclass(frozen=True)
-class PharmacyDocument:
-    """The newest document routed to a pharmacy (its last remittance) and its file."""
-
-    pharmacy_id: str
-    document: Document
-    partner: str
-    received_at: datetime
-
-
-_ROLE = _known(Role)
-
-
-def user_from_row(row: Row) -> User:
-    times = dict.fromkeys(("created_at", "updated_at"), utc)
-    return _from_row(User, row, role=_ROLE, disabled=bool, **times)
-
-
-def session_from_row(row: Row) -> ConsoleSession:
-    return _from_row(ConsoleSession, row, created_at=utc, seen_at=utc)
-
-
-def pause_from_row(row: Row) -> PartnerPause:
-    return _from_row(PartnerPause, row, paused_at=utc)
-
-
-def listing_from_row(row: Row) -> DeliveryListing:
-    return DeliveryListing(delivery_from_row(row), row["file_id"], row["partner"])
-
-
-def file_count_from_row(row: Row) -> FileCount:
-    return _from_row(FileCount, row, status=_FILE_STATUS, last_received_at=utc)
-
-
-def pharmacy_document_from_row(row: Row) -> PharmacyDocument:
-    received = utc(row["received_at"])
-    assert received is not None  # files.received_at is NOT NULL
-    return PharmacyDocument(row["pharmacy_id"], document_from_row(row), row["partner"], received)
+    return from_row(QueueDepth, row, state=_DELIVERY_STATE, oldest_enqueued_at=utc)

@@ -12,17 +12,13 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.store.models import (
+from gateway.store.models import Delivery, DeliveryState, Event, FileStatus, ReceivedFile
+from gateway.store.operator_models import (
     ConsoleSession,
-    Delivery,
     DeliveryListing,
-    DeliveryState,
-    Event,
     FileCount,
-    FileStatus,
     PartnerPause,
     PharmacyDocument,
-    ReceivedFile,
     Role,
     User,
 )

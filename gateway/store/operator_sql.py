@@ -11,26 +11,23 @@ from datetime import datetime
 
 from gateway.errors import StoreError
 from gateway.store.actions_sql import ActionSQLStore
-from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
-from gateway.store.models import (
+from gateway.store.errors import NotFound
+from gateway.store.models import Event, ReceivedFile, event_from_row, file_from_row
+from gateway.store.operator import DeliveryQuery, FileQuery
+from gateway.store.operator_models import (
     ConsoleSession,
     DeliveryListing,
-    Event,
     FileCount,
     PharmacyDocument,
-    ReceivedFile,
     Role,
     User,
-    event_from_row,
     file_count_from_row,
-    file_from_row,
     listing_from_row,
     pharmacy_document_from_row,
     session_from_row,
     user_from_row,
 )
-from gateway.store.operator import DeliveryQuery, FileQuery
 from gateway.store.sqlstore import Params, _Connection
 
 

@@ -33,12 +33,12 @@ from typing import BinaryIO, NamedTuple
 import psycopg
 
 from gateway.errors import StoreError
-from gateway.store.base import NotFound
 from gateway.store.connection import Transaction, returned_row
 from gateway.store.control_numbers import Raced, StoreControlNumbers
 from gateway.store.crypt.envelopes import Envelope, PayloadSealer
 from gateway.store.crypt.keys import Keyring
 from gateway.store.crypt.stream import sealed_size
+from gateway.store.errors import NotFound
 from gateway.store.exclusive import NoLock
 from gateway.store.models import Claim, Row
 from gateway.store.operator_sql import OperatorSQLStore

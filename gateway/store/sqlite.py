@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from gateway.fsutil import private_directory, private_file
-from gateway.store.base import NotFound
 from gateway.store.connection import returned_row
 from gateway.store.crypt.envelopes import PayloadSealer
 from gateway.store.crypt.keys import Keyring
+from gateway.store.errors import NotFound
 from gateway.store.exclusive import StoreLock
 from gateway.store.models import DeliveryState, Row
 from gateway.store.operator_sql import OperatorSQLStore

@@ -31,9 +31,10 @@ from typing import Any, Generic, TypeVar
 
 from gateway.errors import StoreError
 from gateway.store.alerts import AlertStore
-from gateway.store.base import LeaseLost, MessageStore, NotFound
+from gateway.store.base import MessageStore
 from gateway.store.connection import Connection, Transaction, returned_row
 from gateway.store.control_numbers import StoreControlNumbers
+from gateway.store.errors import LeaseLost, NotFound
 from gateway.store.models import (
     WITH_REASON,
     Claim,
