@@ -81,11 +81,12 @@ def main() -> None:
         facts_cpu.append(time.process_time() - cpu)
     print(f"facts    {rows} rows: CPU s {_figures(facts_cpu)}")
     if not args.no_db:
-        times = _listener(path, items, config, pharmacy_of, args.repeat)
-        print(f"listener {rows} rows: CPU s {_figures(times)}")
+        times, walls = _listener(path, items, config, pharmacy_of, args.repeat)
+        print(f"listener {rows} rows: CPU s {_figures(times)}; wall s {_figures(walls)}")
 
 
-def _listener(path, items, config, pharmacy_of, repeat: int) -> list[float]:
+def _listener(path, items, config, pharmacy_of, repeat: int
+              ) -> tuple[list[float], list[float]]:
     url = bench_scale.database()
     try:
         import psycopg
@@ -98,18 +99,19 @@ def _listener(path, items, config, pharmacy_of, repeat: int) -> list[float]:
                 payload_path=path).file
             del data
             recorder = LedgerRecorder(store, config, pharmacy_of)
-            times = []
+            times, walls = [], []
             for _ in range(repeat):
                 with psycopg.connect(url, autocommit=True) as db:  # taken in again, from 0
                     db.execute("DELETE FROM ledger_files WHERE file_id = %s", (received.id,))
                 listening = recorder.listen(received)
-                cpu = time.process_time()
+                cpu, wall = time.process_time(), time.perf_counter()
                 for item in items:
                     listening(item)
                 recorder(received)  # the last batches in, the file complete
                 times.append(time.process_time() - cpu)
+                walls.append(time.perf_counter() - wall)
                 assert listening.state == "ingesting", listening.state  # never read again
-            return times
+            return times, walls
     finally:
         bench_scale.drop(url)
 
