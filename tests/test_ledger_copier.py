@@ -114,7 +114,7 @@ def test_a_batch_the_server_refuses_fails_the_ingest_and_nothing_after_it_lands(
     monkeypatch.setattr(ledger_module, "BATCH", 5)
     claims = [fact for fact in facts if isinstance(fact, f.ClaimPaymentFact)]
     assert len(claims) > 40
-    twice = claims[:10] + [claims[9]] + claims[10:]  # the 11th row repeats (file_id, seq)
+    twice = [*claims[:10], claims[9], *claims[10:]]  # the 11th row repeats (file_id, seq)
     with open_ledger(pg_store) as ledger:
         ingest = ledger.begin(received.id, "835")
         assert ingest is not None
