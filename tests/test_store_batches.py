@@ -12,8 +12,8 @@ import pytest
 
 from gateway.errors import StoreError
 from gateway.store import open_store
+from gateway.store.base import DocumentRequest
 from gateway.store.crypt.keys import Keyring, new_key_text, parse_key
-from gateway.store.models import DocumentRequest
 from gateway.store.postgres_payloads import STATEMENT_BYTES
 
 

@@ -39,8 +39,8 @@ from gateway.routing.plan import output_stem, plan_deliveries
 from gateway.routing.policy import RosterPolicy
 from gateway.routing.read_sets import ReadSet, read_sets
 from gateway.routing.written import TallyingWriter
-from gateway.store.base import MessageStore
-from gateway.store.models import Delivery, DeliveryRequest, DocumentRequest, ReceivedFile
+from gateway.store.base import DocumentRequest, MessageStore
+from gateway.store.models import Delivery, DeliveryRequest, ReceivedFile
 from gateway.x12.read.reader import read_835
 from gateway.x12.split.parts import PartPolicy, SplitPart, SplitResult
 from gateway.x12.split.splitter import split_835

@@ -21,6 +21,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Self
 
@@ -34,7 +35,6 @@ from gateway.store.models import (
     DeliveryRequest,
     DeliveryState,
     Document,
-    DocumentRequest,
     Event,
     FileStatus,
     QueueDepth,
@@ -45,6 +45,19 @@ from gateway.store.operator import OperatorStore
 from gateway.store.payment_keys import PaymentKeys
 from gateway.x12.split.writers import PayloadStore
 from gateway.x12.write.control_numbers import ControlNumbers
+
+
+@dataclass(frozen=True)
+class DocumentRequest:
+    """A document to record (``MessageStore.add_documents``): a :class:`Document` without
+    the ids the store gives it."""
+
+    ordinal: int
+    kind: str
+    routing_keys: Mapping[str, str]
+    source_start: int | None = None
+    source_end: int | None = None
+    payload_sha256: str | None = None
 
 
 class LeaseLost(StoreError):

@@ -117,19 +117,6 @@ class Document:
 
 
 @dataclass(frozen=True)
-class DocumentRequest:
-    """A document to record (``MessageStore.add_documents``): a :class:`Document` without
-    the ids the store gives it."""
-
-    ordinal: int
-    kind: str
-    routing_keys: Mapping[str, str]
-    source_start: int | None = None
-    source_end: int | None = None
-    payload_sha256: str | None = None
-
-
-@dataclass(frozen=True)
 class Delivery:
     """One (document, destination, format) in the delivery queue.
 

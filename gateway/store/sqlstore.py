@@ -31,7 +31,7 @@ from typing import Any, Generic, TypeVar
 
 from gateway.errors import StoreError
 from gateway.store.alerts import AlertStore
-from gateway.store.base import LeaseLost, MessageStore, NotFound
+from gateway.store.base import DocumentRequest, LeaseLost, MessageStore, NotFound
 from gateway.store.connection import Connection, Transaction, returned_row
 from gateway.store.control_numbers import StoreControlNumbers
 from gateway.store.models import (
@@ -41,7 +41,6 @@ from gateway.store.models import (
     DeliveryRequest,
     DeliveryState,
     Document,
-    DocumentRequest,
     Event,
     FileStatus,
     QueueDepth,
