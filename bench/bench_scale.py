@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import resource
 import secrets
@@ -28,6 +29,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -116,6 +119,32 @@ def figures(url: str) -> dict[str, float]:
             "per_file": per_file}
 
 
+@contextmanager
+def big_file_cycle(claims: int, pharmacies: int = 1000) -> Iterator[tuple[Callable[[], None], str]]:
+    """Workload B in this process, for the profilers: a fresh PostgreSQL store with one
+    single-ST central pay of ``claims`` claims waiting; yields the ``run --once`` to time and
+    the store's URL (for :func:`figures`), and drops the database afterwards."""
+    from gateway.config.settings import load_settings
+    from gateway.daemon.loop import Daemon
+    from gateway.log import configure
+
+    url = database()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            [config] = site(Path(tmp), url, pharmacies=pharmacies,
+                            files=[("single-st", claims)], daemons=1)
+            settings = load_settings(config)
+            with (config.parent / "daemon.log").open("w") as log:
+                configure(json=True, file=log, level=logging.WARNING)
+
+                def run_once() -> None:
+                    assert Daemon(settings).run(once=True) == 0
+
+                yield run_once, url
+    finally:
+        drop(url)
+
+
 def workload_a(args: argparse.Namespace, daemons: int) -> dict[str, float]:
     url = database()
     try:
@@ -152,8 +181,6 @@ def child(kind: str, path: Path) -> None:
         with path.open("rb") as stream:
             count = sum(isinstance(item, ClaimPayment) for item in iter_835(stream))
     else:
-        import logging
-
         from gateway.config.settings import load_settings
         from gateway.daemon.loop import Daemon
         from gateway.log import configure

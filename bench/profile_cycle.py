@@ -7,10 +7,8 @@
 
 from __future__ import annotations
 
-import logging
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -21,32 +19,18 @@ import bench_scale
 def main() -> None:
     from pyinstrument import Profiler
 
-    from gateway.config.settings import load_settings
-    from gateway.daemon.loop import Daemon
-    from gateway.log import configure
-
     claims, out = int(sys.argv[1]), Path(sys.argv[2])
-    url = bench_scale.database()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            [config] = bench_scale.site(Path(tmp), url, pharmacies=1000,
-                                        files=[("single-st", claims)], daemons=1)
-            settings = load_settings(config)
-            with (config.parent / "daemon.log").open("w") as log:
-                configure(json=True, file=log, level=logging.WARNING)
-                profiler = Profiler(interval=0.002)
-                started, cpu = time.perf_counter(), time.process_time()
-                profiler.start()
-                assert Daemon(settings).run(once=True) == 0
-                profiler.stop()
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-            print(f"wall {time.perf_counter() - started:.1f} s, CPU "
-                  f"{time.process_time() - cpu:.1f} s, peak RSS {rss:.0f} MiB, "
-                  f"{bench_scale.figures(url)['deliveries']} deliveries")
-            out.write_text(profiler.output_text(unicode=False, color=False))
-    finally:
-        bench_scale.drop(url)
-
+    with bench_scale.big_file_cycle(claims) as (run_once, url):
+        profiler = Profiler(interval=0.002)
+        started, cpu = time.perf_counter(), time.process_time()
+        profiler.start()
+        run_once()
+        profiler.stop()
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"wall {time.perf_counter() - started:.1f} s, CPU "
+              f"{time.process_time() - cpu:.1f} s, peak RSS {rss:.0f} MiB, "
+              f"{bench_scale.figures(url)['deliveries']} deliveries")
+        out.write_text(profiler.output_text(unicode=False, color=False))
 
 if __name__ == "__main__":
     main()

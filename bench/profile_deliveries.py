@@ -16,10 +16,8 @@ bench/profile_deliveries.py``.
 from __future__ import annotations
 
 import functools
-import logging
 import os
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -84,24 +82,11 @@ def instrument() -> None:
 
 
 def main() -> None:
-    from gateway.config.settings import load_settings
-    from gateway.daemon.loop import Daemon
-    from gateway.log import configure
-
     claims = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     instrument()
-    url = bench_scale.database()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            [config] = bench_scale.site(Path(tmp), url, pharmacies=1000,
-                                        files=[("single-st", claims)], daemons=1)
-            settings = load_settings(config)
-            with (config.parent / "daemon.log").open("w") as log:
-                configure(json=True, file=log, level=logging.WARNING)
-                assert Daemon(settings).run(once=True) == 0
-            deliveries = bench_scale.figures(url)["deliveries"]
-    finally:
-        bench_scale.drop(url)
+    with bench_scale.big_file_cycle(claims) as (run_once, url):
+        run_once()
+        deliveries = bench_scale.figures(url)["deliveries"]
     print(f"{deliveries:,} deliveries, load average {os.getloadavg()[0]:.1f}")
     print(f"{'step':40} {'calls':>6} {'wall s':>7} {'CPU s':>7} {'wall ms/call':>12} "
           f"{'CPU ms/call':>11}")
