@@ -24,10 +24,10 @@ once when they end (:mod:`gateway.daemon.outages`), and waited out with backoff.
 engine (:mod:`gateway.alerts.engine`) runs on the main loop every ``[alerts] check_seconds``.
 
 ``--once`` runs one full cycle — poll every partner (whatever its window), parse, route,
-deliver everything due — and exits, for cron and for tests: 0 when every poll and delivery
-attempt succeeded and no file failed, 1 otherwise (the failed deliveries stay queued for the
-next run; a failed file waits for ``gateway files retry``). It opens
-no HTTP endpoint, so it can run beside a daemon.
+deliver everything due with the configured delivery workers — and exits, for cron and for
+tests: 0 when every poll and delivery attempt succeeded and no file failed, 1 otherwise (the
+failed deliveries stay queued for the next run; a failed file waits for ``gateway files
+retry``). It opens no HTTP endpoint, so it can run beside a daemon.
 """
 
 from __future__ import annotations
