@@ -182,6 +182,8 @@ def child(kind: str, path: Path) -> None:
 
         with path.open("rb") as stream:
             count = sum(isinstance(item, ClaimPayment) for item in iter_835(stream))
+    elif kind == "none":  # the start-up that precedes the timers, for --instructions
+        count = 0
     else:
         from gateway.config.settings import load_settings
         from gateway.daemon.loop import Daemon
@@ -197,10 +199,31 @@ def child(kind: str, path: Path) -> None:
                       "count": count, "rss": rss}))
 
 
-def measure(kind: str, path: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)],
-                         capture_output=True, text=True, check=True, cwd=REPO)
-    result: dict[str, float] = json.loads(out.stdout.splitlines()[-1])
+def measure(kind: str, path: Path, *, instructions: bool = False) -> dict[str, float]:
+    """One child run; with ``instructions``, under callgrind, which counts the instructions
+    the process executed (all its threads, not the PostgreSQL server's): the same count for
+    the same code and input however busy the machine is, at some fifty times the time."""
+    command = [sys.executable, __file__, "--child", kind, str(path)]
+    with tempfile.TemporaryDirectory() as tmp:
+        counts = Path(tmp) / "callgrind.out"
+        if instructions:
+            command = ["valgrind", "--tool=callgrind", "--cache-sim=no", "--branch-sim=no",
+                       f"--callgrind-out-file={counts}", *command]
+        out = subprocess.run(command, capture_output=True, text=True, check=True, cwd=REPO)
+        result: dict[str, float] = json.loads(out.stdout.splitlines()[-1])
+        if instructions:
+            [total] = [line for line in counts.read_text().splitlines()
+                       if line.startswith("summary:")]
+            result["instructions"] = float(total.split()[1])
+    return result
+
+
+def counted(kind: str, path: Path, start_up: float) -> dict[str, float]:
+    """:func:`measure` under callgrind, less the instructions of the start-up before the
+    child's timers (the interpreter and this script's imports), so both measures cover the
+    same work."""
+    result = measure(kind, path, instructions=True)
+    result["instructions"] -= start_up
     return result
 
 
@@ -215,7 +238,10 @@ def big_pair(args: argparse.Namespace, *, cycle_first: bool) -> dict[str, float]
             size = big.stat().st_size / 1e6
             copy = Path(tmp) / "parse.835"  # the cycle archives the original
             shutil.copyfile(big, copy)
-            if cycle_first:
+            if args.instructions:
+                start_up = measure("none", copy, instructions=True)["instructions"]
+                parse, cycle = counted("parse", copy, start_up), counted("cycle", config, start_up)
+            elif cycle_first:
                 cycle, parse = measure("cycle", config), measure("parse", copy)
             else:
                 parse, cycle = measure("parse", copy), measure("cycle", config)
@@ -235,14 +261,20 @@ def workload_b(args: argparse.Namespace) -> None:
           flush=True)
     pairs = []
     for n in range(args.repeat):
-        got = big_pair(args, cycle_first=n % 2 == 1)
+        cycle_first = n % 2 == 1 and not args.instructions  # counts do not depend on order
+        got = big_pair(args, cycle_first=cycle_first)
         pairs.append(got)
-        print(f"| {n + 1} | {'cycle, parse' if n % 2 else 'parse, cycle'} | "
+        print(f"| {n + 1} | {'cycle, parse' if cycle_first else 'parse, cycle'} | "
               f"{got['parse_wall']:.1f} / {got['parse_cpu']:.1f} | "
               f"{got['cycle_wall']:.1f} / {got['cycle_cpu']:.1f} | "
               f"{got['cycle_wall'] / got['parse_wall']:.2f} | "
               f"{got['cycle_cpu'] / got['parse_cpu']:.2f} | {got['cycle_rss']:.0f} | "
               f"{got['deliveries']:,} |", flush=True)
+        if args.instructions:
+            print(f"|   | instructions | {got['parse_instructions'] / 1e9:.1f} G | "
+                  f"{got['cycle_instructions'] / 1e9:.1f} G | "
+                  f"{got['cycle_instructions'] / got['parse_instructions']:.2f} (instructions)"
+                  " | | | |", flush=True)
     low = {key: min(p[key] for p in pairs) for key in pairs[0]}
     wall = sorted(p["cycle_wall"] / p["parse_wall"] for p in pairs)
     cpu = sorted(p["cycle_cpu"] / p["parse_cpu"] for p in pairs)
@@ -262,6 +294,8 @@ def main() -> None:
     parser.add_argument("--daemons", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--big-claims", type=int, default=0, help="0: skip workload B")
     parser.add_argument("--repeat", type=int, default=5, help="workload B pairs")
+    parser.add_argument("--instructions", action="store_true",
+                        help="workload B under valgrind's callgrind: instruction counts too")
     parser.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
