@@ -53,7 +53,8 @@ def _workspace(root: Path) -> tuple[MessageStore, Runtime]:
 
 
 def _pipeline(store: MessageStore, runtime: Runtime, *, outage: bool = False) -> Pipeline:
-    def route_in_an_outage(received: ReceivedFile, sets: Sequence[ReadSet] | None) -> int:
+    def route_in_an_outage(received: ReceivedFile, path: Path,
+                           sets: Sequence[ReadSet] | None) -> int:
         raise StoreUnavailable("the store went away between parse and route")
 
     kinds = {p.id: (p.ack_kind, p.ack_destination) for p in runtime.partners.values()}

@@ -312,6 +312,7 @@ class Daemon:
             acknowledge=self.runtime.acknowledger(self.store), metrics=self.metrics,
             holder=self.holder, stopping=self.stopping, lease_seconds=self.settings.lease_seconds,
             record_claims=self.runtime.claim_recorder(self.store),
+            work_dir=self.settings.work_dir,
         )
 
     def _reload_runtime(self) -> None:

@@ -34,10 +34,12 @@ import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from gateway.daemon.failures import StageFailed
 from gateway.daemon.leases import held
+from gateway.daemon.local_copy import local_copy
 from gateway.daemon.metrics import Metrics
 from gateway.daemon.parse import ItemSink, Parsed
 from gateway.errors import ConfigError, InputError, Location, StoreUnavailable
@@ -56,7 +58,7 @@ Validator = Callable[[BinaryIO, ReceivedFile, Sequence[ItemSink]], Parsed]
 # A router: split and route a parsed file into documents and deliveries; return how many.
 # Given the parse's tallies of the file's sets when it was parsed in this process (None after
 # a restart: the router reads the file again for its conservation proof).
-Router = Callable[[ReceivedFile, Sequence[ReadSet] | None], int]
+Router = Callable[[ReceivedFile, Path, Sequence[ReadSet] | None], int]
 # An acknowledger: given the file, the error it is refused for (None: accepted) and what the
 # parse read of it — findings and envelopes (None: not parsed in this process, read them
 # again) — queue what the partner wants.
@@ -95,8 +97,11 @@ class Pipeline:
     def __init__(self, store: MessageStore, *, parse: Validator, route: Router,
                  acknowledge: Acknowledger, metrics: Metrics, holder: str,
                  stopping: threading.Event | None = None, lease_seconds: float = 60.0,
-                 record_claims: ClaimRecorder | None = None) -> None:
+                 record_claims: ClaimRecorder | None = None,
+                 work_dir: Path | None = None) -> None:
+        """``work_dir``: where a file's local copy is made (None: the system's temp dir)."""
         self.store = store
+        self.work_dir = work_dir
         self.holder = holder
         self.lease_seconds = lease_seconds  # a file's lease, kept alive while it is processed
         self._parse = parse
@@ -185,17 +190,21 @@ class Pipeline:
         route that refuses the file (the splitter cannot cut what the reader read, or the
         conservation proof fails) quarantines it, and the acknowledgment rejects it.
         """
+        with local_copy(self.store, received, self.work_dir) as path:  # one fetch for both
+            self._parse_and_route(received, path)
+
+    def _parse_and_route(self, received: ReceivedFile, path: Path) -> None:
         read: Parsed | None = None  # None after a restart: read again to acknowledge
         sets: Sequence[ReadSet] | None = None
         if received.status is FileStatus.RECEIVED:
-            read = self._parse_whole(received)
+            read = self._parse_whole(received, path)
             if read is None:
                 return  # quarantined
             sets = read.sets
             received = self.store.set_file_status(received.id, FileStatus.PARSED, actor=ACTOR)
         if received.status is FileStatus.PARSED:
             try:
-                queued = self._route(received, sets)
+                queued = self._route(received, path, sets)
             except InputError as exc:
                 self.quarantine(received, exc, read)
                 return
@@ -207,10 +216,10 @@ class Pipeline:
             self.log.info("file routed", partner=received.partner, file_id=received.id,
                           deliveries=queued)
 
-    def _parse_whole(self, received: ReceivedFile) -> Parsed | None:
+    def _parse_whole(self, received: ReceivedFile, path: Path) -> Parsed | None:
         """Read the whole file; None when it was quarantined instead."""
         try:
-            with self.store.open_payload(received.sha256) as stream:
+            with path.open("rb") as stream:
                 parsed = self._parse(stream, received, [self._record_claims.listen(received)])
         except InputError as exc:  # not even readable to the end
             self.quarantine(received, exc, None)

@@ -16,10 +16,7 @@ another — writes byte-identical parts.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -63,12 +60,11 @@ def route_file_stage(store: MessageStore, config: Configuration, settings: Setti
     mappings = (site_mappings,) if site_mappings.is_dir() else ()
     log = get_logger(component="router")
 
-    def route(received: ReceivedFile, sets: Sequence[ReadSet] | None = None) -> int:
-        with _local_copy(store, received, settings.work_dir) as path:
-            result, deliveries = route_into_store(
-                store, received.id, path, policy, numbers, sha256=received.sha256,
-                sender=sender, mappings=mappings, actor=ACTOR, partner=received.partner,
-                file_name=received.original_name, sets=sets)
+    def route(received: ReceivedFile, path: Path, sets: Sequence[ReadSet] | None = None) -> int:
+        result, deliveries = route_into_store(
+            store, received.id, path, policy, numbers, sha256=received.sha256,
+            sender=sender, mappings=mappings, actor=ACTOR, partner=received.partner,
+            file_name=received.original_name, sets=sets)
         log.info("file split", partner=received.partner, file_id=received.id,
                  parts=len(result.parts), deliveries=len(deliveries), held=len(result.held),
                  paid=str(sum((p.payment for p in result.parts), Decimal(0))),
@@ -78,37 +74,21 @@ def route_file_stage(store: MessageStore, config: Configuration, settings: Setti
     return route
 
 
-@contextmanager
-def _local_copy(store: MessageStore, received: ReceivedFile, work_dir: Path) -> Iterator[Path]:
-    """A path to the file's stored bytes: the payload file itself when the store keeps
-    payloads as files (SQLite), else a temp copy (the splitter reads by offset)."""
-    with store.open_payload(received.sha256) as stream:
-        name = getattr(stream, "name", None)
-        if isinstance(name, str) and os.path.isfile(name):
-            yield Path(name)
-            return
-        with tempfile.NamedTemporaryFile(dir=work_dir, suffix=".835") as copy:
-            while block := stream.read(1 << 20):
-                copy.write(block)
-            copy.flush()
-            yield Path(copy.name)
-
-
 def by_format(store: MessageStore, x12: Router) -> Router:
     """Route an 835 through the splitter and router (``x12``); record an NCPDP file's
     transmissions as documents keyed by the pharmacy (201-B1 service provider id), so that
     ``gateway trace`` and reconciliation find them — no routing rule sends claims on yet.
 
-    ``sets`` given, the parse read the file in this process and found it an X12 835 (an NCPDP
-    file has none): it goes to ``x12`` without its payload being opened to detect the format
-    again (on PostgreSQL an open fetches every chunk, ~0.2 s per 100 MB)."""
+    ``path`` is the file's local copy (:mod:`gateway.daemon.local_copy`). ``sets`` given, the
+    parse read the file in this process and found it an X12 835 (an NCPDP file has none): it
+    goes to ``x12`` without the format being detected again."""
 
-    def route(received: ReceivedFile, sets: Sequence[ReadSet] | None = None) -> int:
+    def route(received: ReceivedFile, path: Path, sets: Sequence[ReadSet] | None = None) -> int:
         if sets is not None:
-            return x12(received, sets)
-        with store.open_payload(received.sha256) as stream:
+            return x12(received, path, sets)
+        with path.open("rb") as stream:
             if file_format(stream, received) == "x12":
-                return x12(received, sets)
+                return x12(received, path, sets)
             for ordinal, document in enumerate(read_ncpdp(stream, strict=True)):
                 store.add_document(
                     received.id, ordinal, kind=ncpdp_kind(document),
