@@ -56,8 +56,9 @@ PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # .../gat
 # item of an 835 to the sinks too (one read serves the claims ledger as well).
 Validator = Callable[[BinaryIO, ReceivedFile, Sequence[ItemSink]], Parsed]
 # A router: split and route a parsed file into documents and deliveries; return how many.
-# Given the parse's tallies of the file's sets when it was parsed in this process (None after
-# a restart: the router reads the file again for its conservation proof).
+# Given the file's local copy (the one the parse read) and the parse's tallies of the file's
+# sets when it was parsed in this process (None after a restart: the router reads the file
+# again for its conservation proof).
 Router = Callable[[ReceivedFile, Path, Sequence[ReadSet] | None], int]
 # An acknowledger: given the file, the error it is refused for (None: accepted) and what the
 # parse read of it — findings and envelopes (None: not parsed in this process, read them
