@@ -30,7 +30,7 @@ def local_copy(store: MessageStore, received: ReceivedFile,
         if isinstance(name, str) and os.path.isfile(name):
             yield Path(name)
             return
-        with tempfile.NamedTemporaryFile(dir=work_dir, suffix=".835") as copy:
+        with tempfile.NamedTemporaryFile(dir=work_dir, suffix=".copy") as copy:
             while block := stream.read(1 << 20):
                 copy.write(block)
             copy.flush()
